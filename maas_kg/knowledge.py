@@ -1,0 +1,82 @@
+"""Where the knowledge lives: the ontology, shapes and queries folders, and loading them.
+
+The folders sit at the top of the repository so that ontology editors find them; the wheel maps them into the
+package as ``maas_kg.ontology``, ``maas_kg.shapes`` and ``maas_kg.queries``. Both layouts resolve here.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+import rdflib
+
+MAAS = rdflib.Namespace("https://w3id.org/maas-kg/ns#")
+PROC = rdflib.Namespace("https://w3id.org/maas-kg/process#")
+MAT = rdflib.Namespace("https://w3id.org/maas-kg/material#")
+SHAPES_NS = rdflib.Namespace("https://w3id.org/maas-kg/shapes#")
+ONTOLOGY_BASE = "https://w3id.org/maas-kg/ontology/"
+
+#: Shapes files that check published data; the taxonomy QA shapes are kept apart (they use SHACL-SPARQL).
+DATA_SHAPES = ("common.ttl", "code-lists.ttl", "service.ttl", "product.ttl")
+TAXONOMY_QA_SHAPES = "taxonomy-qa.ttl"
+
+
+def _folder(name: str) -> Path:
+    """Return the folder ``name`` (ontology, shapes or queries) of an installed package or a source checkout."""
+    try:
+        installed = Path(str(resources.files(f"maas_kg.{name}")))
+        if installed.is_dir():
+            return installed
+    except ModuleNotFoundError:
+        pass
+    checkout = Path(__file__).resolve().parent.parent / name
+    if checkout.is_dir():
+        return checkout
+    raise FileNotFoundError(f"the MaaS-KG {name} folder is missing from this installation")
+
+
+def ontology_dir() -> Path:
+    return _folder("ontology")
+
+
+def shapes_dir() -> Path:
+    return _folder("shapes")
+
+
+def queries_dir() -> Path:
+    return _folder("queries")
+
+
+def ontology_modules(directory: Path | None = None) -> dict[str, Path]:
+    """Map each ontology module name (the file stem, e.g. ``core``) to its Turtle file."""
+    directory = directory or ontology_dir()
+    return {path.stem: path for path in sorted(directory.glob("*.ttl"))}
+
+
+def module_graph_iri(module: str) -> rdflib.URIRef:
+    """The named graph a module is loaded into: its ontology IRI."""
+    return rdflib.URIRef(ONTOLOGY_BASE + module)
+
+
+def load_ontology(directory: Path | None = None) -> rdflib.Graph:
+    """Parse every module into one graph (imports are resolved by reading all files of the folder)."""
+    graph = rdflib.Graph()
+    for path in ontology_modules(directory).values():
+        graph.parse(path, format="turtle")
+    return graph
+
+
+@functools.cache
+def ontology_graph() -> rdflib.Graph:
+    """The shipped ontology, parsed once per process. Callers must not modify it."""
+    return load_ontology()
+
+
+def load_shapes(names: tuple[str, ...] = DATA_SHAPES) -> rdflib.Graph:
+    """A fresh shapes graph (pyshacl must not share one shapes graph object across concurrent validations)."""
+    graph = rdflib.Graph()
+    for name in names:
+        graph.parse(shapes_dir() / name, format="turtle")
+    return graph

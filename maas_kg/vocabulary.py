@@ -1,0 +1,87 @@
+"""Resolve what people type (labels, synonyms, DIN notations, ISO/ASTM codes, IRIs) to taxonomy terms."""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from dataclasses import dataclass
+
+import rdflib
+from rdflib.namespace import RDFS, SKOS
+
+from maas_kg.knowledge import MAAS, MAT, PROC
+
+
+class UnknownTerm(LookupError):
+    """A name that matches no term; ``suggestions`` holds the closest known labels."""
+
+    def __init__(self, kind: str, name: str, suggestions: list[str]):
+        self.kind, self.name, self.suggestions = kind, name, suggestions
+        hint = f"; closest known: {', '.join(suggestions)}" if suggestions else ""
+        super().__init__(f"unknown {kind} {name!r}{hint}")
+
+
+class AmbiguousTerm(LookupError):
+    def __init__(self, kind: str, name: str, matches: list[str]):
+        self.kind, self.name, self.matches = kind, name, matches
+        super().__init__(f"{kind} {name!r} is ambiguous: it names {', '.join(matches)}")
+
+
+@dataclass(frozen=True)
+class TermIndex:
+    """Case-insensitive index from every label, altLabel and notation of one taxonomy to its class IRIs."""
+
+    kind: str
+    root: rdflib.URIRef
+    names: dict[str, frozenset[rdflib.URIRef]]
+    members: frozenset[rdflib.URIRef]
+
+    @classmethod
+    def build(cls, graph: rdflib.Graph, root: rdflib.URIRef, kind: str) -> "TermIndex":
+        members = set(graph.transitive_subjects(RDFS.subClassOf, root))
+        names: dict[str, set[rdflib.URIRef]] = defaultdict(set)
+        for term in members:
+            for predicate in (RDFS.label, SKOS.altLabel, SKOS.prefLabel, SKOS.notation):
+                for value in graph.objects(term, predicate):
+                    names[_key(str(value))].add(term)
+        return cls(kind, root, {k: frozenset(v) for k, v in names.items()}, frozenset(members))
+
+    def resolve(self, name: str) -> rdflib.URIRef:
+        """Return the one term that ``name`` denotes, or raise UnknownTerm / AmbiguousTerm."""
+        text = name.strip()
+        if text.startswith(("http://", "https://")):
+            iri = rdflib.URIRef(text)
+            if iri in self.members:
+                return iri
+            raise UnknownTerm(self.kind, name, self.suggest(text.rsplit("#", 1)[-1].rsplit("/", 1)[-1]))
+        found = self.names.get(_key(text), frozenset())
+        if len(found) == 1:
+            return next(iter(found))
+        if found:
+            raise AmbiguousTerm(self.kind, name, sorted(str(t) for t in found))
+        raise UnknownTerm(self.kind, name, self.suggest(text))
+
+    def suggest(self, name: str, limit: int = 3) -> list[str]:
+        return difflib.get_close_matches(_key(name), list(self.names), n=limit, cutoff=0.6)
+
+
+def _key(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def process_index(graph: rdflib.Graph) -> TermIndex:
+    return TermIndex.build(graph, PROC.ManufacturingProcess, "process")
+
+
+def material_index(graph: rdflib.Graph) -> TermIndex:
+    return TermIndex.build(graph, MAT.Material, "material")
+
+
+def certification_names(graph: rdflib.Graph) -> dict[str, rdflib.URIRef]:
+    """Certifications by label, altLabel and notation (case-insensitive)."""
+    names = {}
+    for cert in graph.subjects(rdflib.RDF.type, MAAS.Certification):
+        for predicate in (RDFS.label, SKOS.altLabel, SKOS.notation):
+            for value in graph.objects(cert, predicate):
+                names[_key(str(value))] = cert
+    return names
