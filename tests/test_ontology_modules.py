@@ -1,0 +1,103 @@
+"""The ontology modules: parsing, imports, catalog, annotations on every term."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+import rdflib
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
+
+from maas_kg import knowledge
+
+OUR_NAMESPACES = ("https://w3id.org/maas-kg/ns#", "https://w3id.org/maas-kg/process#",
+                  "https://w3id.org/maas-kg/material#")
+EXPECTED_MODULES = {"maas", "core", "processes", "materials", "capabilities", "iso286", "process-profiles",
+                    "products", "end-of-life", "alignments"}
+
+
+def ours(term) -> bool:
+    return isinstance(term, rdflib.URIRef) and str(term).startswith(OUR_NAMESPACES)
+
+
+def test_every_module_is_an_ontology_with_a_version_iri(module_graphs):
+    assert set(module_graphs) == EXPECTED_MODULES
+    for name, graph in module_graphs.items():
+        onto = knowledge.module_graph_iri(name)
+        assert (onto, RDF.type, OWL.Ontology) in graph, f"{name}.ttl must declare <{onto}> an owl:Ontology"
+        version = graph.value(onto, OWL.versionIRI)
+        assert version is not None and str(version).startswith(str(onto) + "/"), name
+
+
+def test_top_module_imports_every_module(module_graphs):
+    top = knowledge.module_graph_iri("maas")
+    imported = {str(o) for o in module_graphs["maas"].objects(top, OWL.imports)}
+    assert imported == {str(knowledge.module_graph_iri(m)) for m in EXPECTED_MODULES - {"maas"}}
+
+
+def test_catalog_resolves_every_import_offline(module_graphs):
+    catalog = ET.parse(knowledge.ontology_dir() / "catalog-v001.xml")
+    ns = {"c": "urn:oasis:names:tc:entity:xmlns:xml:catalog"}
+    mapping = {u.get("name"): u.get("uri") for u in catalog.getroot().iterfind(".//c:uri", ns)}
+    imports = {str(o) for g in module_graphs.values() for o in g.objects(None, OWL.imports)}
+    assert imports, "modules import each other"
+    for iri in imports:
+        assert iri in mapping, f"catalog-v001.xml has no entry for {iri}"
+        assert (knowledge.ontology_dir() / mapping[iri]).is_file(), mapping[iri]
+
+
+def _declared(graph, kinds):
+    for kind in kinds:
+        for term in graph.subjects(RDF.type, kind):
+            if ours(term):
+                yield term
+
+
+def _langs(graph, term, predicate):
+    return {o.language for o in graph.objects(term, predicate) if isinstance(o, rdflib.Literal)}
+
+
+def test_every_class_and_property_has_en_de_labels_and_a_definition(ontology):
+    kinds = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
+    missing = []
+    for term in set(_declared(ontology, kinds)):
+        labels = _langs(ontology, term, RDFS.label)
+        if not {"en", "de"} <= labels or "en" not in _langs(ontology, term, SKOS.definition):
+            missing.append(str(term))
+    assert not missing, f"terms without en+de label or en definition: {sorted(missing)[:20]}"
+
+
+def test_reference_individuals_have_labels_and_definitions(ontology):
+    rows = knowledge.MAAS.ITToleranceValue  # data rows of the ISO 286 table, not vocabulary
+    missing = []
+    for term in set(_declared(ontology, (OWL.NamedIndividual,))):
+        if (term, RDF.type, rows) in ontology:
+            continue
+        if not {"en", "de"} <= _langs(ontology, term, RDFS.label) or not _langs(ontology, term, SKOS.definition):
+            missing.append(str(term))
+    assert not missing, sorted(missing)[:20]
+
+
+def test_no_term_of_ours_is_used_without_being_declared(ontology):
+    declared = {s for s in ontology.subjects(RDF.type, None) if ours(s)}
+    used = {t for triple in ontology for t in triple if ours(t)}
+    assert not sorted(used - declared), "used but never declared (typo in an IRI?)"
+
+
+def test_pinned_iris_exist(ontology):
+    text = (knowledge.ontology_dir() / "CONVENTIONS.md").read_text()
+    section = text.split("## Pinned IRIs", 1)[1]
+    import re
+    names = set(re.findall(r"`([A-Z][A-Za-z0-9_]+)`", section))
+    classes = {str(c) for c in ontology.subjects(RDF.type, OWL.Class)}
+    missing = [n for n in names
+               if str(knowledge.PROC[n]) not in classes and str(knowledge.MAT[n]) not in classes]
+    assert not missing, f"pinned in CONVENTIONS.md but not defined: {sorted(missing)}"
+
+
+def test_units_are_qudt_unit_iris(ontology):
+    has_unit = rdflib.URIRef("http://qudt.org/schema/qudt/hasUnit")
+    units = list(ontology.subject_objects(has_unit))
+    assert len(units) >= 20
+    for prop, unit in units:
+        assert str(unit).startswith("http://qudt.org/vocab/unit/"), (prop, unit)
