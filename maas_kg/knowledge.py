@@ -7,7 +7,6 @@ package as ``maas_kg.ontology``, ``maas_kg.shapes`` and ``maas_kg.queries``. Bot
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from pathlib import Path
 
 import rdflib
@@ -25,15 +24,10 @@ TAXONOMY_QA_SHAPES = "taxonomy-qa.ttl"
 
 def _folder(name: str) -> Path:
     """Return the folder ``name`` (ontology, shapes or queries) of an installed package or a source checkout."""
-    try:
-        installed = Path(str(resources.files(f"maas_kg.{name}")))
-        if installed.is_dir():
-            return installed
-    except ModuleNotFoundError:
-        pass
-    checkout = Path(__file__).resolve().parent.parent / name
-    if checkout.is_dir():
-        return checkout
+    package = Path(__file__).resolve().parent
+    for candidate in (package / name, package.parent / name):  # installed wheel, then source checkout
+        if candidate.is_dir():
+            return candidate
     raise FileNotFoundError(f"the MaaS-KG {name} folder is missing from this installation")
 
 

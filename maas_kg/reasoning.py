@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import rdflib
-from rdflib.namespace import OWL
+from rdflib.namespace import OWL, RDFS, XSD
 
 
 class ReasonerUnavailable(RuntimeError):
@@ -34,9 +34,16 @@ def check_consistency(graph: rdflib.Graph) -> ConsistencyResult:
     import owlready2  # imported late: it starts slowly and only reasoning needs it
 
     merged = rdflib.Graph()
-    for triple in graph:
-        if triple[1] != OWL.imports:
-            merged.add(triple)
+    for s, p, o in graph:
+        if p == OWL.imports:
+            continue
+        # xsd:date is outside the OWL 2 datatype map that HermiT implements: HermiT sees such ranges and
+        # values as plain literals, which keeps every other axiom checked.
+        if o == XSD.date:
+            o = RDFS.Literal
+        elif isinstance(o, rdflib.Literal) and o.datatype == XSD.date:
+            o = rdflib.Literal(str(o))
+        merged.add((s, p, o))
     with tempfile.TemporaryDirectory(prefix="maas-kg-hermit-") as tmp:
         path = Path(tmp) / "merged.owl"
         merged.serialize(path, format="xml")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import rdflib
 from rdflib.namespace import RDFS, SKOS
 
-from maas_kg.knowledge import MAAS, MAT, PROC
+from maas_kg.knowledge import MAT, PROC
 
 
 class UnknownTerm(LookupError):
@@ -38,7 +38,16 @@ class TermIndex:
 
     @classmethod
     def build(cls, graph: rdflib.Graph, root: rdflib.URIRef, kind: str) -> "TermIndex":
-        members = set(graph.transitive_subjects(RDFS.subClassOf, root))
+        """Index of the classes below ``root`` (a taxonomy)."""
+        return cls._of(graph, root, set(graph.transitive_subjects(RDFS.subClassOf, root)), kind)
+
+    @classmethod
+    def build_instances(cls, graph: rdflib.Graph, klass: rdflib.URIRef, kind: str) -> "TermIndex":
+        """Index of the reference individuals of ``klass`` (certifications, shape classes, ...)."""
+        return cls._of(graph, klass, set(graph.subjects(rdflib.RDF.type, klass)), kind)
+
+    @classmethod
+    def _of(cls, graph, root, members, kind) -> "TermIndex":
         names: dict[str, set[rdflib.URIRef]] = defaultdict(set)
         for term in members:
             for predicate in (RDFS.label, SKOS.altLabel, SKOS.prefLabel, SKOS.notation):
@@ -75,13 +84,3 @@ def process_index(graph: rdflib.Graph) -> TermIndex:
 
 def material_index(graph: rdflib.Graph) -> TermIndex:
     return TermIndex.build(graph, MAT.Material, "material")
-
-
-def certification_names(graph: rdflib.Graph) -> dict[str, rdflib.URIRef]:
-    """Certifications by label, altLabel and notation (case-insensitive)."""
-    names = {}
-    for cert in graph.subjects(rdflib.RDF.type, MAAS.Certification):
-        for predicate in (RDFS.label, SKOS.altLabel, SKOS.notation):
-            for value in graph.objects(cert, predicate):
-                names[_key(str(value))] = cert
-    return names

@@ -8,7 +8,7 @@ import decimal
 
 import pytest
 import rdflib
-from rdflib.namespace import RDF, SH, XSD
+from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from maas_kg import knowledge
 from maas_kg.knowledge import MAAS, PROC, SHAPES_NS
@@ -42,14 +42,20 @@ def _cases():
 
 
 def _focus(shapes, base, ps):
+    """A node the property shape applies to in the base example, preferring one that states the path."""
     node_shape = next(shapes.subjects(SH.property, ps))
     target = shapes.value(node_shape, SH.targetClass)
-    focus = sorted(base.subjects(RDF.type, target)) if target is not None else []
+    focus = []
+    if target is not None:
+        classes = set(knowledge.ontology_graph().transitive_subjects(RDFS.subClassOf, target)) | {target}
+        focus = sorted({s for c in classes for s in base.subjects(RDF.type, c)})
     if not focus:  # reached through sh:node from another property shape
         for referrer in shapes.subjects(SH.node, node_shape):
             focus += sorted(base.objects(None, shapes.value(referrer, SH.path)))
     assert focus, f"no focus node for {ps} in the base example: extend the example"
-    return focus[0]
+    path = shapes.value(ps, SH.path)
+    stating = [f for f in focus if (f, path, None) in base]
+    return (stating or focus)[0]
 
 
 def _shifted(literal: rdflib.Literal, delta: int) -> rdflib.Literal:
