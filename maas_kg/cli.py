@@ -1,18 +1,272 @@
-"""The ``maas-kg`` command line."""
+"""The ``maas-kg`` command line. Every failure is one clear line on stderr and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import click
 
 from maas_kg import knowledge
+from maas_kg.catalogue import CatalogueError
+from maas_kg.ingest import InputError
+from maas_kg.store import StoreError
+from maas_kg.vocabulary import AmbiguousTerm, UnknownTerm
+
+_EXPECTED = (StoreError, InputError, CatalogueError, UnknownTerm, AmbiguousTerm, FileNotFoundError,
+             PermissionError, IsADirectoryError, json.JSONDecodeError)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Turns the errors users can cause into one-line messages (exit 2 for usage, 1 otherwise)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except _EXPECTED as err:
+            raise click.ClickException(str(err)) from None
+        except OSError as err:
+            raise click.ClickException(f"{err.strerror or err}: {err.filename or ''}".rstrip(": ")) from None
+
+
+def _read(path: str) -> bytes:
+    file = Path(path)
+    if not file.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    if file.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not a file")
+    return file.read_bytes()
+
+
+def _open(ctx: click.Context, *, sync: bool = True):
+    """Open the store named by --store / $MAAS_KG_STORE, bringing the ontology graphs up to date."""
+    from maas_kg.ontology_graphs import sync_ontology
+    from maas_kg.store import open_store
+
+    store = open_store(ctx.obj["store"])
+    ctx.call_on_close(store.close)
+    if sync:
+        sync_ontology(store)
+    return store
+
+
+def _table(rows: list[dict], columns: list[str]) -> str:
+    from prettytable import PrettyTable
+
+    table = PrettyTable(columns)
+    table.align = "l"
+    for row in rows:
+        table.add_row(["" if row.get(c) is None else row.get(c) for c in columns])
+    return table.get_string()
+
+
+def _short(iri: str | None) -> str | None:
+    if iri is None:
+        return None
+    for prefix, ns in (("proc:", str(knowledge.PROC)), ("mat:", str(knowledge.MAT)), ("maas:", str(knowledge.MAAS))):
+        if iri.startswith(ns):
+            return prefix + iri[len(ns):]
+    return iri
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="maas-kg")
-def main() -> None:
+@click.option("--store", envvar="MAAS_KG_STORE", default="var/store", show_default=True,
+              help="Store location: a directory (embedded, on disk) or 'memory'. Env: MAAS_KG_STORE.")
+@click.pass_context
+def main(ctx: click.Context, store: str) -> None:
     """MaaS-KG: publish manufacturing services, match products to providers."""
+    ctx.ensure_object(dict)
+    ctx.obj["store"] = store
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--graph", help="Named graph for FILES (default: each file into the default graph).")
+@click.option("--force", is_flag=True, help="Reload every ontology module even if unchanged.")
+@click.pass_context
+def load(ctx: click.Context, files: tuple[str, ...], graph: str | None, force: bool) -> None:
+    """Load the ontology modules (changed ones only); with FILES, also load raw RDF without validation."""
+    from maas_kg.ingest import format_for
+    from maas_kg.ontology_graphs import sync_ontology
+
+    store = _open(ctx, sync=False)
+    loaded = sync_ontology(store, force=force)
+    click.echo(f"ontology: {len(loaded)} module(s) loaded" + (f" ({', '.join(loaded)})" if loaded else ", all current"))
+    for file in files:
+        fmt = format_for(file)
+        if fmt == "json":
+            raise InputError("raw loading takes RDF; publish plain JSON services with 'maas-kg publish'")
+        store.load(_read(file), fmt, graph=graph)
+        click.echo(f"loaded {file}" + (f" into <{graph}>" if graph else ""))
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--kind", type=click.Choice(["service", "product"]), default="service", show_default=True,
+              help="What the plain JSON file describes.")
+@click.option("--format", "output", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+def validate(file: str, kind: str, output: str) -> None:
+    """Validate FILE against the shapes; exit 0 if it conforms, 1 if not."""
+    from maas_kg.catalogue import validate_document
+    from maas_kg.ingest import format_for
+
+    report = validate_document(_read(file), format_for(file), kind=kind)
+    if output == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    elif output == "turtle":
+        click.echo(report.graph.serialize(format="turtle") if report.graph is not None else "")
+    else:
+        click.echo(report.as_text())
+    sys.exit(0 if report.conforms else 1)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--batch-size", default=500, show_default=True, help="Services validated per SHACL call.")
+@click.option("--publisher", help="Agent IRI recorded as publisher (default: each service's provider).")
+@click.pass_context
+def publish(ctx: click.Context, files: tuple[str, ...], batch_size: int, publisher: str | None) -> None:
+    """Validate and publish the services in FILES; invalid services are reported and not written."""
+    from maas_kg import catalogue
+    from maas_kg.ingest import format_for
+
+    store = _open(ctx)
+    failed = 0
+    for file in files:
+        data, fmt = _read(file), format_for(file)
+        bar = None
+
+        def advance(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = click.progressbar(length=total, label=file, file=sys.stderr)
+                bar.__enter__()
+            bar.update(done)
+
+        try:
+            results = catalogue.publish(store, data, fmt, publisher=publisher, batch_size=batch_size,
+                                        progress=advance)
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+        ok = [r for r in results if r.published]
+        bad = [r for r in results if not r.published]
+        failed += len(bad)
+        click.echo(f"{file}: {len(ok)} published, {len(bad)} rejected")
+        for r in bad:
+            click.echo(f"  rejected {r.service}:")
+            for v in r.violations:
+                click.echo(f"    - {v.message}" + (f" (found {v.value})" if v.value is not None else ""))
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("service")
+@click.pass_context
+def withdraw(ctx: click.Context, service: str) -> None:
+    """Withdraw the service with IRI SERVICE (it stops matching; its history is kept)."""
+    from maas_kg import catalogue
+
+    version = catalogue.withdraw(_open(ctx), service)
+    click.echo(f"withdrew {service} (version {version})")
+
+
+@main.command("list")
+@click.option("--process", help="Process: DIN notation, ISO/ASTM code, label or IRI (subclasses included).")
+@click.option("--material", help="Material: label, designation or IRI.")
+@click.option("--country", help="ISO 3166-1 alpha-2 code of the site's country.")
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def list_(ctx: click.Context, process: str | None, material: str | None, country: str | None, output: str) -> None:
+    """List published services."""
+    from maas_kg import catalogue
+    from maas_kg.ingest import term_indexes
+
+    indexes = term_indexes()
+    rows = catalogue.list_services(
+        _open(ctx),
+        process=str(indexes["process"].resolve(process)) if process else None,
+        material=str(indexes["material"].resolve(material)) if material else None,
+        country=country)
+    if output == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        row["processType"] = _short(row["processType"])
+    click.echo(_table(rows, ["service", "name", "providerName", "country", "processType", "version"]))
+    click.echo(f"{len(rows)} service(s)")
+
+
+@main.command()
+@click.argument("query")
+@click.option("--format", "output", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--union/--no-union", default=True, show_default=True,
+              help="Query the union of all graphs as the default graph.")
+@click.pass_context
+def sparql(ctx: click.Context, query: str, output: str, union: bool) -> None:
+    """Run a SPARQL query given inline or as @file.rq."""
+    import pyoxigraph as ox
+
+    text = _read(query[1:]).decode("utf-8") if query.startswith("@") else query
+    result = _open(ctx).query(text, union_default_graph=union)
+    if isinstance(result, ox.QueryBoolean):
+        click.echo("true" if result else "false")
+        return
+    if isinstance(result, ox.QueryTriples):
+        click.echo(result.serialize(format=ox.RdfFormat.N_TRIPLES).decode() if hasattr(result, "serialize")
+                   else "\n".join(f"{t} ." for t in result))
+        return
+    if output in ("json", "csv"):
+        fmt = ox.QueryResultsFormat.JSON if output == "json" else ox.QueryResultsFormat.CSV
+        click.echo(result.serialize(format=fmt).decode("utf-8"))
+        return
+    names = [v.value for v in result.variables]
+    rows = [{n: (row[n].value if row[n] is not None else None) for n in names} for row in result]
+    click.echo(_table(rows, names))
+    click.echo(f"{len(rows)} row(s)")
+
+
+@main.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["nquads", "trig"]), default=None,
+              help="Default: from the file extension (.nq, .trig).")
+@click.pass_context
+def export_(ctx: click.Context, file: str, fmt: str | None) -> None:
+    """Write every graph of the store to FILE (N-Quads or TriG)."""
+    store = _open(ctx, sync=False)
+    fmt = fmt or ("trig" if file.endswith(".trig") else "nquads")
+    store.export(Path(file), fmt)
+    click.echo(f"exported {store.quad_count()} quads to {file}")
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["nquads", "trig"]), default=None)
+@click.pass_context
+def import_(ctx: click.Context, file: str, fmt: str | None) -> None:
+    """Add the graphs of FILE (N-Quads or TriG, as written by export) to the store, in one transaction."""
+    store = _open(ctx, sync=False)
+    before = store.quad_count()
+    _read(file)  # clear error for a missing file before the store sees it
+    store.import_dataset(Path(file), fmt or ("trig" if file.endswith(".trig") else "nquads"))
+    click.echo(f"imported {store.quad_count() - before} quads from {file}")
+
+
+@main.command()
+@click.pass_context
+def info(ctx: click.Context) -> None:
+    """Show store statistics."""
+    from maas_kg import catalogue
+
+    store = _open(ctx)
+    stats = catalogue.statistics(store)
+    graphs = store.named_graphs()
+    click.echo(f"store: {store.location}")
+    click.echo(f"quads: {store.quad_count()}")
+    click.echo(f"named graphs: {len(graphs)}")
+    click.echo(f"services: {stats['published']} published, {stats['withdrawn']} withdrawn")
 
 
 @main.group()

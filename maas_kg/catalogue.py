@@ -1,0 +1,277 @@
+"""The service catalogue: validate, publish (atomically, in batches), withdraw, list.
+
+Graph layout (see the README): each published service, with its provider, sites, price and resources, lives in its
+own named graph ``graph/service/<hash>`` that also states its provenance (PROV-O: generated at, version, publisher).
+The DCAT catalogue graph holds one record per service (status, version, graph); the history graph holds one PROV
+activity per publication and withdrawal; a withdrawn service's last version is copied to an archive graph.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from maas_kg import knowledge
+from maas_kg.ingest import NormalisedInput, read_input, to_rdflib
+from maas_kg.knowledge import MAAS
+from maas_kg.store import Changes, Store, StoreError
+from maas_kg.validation import ValidationReport, Violation, validate_data
+
+GRAPH_BASE = "https://w3id.org/maas-kg/graph/"
+CATALOGUE_GRAPH = GRAPH_BASE + "catalogue"
+HISTORY_GRAPH = GRAPH_BASE + "history"
+SERVICE_GRAPH_BASE = GRAPH_BASE + "service/"
+PROV = "http://www.w3.org/ns/prov#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_SERVICE = ox.NamedNode(str(MAAS.ManufacturingService))
+
+
+NO_SERVICE = ("the input describes no service: give each service the type maas:ManufacturingService "
+              "(the plain JSON format does this for you)")
+
+
+class CatalogueError(ValueError):
+    """A catalogue operation that cannot be done as asked (unknown service, nothing to publish, ...)."""
+
+
+@dataclass
+class PublishResult:
+    service: str
+    published: bool
+    version: int | None = None
+    graph: str | None = None
+    violations: list[Violation] = field(default_factory=list)
+
+
+def service_graph(service: str) -> str:
+    """The named graph of a service: a stable hash of its IRI, so any IRI a provider chooses is safe."""
+    return SERVICE_GRAPH_BASE + hashlib.sha1(service.encode("utf-8")).hexdigest()[:24]
+
+
+@functools.cache
+def _query(name: str) -> str:
+    return (knowledge.queries_dir() / "catalogue" / name).read_text(encoding="utf-8")
+
+
+def _now() -> ox.Literal:
+    stamp = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    return ox.Literal(stamp, datatype=ox.NamedNode(XSD + "dateTime"))
+
+
+# -- finding the services of an input and what belongs to each --------------------------------------------------
+
+def _closures(triples: list[ox.Triple]) -> dict[str, list[ox.Triple]]:
+    """For each service in the input: the triples about it and about every node it reaches (provider, sites,
+    price, resources, capabilities), not crossing into other services."""
+    by_subject: dict[object, list[ox.Triple]] = {}
+    for t in triples:
+        by_subject.setdefault(t.subject, []).append(t)
+    services = [t.subject for t in triples if t.predicate == _TYPE and t.object == _SERVICE
+                and isinstance(t.subject, ox.NamedNode)]
+    result = {}
+    for service in dict.fromkeys(services):
+        seen, stack, closure = {service}, [service], []
+        while stack:
+            node = stack.pop()
+            for t in by_subject.get(node, ()):
+                closure.append(t)
+                target = t.object
+                if not isinstance(target, ox.Literal) and target not in seen and target in by_subject \
+                        and target not in services:
+                    seen.add(target)
+                    stack.append(target)
+        result[service.value] = closure
+    return result
+
+
+def _assign(violations: Iterable[Violation], closures: dict[str, list[ox.Triple]]) -> dict[str, list[Violation]]:
+    """Give each violation to every service whose closure contains its focus node."""
+    members: dict[str, set[str]] = {}
+    for service, closure in closures.items():
+        for t in closure:
+            node = t.subject
+            members.setdefault(f"_:{node.value}" if isinstance(node, ox.BlankNode) else node.value,
+                               set()).add(service)
+    assigned: dict[str, list[Violation]] = {s: [] for s in closures}
+    for v in violations:
+        for service in members.get(v.focus, ()):
+            assigned[service].append(v)
+    return assigned
+
+
+# -- validation ---------------------------------------------------------------------------------------------------
+
+def _without_repeats(violations: list[Violation], problems: list[Violation]) -> list[Violation]:
+    """Drop shape violations on a field whose name already failed to resolve: the resolution problem says more."""
+    unresolved = {(p.focus, p.path) for p in problems}
+    return [v for v in violations if (v.focus, v.path) not in unresolved]
+
+
+def _validate_batch(closures: dict[str, list[ox.Triple]], problems: list[Violation]) -> dict[str, list[Violation]]:
+    report = validate_data(to_rdflib(t for closure in closures.values() for t in closure))
+    return _assign(_without_repeats(report.violations, problems), closures)
+
+
+def validate_services(normalised: NormalisedInput, *, batch_size: int = 500) -> dict[str, list[Violation]]:
+    """Validate every service of an input, ``batch_size`` services per pyshacl call; violations per service."""
+    closures = _closures(normalised.triples)
+    if not closures:
+        raise CatalogueError(NO_SERVICE)
+    result = _assign(normalised.problems, closures)
+    names = list(closures)
+    for start in range(0, len(names), batch_size):
+        batch = {name: closures[name] for name in names[start:start + batch_size]}
+        for service, found in _validate_batch(batch, normalised.problems).items():
+            result[service].extend(found)
+    return result
+
+
+def validate_document(data: bytes, format: str, *, kind: str = "service") -> ValidationReport:
+    """Validate a whole document (services or products) and return one report."""
+    normalised = read_input(data, format, kind=kind)
+    report = validate_data(normalised.to_rdflib())
+    violations = sorted(normalised.problems + _without_repeats(report.violations, normalised.problems),
+                        key=lambda v: (v.focus, v.path or "", v.message, v.value or ""))
+    return ValidationReport(conforms=not violations, violations=violations, graph=report.graph)
+
+
+# -- publishing ---------------------------------------------------------------------------------------------------
+
+def _current_versions(store: Store, services: list[str]) -> dict[str, int]:
+    if not services:
+        return {}
+    values = " ".join(f"<{s}>" for s in services)
+    rows = store.select(f"""
+        PREFIX maas: <{MAAS}> PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+        SELECT ?service ?version WHERE {{
+          VALUES ?service {{ {values} }}
+          GRAPH <{CATALOGUE_GRAPH}> {{ ?record foaf:primaryTopic ?service ; maas:version ?version }}
+        }}""")
+    return {row["service"].value: int(row["version"].value) for row in rows}
+
+
+def _provenance(graph: str, version: int, now: ox.Literal, publisher: str) -> list[ox.Triple]:
+    g = ox.NamedNode(graph)
+    return [
+        ox.Triple(g, _TYPE, ox.NamedNode(PROV + "Entity")),
+        ox.Triple(g, ox.NamedNode(PROV + "generatedAtTime"), now),
+        ox.Triple(g, ox.NamedNode(str(MAAS.version)), ox.Literal(str(version), datatype=ox.NamedNode(XSD + "integer"))),
+        ox.Triple(g, ox.NamedNode(PROV + "wasAttributedTo"), ox.NamedNode(publisher)),
+    ]
+
+
+def _provider_of(closure: list[ox.Triple], service: str) -> str | None:
+    for t in closure:
+        if t.subject.value == service and t.predicate.value == str(MAAS.providedBy):
+            return t.object.value
+    return None
+
+
+def publish(store: Store, data: bytes, format: str, *, publisher: str | None = None, batch_size: int = 500,
+            progress: Callable[[int, int], None] | None = None,
+            may_publish: Callable[[str, str | None], bool] | None = None) -> list[PublishResult]:
+    """Validate the services in ``data`` and publish each valid one; invalid ones write nothing.
+
+    Services are validated ``batch_size`` at a time (one pyshacl call per batch); each batch's valid services are
+    written in one transaction, so a service is either fully there or absent. ``publisher`` is the agent recorded
+    in the provenance (default: the service's provider). ``may_publish(service, provider)`` lets the HTTP layer
+    refuse services of other providers. ``progress(done, total)`` is called after each batch.
+    """
+    normalised = read_input(data, format, kind="service")
+    closures = _closures(normalised.triples)
+    if not closures:
+        raise CatalogueError(NO_SERVICE)
+    verdicts = _assign(normalised.problems, closures)
+    results: list[PublishResult] = []
+    names = list(closures)
+    for start in range(0, len(names), batch_size):
+        batch = {name: closures[name] for name in names[start:start + batch_size]}
+        for service, found in _validate_batch(batch, normalised.problems).items():
+            verdicts[service].extend(found)
+        if may_publish:
+            for service in batch:
+                provider = _provider_of(closures[service], service)
+                if not verdicts[service] and not may_publish(service, provider):
+                    verdicts[service].append(Violation(
+                        focus=service, path=str(MAAS.providedBy), value=provider, component="access control",
+                        message="you may only publish services of your own organisation"))
+        valid = [s for s in batch if not verdicts[s]]
+        versions = _current_versions(store, valid)
+        now, changes, rows = _now(), Changes(), []
+        for service in valid:
+            graph, version = service_graph(service), versions.get(service, 0) + 1
+            agent = publisher or _provider_of(closures[service], service) or service
+            triples = [(t.subject, t.predicate, t.object) for t in closures[service]]
+            triples += [(t.subject, t.predicate, t.object) for t in _provenance(graph, version, now, agent)]
+            changes.replace_graph(graph, triples)
+            rows.append(f"(<{service}> <{graph}> {version} {now} <{agent}>)")
+            results.append(PublishResult(service, True, version, graph))
+        if rows:
+            changes.update(_query("record-publication.ru").replace("#ROWS#", " ".join(rows)))
+            store.commit(changes)
+        results += [PublishResult(s, False, violations=verdicts[s]) for s in batch if verdicts[s]]
+        if progress:
+            progress(len(batch), len(names))
+    return results
+
+
+def withdraw(store: Store, service: str, *, agent: str | None = None) -> int:
+    """Withdraw a published service; return the withdrawn version. Its history stays for administrators."""
+    rows = store.select(f"""
+        PREFIX maas: <{MAAS}> PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+        SELECT ?version ?status WHERE {{
+          GRAPH <{CATALOGUE_GRAPH}> {{ ?r foaf:primaryTopic <{service}> ; maas:version ?version ; maas:status ?status }}
+        }}""")
+    if not rows:
+        raise CatalogueError(f"no service {service} in the catalogue")
+    if rows[0]["status"].value == str(MAAS.Withdrawn):
+        raise CatalogueError(f"service {service} is already withdrawn")
+    version, graph = int(rows[0]["version"].value), service_graph(service)
+    archive = f"{graph}/archive/v{version}"
+    row = f"(<{service}> <{graph}> {version} {_now()} <{agent or service}> <{archive}>)"
+    # one update request, so the copy, the drop and the record change happen together or not at all
+    changes = Changes()
+    changes.update(f"COPY SILENT GRAPH <{graph}> TO GRAPH <{archive}>")
+    changes.update(f"DROP SILENT GRAPH <{graph}>")
+    changes.update(_query("record-withdrawal.ru").replace("#ROWS#", row))
+    store.commit(changes)
+    return version
+
+
+def list_services(store: Store, *, process: str | None = None, material: str | None = None,
+                  country: str | None = None) -> list[dict[str, str]]:
+    """Published services, optionally filtered by process class (with subclasses), material class, country."""
+    filters = []
+    if process:
+        filters.append(f"VALUES ?process {{ {ox.NamedNode(process)} }}")
+    if material:
+        filters.append(f"VALUES ?material {{ {ox.NamedNode(material)} }}")
+    if country:
+        if not re.fullmatch(r"[A-Za-z]{2}", country):
+            raise CatalogueError(f"country must be an ISO 3166-1 alpha-2 code such as DE, not {country!r}")
+        filters.append(f'VALUES ?countryFilter {{ "{country.upper()}" }}')
+    query = _query("list-services.rq").replace("#FILTERS#", "\n  ".join(filters))
+    result = store.query(query, union_default_graph=True)
+    names = [v.value for v in result.variables]
+    return [{n: (row[n].value if row[n] is not None else None) for n in names} for row in result]
+
+
+def statistics(store: Store) -> dict[str, int]:
+    rows = store.select(f"""
+        PREFIX maas: <{MAAS}>
+        SELECT ?status (COUNT(?r) AS ?n) WHERE {{ GRAPH <{CATALOGUE_GRAPH}> {{ ?r maas:status ?status }} }}
+        GROUP BY ?status""")
+    counts = {row["status"].value.rsplit("#", 1)[1].lower(): int(row["n"].value) for row in rows}
+    return {"published": counts.get("published", 0), "withdrawn": counts.get("withdrawn", 0)}
+
+
+__all__ = ["CatalogueError", "PublishResult", "StoreError", "list_services", "publish", "service_graph",
+           "statistics", "validate_document", "validate_services", "withdraw"]

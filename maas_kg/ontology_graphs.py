@@ -1,0 +1,45 @@
+"""Keep the ontology modules in the store, each in its own named graph (its ontology IRI), reloaded only when its
+file changed. A content hash per module is kept in the meta graph."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pyoxigraph as ox
+
+from maas_kg import knowledge
+from maas_kg.store import Changes, Store, StoreError
+
+META_GRAPH = "https://w3id.org/maas-kg/graph/meta"
+_HASH = "https://w3id.org/maas-kg/ns#contentHash"
+
+
+def _stored_hashes(store: Store) -> dict[str, str]:
+    rows = store.select(f"SELECT ?g ?h WHERE {{ GRAPH <{META_GRAPH}> {{ ?g <{_HASH}> ?h }} }}")
+    return {row["g"].value: row["h"].value for row in rows}
+
+
+def sync_ontology(store: Store, *, force: bool = False) -> list[str]:
+    """Load every changed module (all of them with ``force``) in one transaction; return the modules loaded."""
+    stored = _stored_hashes(store)
+    changes, loaded = Changes(), []
+    for name, path in knowledge.ontology_modules().items():
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        graph = str(knowledge.module_graph_iri(name))
+        if not force and stored.get(graph) == digest:
+            continue
+        try:
+            triples = [(q.subject, q.predicate, q.object) for q in ox.parse(data, format=ox.RdfFormat.TURTLE)]
+        except SyntaxError as err:
+            raise StoreError(f"ontology module {path.name} is malformed: {err}") from None
+        changes.replace_graph(graph, triples)
+        changes.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{graph}> <{_HASH}> ?h }} }}")
+        changes.update(f'INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{graph}> <{_HASH}> "{digest}" }} }}')
+        loaded.append(name)
+    store.commit(changes)
+    return loaded
+
+
+def ontology_graph_iris() -> list[str]:
+    return [str(knowledge.module_graph_iri(name)) for name in knowledge.ontology_modules()]

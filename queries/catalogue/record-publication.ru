@@ -1,0 +1,42 @@
+# Record publications in the DCAT catalogue and the PROV history, in the same transaction that writes the
+# service graphs. The VALUES rows are filled in by maas_kg.catalogue (one row per published service).
+PREFIX maas: <https://w3id.org/maas-kg/ns#>
+PREFIX dcat: <http://www.w3.org/ns/dcat#>
+PREFIX dct:  <http://purl.org/dc/terms/>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX xsd:  <http://www.w3.org/2001/XMLSchema#>
+
+DELETE { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record ?p ?o } }
+INSERT {
+  GRAPH <https://w3id.org/maas-kg/graph/catalogue> {
+    <https://w3id.org/maas-kg/catalogue> a dcat:Catalog ;
+        dct:title "MaaS-KG service catalogue"@en ;
+        dcat:record ?record ;
+        dcat:resource ?service .
+    ?record a dcat:CatalogRecord ;
+        foaf:primaryTopic ?service ;
+        maas:serviceGraph ?graph ;
+        maas:version ?version ;
+        maas:status maas:Published ;
+        dct:issued ?issued ;
+        dct:modified ?now ;
+        prov:wasAttributedTo ?publisher .
+  }
+  GRAPH <https://w3id.org/maas-kg/graph/history> {
+    ?event a prov:Activity , maas:Publication ;
+        maas:aboutService ?service ;
+        maas:version ?version ;
+        prov:startedAtTime ?now ;
+        prov:wasAssociatedWith ?publisher ;
+        prov:generated ?graph .
+  }
+}
+WHERE {
+  VALUES (?service ?graph ?version ?now ?publisher) { #ROWS# }
+  BIND(IRI(CONCAT(STR(?graph), "/record")) AS ?record)
+  BIND(IRI(CONCAT(STR(?graph), "/event/", STR(?version))) AS ?event)
+  OPTIONAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record dct:issued ?first } }
+  BIND(COALESCE(?first, ?now) AS ?issued)
+  OPTIONAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record ?p ?o } }
+}

@@ -1,0 +1,32 @@
+# Withdraw services: keep a copy of the last version in an archive graph (administrators only), drop the live
+# graph, mark the record withdrawn and log the event. One row per service; filled in by maas_kg.catalogue.
+PREFIX maas: <https://w3id.org/maas-kg/ns#>
+PREFIX dcat: <http://www.w3.org/ns/dcat#>
+PREFIX dct:  <http://purl.org/dc/terms/>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX xsd:  <http://www.w3.org/2001/XMLSchema#>
+
+DELETE {
+  GRAPH <https://w3id.org/maas-kg/graph/catalogue> {
+    ?record maas:status ?oldStatus ; dct:modified ?oldModified .
+    <https://w3id.org/maas-kg/catalogue> dcat:resource ?service .
+  }
+}
+INSERT {
+  GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record maas:status maas:Withdrawn ; dct:modified ?now . }
+  GRAPH <https://w3id.org/maas-kg/graph/history> {
+    ?event a prov:Activity , maas:Withdrawal ;
+        maas:aboutService ?service ;
+        maas:version ?version ;
+        prov:startedAtTime ?now ;
+        prov:wasAssociatedWith ?agent ;
+        prov:used ?archive .
+  }
+}
+WHERE {
+  VALUES (?service ?graph ?version ?now ?agent ?archive) { #ROWS# }
+  BIND(IRI(CONCAT(STR(?graph), "/record")) AS ?record)
+  BIND(IRI(CONCAT(STR(?graph), "/withdrawal/", STR(?version))) AS ?event)
+  GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record maas:status ?oldStatus ; dct:modified ?oldModified }
+}
