@@ -1,0 +1,151 @@
+"""Publishing, replacing, withdrawing and listing services; JSON and Turtle give the same triples; atomicity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from rdflib.compare import isomorphic
+
+from maas_kg import catalogue
+from maas_kg.catalogue import CATALOGUE_GRAPH, HISTORY_GRAPH, CatalogueError, service_graph
+from maas_kg.ingest import InputError, read_input, to_rdflib
+from maas_kg.knowledge import MAAS, MAT, PROC
+from maas_kg.ontology_graphs import sync_ontology
+from maas_kg.store import StoreError, open_store
+
+DATA = Path(__file__).parent / "data"
+WEBER = "https://w3id.org/maas-kg/id/service/weber-5axis"
+
+
+@pytest.fixture
+def store():
+    s = open_store("memory")
+    sync_ontology(s)
+    return s
+
+
+def publish_file(store, name, **kwargs):
+    path = DATA / name
+    fmt = {".json": "json", ".ttl": "turtle"}[path.suffix]
+    return catalogue.publish(store, path.read_bytes(), fmt, **kwargs)
+
+
+def test_json_and_turtle_give_the_same_triples():
+    from_json = read_input((DATA / "service-weber.json").read_bytes(), "json")
+    from_turtle = read_input((DATA / "service-weber.ttl").read_bytes(), "turtle")
+    assert not from_json.problems and not from_turtle.problems
+    assert isomorphic(from_json.to_rdflib(), from_turtle.to_rdflib())
+
+
+def test_publish_writes_the_service_graph_with_provenance_and_a_record(store):
+    [result] = publish_file(store, "service-weber.ttl")
+    assert result.published and result.version == 1 and result.graph == service_graph(WEBER)
+    triples = store.graph_triples(result.graph)
+    predicates = {t[1].value for t in triples}
+    assert str(MAAS.processType) in predicates and "http://www.w3.org/ns/prov#generatedAtTime" in predicates
+    # the provider and its site travel with the service
+    assert any(t[0].value == "https://w3id.org/maas-kg/id/provider/weber" for t in triples)
+    assert any(t[1].value == str(MAAS.latitude) for t in triples)
+    assert store.ask(f"""ASK {{ GRAPH <{CATALOGUE_GRAPH}> {{
+        ?r <http://xmlns.com/foaf/0.1/primaryTopic> <{WEBER}> ; <{MAAS.status}> <{MAAS.Published}> }} }}""")
+    assert [row["service"] for row in catalogue.list_services(store)] == [WEBER]
+
+
+def test_publishing_again_replaces_and_bumps_the_version(store):
+    publish_file(store, "service-weber.ttl")
+    changed = (DATA / "service-weber.ttl").read_text().replace("maas:leadTimeDays 10.0", "maas:leadTimeDays 12.0")
+    [result] = catalogue.publish(store, changed.encode(), "turtle")
+    assert result.version == 2
+    lead = [t[2].value for t in store.graph_triples(result.graph) if t[1].value == str(MAAS.leadTimeDays)]
+    assert lead == ["12"] or lead == ["12.0"]
+    assert len(catalogue.list_services(store)) == 1
+    assert catalogue.list_services(store)[0]["version"] == "2"
+
+
+def test_an_invalid_service_writes_nothing_and_reports_every_violation(store):
+    before = store.quad_count()
+    results = publish_file(store, "services-mixed.json")
+    by_service = {r.service: r for r in results}
+    assert by_service["https://w3id.org/maas-kg/id/service/nowak-laser"].published
+    bending = by_service["https://w3id.org/maas-kg/id/service/nowak-bending"]
+    assert not bending.published
+    messages = " | ".join(v.message for v in bending.violations)
+    assert "envelope_z must be a positive length in mm" in messages
+    assert "batch_size must be [min, max]" in messages
+    assert "price.currency" in messages
+    for v in bending.violations:
+        assert v.focus and v.message
+    knitting = by_service["https://w3id.org/maas-kg/id/service/nowak-knitting"]
+    [unknown] = [v for v in knitting.violations if v.path == str(MAAS.processType)]
+    assert "unknown process 'Laser beam cuting'" in unknown.message and "laser beam cutting" in unknown.message
+    assert not store.ask(f"ASK {{ GRAPH <{service_graph(bending.service)}> {{ ?s ?p ?o }} }}")
+    assert [r["service"] for r in catalogue.list_services(store)] == ["https://w3id.org/maas-kg/id/service/nowak-laser"]
+    assert store.quad_count() > before
+
+
+def test_a_failure_mid_publish_leaves_no_partial_graph(store, monkeypatch):
+    original = catalogue._query
+
+    def broken(name):
+        return original(name) + " ;\nINSERT DATA { GRAPH <x:g> { <x:s> <x:p> " if name == "record-publication.ru" else original(name)
+
+    monkeypatch.setattr(catalogue, "_query", broken)
+    with pytest.raises(StoreError):
+        publish_file(store, "service-weber.ttl")
+    assert service_graph(WEBER) not in store.named_graphs()
+    assert CATALOGUE_GRAPH not in store.named_graphs()
+
+
+def test_withdrawn_services_are_not_listed_but_their_history_stays(store):
+    publish_file(store, "service-weber.ttl")
+    assert catalogue.withdraw(store, WEBER) == 1
+    assert catalogue.list_services(store) == []
+    assert service_graph(WEBER) not in store.named_graphs()
+    archive = service_graph(WEBER) + "/archive/v1"
+    assert store.graph_triples(archive)
+    events = store.select(f"""SELECT ?type WHERE {{ GRAPH <{HISTORY_GRAPH}> {{
+        ?e <{MAAS.aboutService}> <{WEBER}> ; a ?type . FILTER(STRSTARTS(STR(?type), STR(<{MAAS}>))) }} }}""")
+    assert sorted(r["type"].value for r in events) == [str(MAAS.Publication), str(MAAS.Withdrawal)]
+    assert catalogue.statistics(store) == {"published": 0, "withdrawn": 1}
+    with pytest.raises(CatalogueError, match="already withdrawn"):
+        catalogue.withdraw(store, WEBER)
+    [again] = publish_file(store, "service-weber.ttl")
+    assert again.version == 2 and catalogue.statistics(store) == {"published": 1, "withdrawn": 0}
+
+
+def test_withdrawing_an_unknown_service_is_an_error(store):
+    with pytest.raises(CatalogueError, match="no service"):
+        catalogue.withdraw(store, "https://w3id.org/maas-kg/id/service/none")
+
+
+def test_list_filters_by_process_with_subclasses_material_and_country(store):
+    publish_file(store, "service-weber.ttl")
+    publish_file(store, "services-mixed.json")
+    names = lambda **kw: sorted(r["service"].rsplit("/", 1)[1] for r in catalogue.list_services(store, **kw))
+    assert names(process=str(PROC.Milling)) == ["weber-5axis"]
+    assert names(process=str(PROC.MachiningDefinedEdge)) == ["weber-5axis"]
+    assert names(process=str(PROC.Turning)) == []
+    assert names(process=str(PROC.Separating)) == ["nowak-laser", "weber-5axis"]
+    assert names(material=str(MAT.AluminiumAlloy)) == ["weber-5axis"]
+    assert names(material=str(MAT.S235JR)) == ["nowak-laser"]
+    assert names(country="pl") == ["nowak-laser"]
+
+
+def test_input_errors_say_where(store):
+    with pytest.raises(InputError, match="line 2"):
+        catalogue.publish(store, b"@prefix maas: <https://w3id.org/maas-kg/ns#> .\n<a> maas:name ", "turtle")
+    with pytest.raises(InputError, match="remote JSON-LD @context"):
+        catalogue.publish(store, b'{"@context": "https://schema.org/", "name": "x"}', "jsonld")
+    with pytest.raises(CatalogueError, match="describes no service"):
+        catalogue.publish(store, b"<https://e.org/a> <https://e.org/b> <https://e.org/c> .", "ntriples")
+
+
+def test_batches_validate_many_services_per_shacl_call(store, monkeypatch):
+    calls = []
+    original = catalogue.validate_data
+    monkeypatch.setattr(catalogue, "validate_data", lambda g: calls.append(1) or original(g))
+    results = publish_file(store, "services-mixed.json", batch_size=2)
+    assert len(results) == 3 and len(calls) == 2

@@ -1,0 +1,109 @@
+"""Every CLI command through click's runner, including the error cases (one line, non-zero exit, no traceback)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from maas_kg.cli import main
+from maas_kg.knowledge import PROC
+from maas_kg.store import open_store
+
+DATA = Path(__file__).parent / "data"
+EXAMPLES = Path(__file__).parents[1] / "shapes" / "examples"
+WEBER = "https://w3id.org/maas-kg/id/service/weber-5axis"
+
+
+@pytest.fixture
+def run(tmp_path):
+    store = str(tmp_path / "store")
+
+    def invoke(*args, expect=0):
+        result = CliRunner().invoke(main, ["--store", store, *args], catch_exceptions=False)
+        assert result.exit_code == expect, result.output
+        assert "Traceback" not in result.output
+        return result.output
+    invoke.store = store
+    return invoke
+
+
+def test_load_reports_modules_then_nothing_to_do(run):
+    assert "module(s) loaded" in run("load")
+    assert "all current" in run("load")
+    assert "10 module(s) loaded" in run("load", "--force")
+
+
+def test_validate_exit_codes_and_formats(run):
+    assert run("validate", str(EXAMPLES / "service-valid.ttl")).strip() == "conforms"
+    out = run("validate", str(EXAMPLES / "service-invalid-process.ttl"), expect=1)
+    assert "process must name exactly one process" in out
+    report = json.loads(run("validate", "--format", "json", str(DATA / "services-mixed.json"), expect=1))
+    assert report["conforms"] is False and {"focus", "path", "value", "message"} <= set(report["violations"][0])
+    assert "sh:ValidationReport" in run("validate", "--format", "turtle", str(EXAMPLES / "service-invalid-process.ttl"),
+                                         expect=1)
+
+
+def test_publish_list_withdraw_info_export_import(run, tmp_path):
+    out = run("publish", str(DATA / "service-weber.json"))
+    assert "1 published, 0 rejected" in out
+    out = run("publish", str(DATA / "services-mixed.json"), expect=1)
+    assert "1 published, 2 rejected" in out and "envelope_z must be a positive length in mm" in out
+    assert "weber-5axis" in run("list", "--process", "3.2.3")
+    assert "weber-5axis" not in run("list", "--process", "turning")
+    assert "nowak-laser" in run("list", "--country", "PL")
+    rows = json.loads(run("list", "--material", "aluminium alloy", "--format", "json"))
+    assert [r["service"] for r in rows] == [WEBER]
+    assert "services: 2 published, 0 withdrawn" in run("info")
+    assert "withdrew" in run("withdraw", WEBER)
+    assert "weber-5axis" not in run("list")
+    dump = tmp_path / "dump.nq"
+    assert "exported" in run("export", str(dump))
+    fresh = CliRunner().invoke(main, ["--store", str(tmp_path / "other"), "import", str(dump)])
+    assert fresh.exit_code == 0 and "imported" in fresh.output
+
+
+def test_sparql_formats_and_query_files(run, tmp_path):
+    run("load")
+    query = "SELECT ?c WHERE { ?c <http://www.w3.org/2004/02/skos/core#notation> \"3.2.3\" }"
+    assert "Milling" in run("sparql", query)
+    assert json.loads(run("sparql", "--format", "json", query))["results"]["bindings"]
+    assert run("sparql", "--format", "csv", query).split()[:2] == ["c", str(PROC.Milling)]
+    file = tmp_path / "q.rq"
+    file.write_text(query)
+    assert "Milling" in run("sparql", f"@{file}")
+    assert run("sparql", "ASK { ?s ?p ?o }").strip() == "true"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["validate", "missing.ttl"], "no such file: missing.ttl"),
+    (["publish", "missing.json"], "no such file: missing.json"),
+    (["sparql", "SELEC x"], "SPARQL syntax error"),
+    (["list", "--process", "laser beam cuting"], "closest known: laser beam cutting"),
+    (["list", "--material", "42CrMo5"], "closest known: 42crmo4"),
+    (["withdraw", "https://w3id.org/maas-kg/id/service/none"], "no service"),
+    (["validate", "--kind", "service", "README.md"], "unknown input format"),
+])
+def test_errors_are_one_clear_line(run, args, message):
+    out = run(*args, expect=1)
+    assert message in out
+    assert out.count("\n") <= 2
+
+
+def test_malformed_rdf_names_line_and_column(run, tmp_path):
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix maas: <https://w3id.org/maas-kg/ns#> .\n\n<a> maas:name \"unterminated .\n")
+    out = run("validate", str(bad), expect=1)
+    assert "malformed turtle" in out and "line 3" in out
+
+
+def test_a_locked_store_is_reported(run):
+    run("load")
+    holder = open_store(run.store)
+    try:
+        out = run("info", expect=1)
+        assert "locked by another process" in out
+    finally:
+        holder.close()
