@@ -116,7 +116,7 @@ def _without_repeats(violations: list[Violation], problems: list[Violation]) -> 
 
 
 def _validate_batch(closures: dict[str, list[ox.Triple]], problems: list[Violation]) -> dict[str, list[Violation]]:
-    report = validate_data(to_rdflib(t for closure in closures.values() for t in closure))
+    report = validate_data(to_rdflib(t for closure in closures.values() for t in closure), owned=True)
     return _assign(_without_repeats(report.violations, problems), closures)
 
 
@@ -137,7 +137,7 @@ def validate_services(normalised: NormalisedInput, *, batch_size: int = 500) -> 
 def validate_document(data: bytes, format: str, *, kind: str = "service") -> ValidationReport:
     """Validate a whole document (services or products) and return one report."""
     normalised = read_input(data, format, kind=kind)
-    report = validate_data(normalised.to_rdflib())
+    report = validate_data(normalised.to_rdflib(), owned=True)
     violations = sorted(normalised.problems + _without_repeats(report.violations, normalised.problems),
                         key=lambda v: (v.focus, v.path or "", v.message, v.value or ""))
     return ValidationReport(conforms=not violations, violations=violations, graph=report.graph)

@@ -254,18 +254,23 @@ def to_oxigraph(term: rdflib.term.Node):
 
 def to_rdflib_term(term) -> rdflib.term.Node:
     if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
+        return _named(term.value)
     if isinstance(term, ox.BlankNode):
         return rdflib.BNode(term.value)
     if term.language:
         return rdflib.Literal(term.value, lang=term.language)
     if term.datatype.value == _XSD_STRING:  # rdflib keeps plain literals without a datatype
         return rdflib.Literal(term.value)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+    return rdflib.Literal(term.value, datatype=_named(term.datatype.value))
+
+
+@functools.lru_cache(maxsize=65536)
+def _named(iri: str) -> rdflib.URIRef:
+    return rdflib.URIRef(iri)
 
 
 def to_rdflib(triples) -> rdflib.Graph:
     graph = rdflib.Graph()
-    for t in triples:
-        graph.add((to_rdflib_term(t.subject), to_rdflib_term(t.predicate), to_rdflib_term(t.object)))
+    graph.addN((to_rdflib_term(t.subject), to_rdflib_term(t.predicate), to_rdflib_term(t.object), graph)
+               for t in triples)
     return graph

@@ -64,24 +64,44 @@ def _path_text(report: rdflib.Graph, path: rdflib.term.Node | None) -> str | Non
     return str(path)
 
 
-def read_report(report: rdflib.Graph) -> list[Violation]:
-    """Turn a SHACL validation report graph into Violation records, sorted for stable output."""
+def _targeted_property(shapes: rdflib.Graph, shape) -> rdflib.term.Node | None:
+    """The property whose objects the shape (or the node shape it belongs to) targets, if any."""
+    for candidate in [shape, *shapes.subjects(SH.property, shape)]:
+        targeted = shapes.value(candidate, SH.targetObjectsOf)
+        if targeted is not None:
+            return targeted
+    return None
+
+
+def read_report(report: rdflib.Graph, data: rdflib.Graph | None = None,
+                shapes: rdflib.Graph | None = None) -> list[Violation]:
+    """Turn a SHACL validation report graph into Violation records, sorted for stable output.
+
+    A result of a shape that targets the objects of a property (sh:targetObjectsOf) is reported against every
+    node of ``data`` that states the offending value with that property, with the property as the path.
+    """
     violations = []
     for result in report.subjects(rdflib.RDF.type, SH.ValidationResult):
         message = report.value(result, SH.resultMessage)
         severity = report.value(result, SH.resultSeverity)
-        violations.append(
-            Violation(
-                focus=_term(report.value(result, SH.focusNode)) or "",
-                path=_path_text(report, report.value(result, SH.resultPath)),
-                value=_term(report.value(result, SH.value)),
-                message=str(message) if message is not None else "constraint not met",
-                shape=_term(report.value(result, SH.sourceShape)),
-                component=_term(report.value(result, SH.sourceConstraintComponent)),
-                severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
-            )
+        focus = report.value(result, SH.focusNode)
+        path = report.value(result, SH.resultPath)
+        shape = report.value(result, SH.sourceShape)
+        common = dict(
+            message=str(message) if message is not None else "constraint not met",
+            shape=_term(shape),
+            component=_term(report.value(result, SH.sourceConstraintComponent)),
+            severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
         )
-    return sorted(violations, key=lambda v: (v.focus, v.path or "", v.message, v.value or ""))
+        targeted = _targeted_property(shapes, shape) if shapes is not None else None
+        if targeted is not None and data is not None:
+            for subject in data.subjects(targeted, focus):
+                violations.append(Violation(focus=_term(subject) or "", path=str(targeted), value=_term(focus),
+                                            **common))
+            continue
+        violations.append(Violation(focus=_term(focus) or "", path=_path_text(report, path),
+                                    value=_term(report.value(result, SH.value)), **common))
+    return sorted(set(violations), key=lambda v: (v.focus, v.path or "", v.message, v.value or ""))
 
 
 @functools.cache
@@ -100,17 +120,26 @@ def validation_ontology() -> rdflib.Graph:
     return slim
 
 
-def validate_data(data: rdflib.Graph, shapes: rdflib.Graph | None = None) -> ValidationReport:
-    """Validate instance data (services, providers, products) against the data shapes and the ontology."""
+def validate_data(data: rdflib.Graph, shapes: rdflib.Graph | None = None, *, owned: bool = False) -> ValidationReport:
+    """Validate instance data (services, providers, products) against the data shapes and the ontology.
+
+    With ``owned=True`` the caller hands over ``data``: the ontology triples the shapes need are added to it and
+    pyshacl validates it in place, which saves copying the graph twice per call.
+    """
+    if owned:
+        for triple in validation_ontology():
+            data.add(triple)
+    shapes = shapes if shapes is not None else load_shapes()
     conforms, report, _ = pyshacl.validate(
         data,
-        shacl_graph=shapes if shapes is not None else load_shapes(),
-        ont_graph=validation_ontology(),
+        shacl_graph=shapes,
+        ont_graph=None if owned else validation_ontology(),
         inference="none",
         advanced=False,
         allow_warnings=True,
+        inplace=owned,
     )
-    return ValidationReport(conforms=bool(conforms), violations=read_report(report), graph=report)
+    return ValidationReport(conforms=bool(conforms), violations=read_report(report, data, shapes), graph=report)
 
 
 def validate_taxonomy(taxonomy: rdflib.Graph) -> ValidationReport:
