@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test run venv clean
+.PHONY: test run bench venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,14 @@ venv: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The main job on the embedded on-disk store (var/store) with the demo catalogue.
 run: $(STAMP)
-	$(BIN)/maas-kg check
+	$(BIN)/maas-kg demo --providers 300 --seed 1
+	$(BIN)/maas-kg info
+	$(BIN)/maas-kg list --process "5-axis milling" --country DE
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_catalogue.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info var test-artifacts

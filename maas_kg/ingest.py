@@ -178,16 +178,18 @@ def _resolve_names(store: ox.Store) -> list[Violation]:
             continue
         name = quad.object.value
         # products and requests resolve "certifications" to what they require, services to what they hold
-        target = spec.target
-        if spec.field == "certifications" and any(
-                store.quads_for_pattern(quad.subject, _RDF_TYPE, _PRODUCT, ox.DefaultGraph())):
+        target, field_name = spec.target, spec.field
+        is_product = any(store.quads_for_pattern(quad.subject, _RDF_TYPE, _PRODUCT, ox.DefaultGraph()))
+        if is_product and spec.field == "certifications":
             target = str(MAAS.requiredCertification)
+        if is_product and spec.field == "materials":
+            field_name = "material"
         store.remove(quad)
         try:
             term = indexes[spec.index].resolve(name)
         except (UnknownTerm, AmbiguousTerm) as err:
             problems.append(Violation(focus=_node_text(quad.subject), path=target, value=name,
-                                      message=f"{spec.field}: {err}", component="name resolution"))
+                                      message=f"{field_name}: {err}", component="name resolution"))
             continue
         store.add(ox.Quad(quad.subject, ox.NamedNode(target), ox.NamedNode(str(term))))
     return problems
@@ -225,9 +227,10 @@ def normalise(triples: list[ox.Triple]) -> NormalisedInput:
     store = ox.Store()
     store.extend(_schema_quads())
     store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
-    problems = _resolve_names(store)
     for rule in normalisation_rules():
         store.update(rule)
+    # after the rules, so that problems name the final (minted) IRIs and products are typed
+    problems = _resolve_names(store)
     result = [q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())]
     return NormalisedInput(result, problems)
 

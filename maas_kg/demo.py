@@ -1,0 +1,165 @@
+"""A deterministic demo catalogue: realistic providers in real European cities, each with the services its kind of
+shop offers, in the plain JSON service format.
+
+The facts live in data: ``demo_data/cities.csv`` (coordinates, countries, currencies), ``demo_data/archetypes.json``
+(what each kind of shop offers, on which machine, in which materials, with price and capacity ranges) and
+``demo_data/names.json``; tolerance, roughness and batch ranges come from the process profiles in the ontology, so a
+demo service never claims more than its process can achieve. Provider ``k`` is derived from ``(seed, k)`` alone, so
+the generator streams any number of services without holding them in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import functools
+import json
+import random
+import re
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+import rdflib
+from rdflib.namespace import RDFS
+
+from maas_kg import knowledge
+from maas_kg.knowledge import MAAS, MAT, PROC
+
+DATA = Path(__file__).parent / "demo_data"
+ID = "https://w3id.org/maas-kg/id/"
+# ISO 286 tolerance width (um) per IT grade at 30-50 mm, used to state a +/- tolerance for an IT grade
+_IT_WIDTH_40MM = {5: 11, 6: 16, 7: 25, 8: 39, 9: 62, 10: 100, 11: 160, 12: 250, 13: 390, 14: 620, 15: 1000,
+                  16: 1600, 17: 2500, 18: 3900}
+
+
+@functools.cache
+def _cities() -> list[dict]:
+    with (DATA / "cities.csv").open(encoding="utf-8") as file:
+        return list(csv.DictReader(file))
+
+
+@functools.cache
+def _archetypes() -> list[dict]:
+    return json.loads((DATA / "archetypes.json").read_text(encoding="utf-8"))["archetypes"]
+
+
+@functools.cache
+def _names() -> dict:
+    return json.loads((DATA / "names.json").read_text(encoding="utf-8"))
+
+
+def _effective(graph: rdflib.Graph, cls: rdflib.URIRef, prop: rdflib.URIRef):
+    frontier = [cls]
+    while frontier:
+        values = [v for c in frontier for v in graph.objects(c, prop)]
+        if values:
+            value = values[0].toPython()
+            return float(value) if hasattr(value, "as_integer_ratio") and not isinstance(value, (int, bool)) else value
+        frontier = [p for c in frontier for p in graph.objects(c, RDFS.subClassOf) if isinstance(p, rdflib.URIRef)]
+    return None
+
+
+@functools.cache
+def _profile(process: str) -> dict:
+    graph = knowledge.ontology_graph()
+    cls = PROC[process]
+    if (cls, RDFS.subClassOf, None) not in graph:
+        raise ValueError(f"demo archetype names unknown process {process}")
+    get = lambda name: _effective(graph, cls, MAAS[name])  # noqa: E731
+    return {"it": (get("profileITGradeBest"), get("profileITGradeTypical")),
+            "ra": (get("profileRaBest"), get("profileRaTypical")),
+            "batch": (get("profileBatchMin") or 1, get("profileBatchMax") or 100000)}
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def _round(value: float, digits: int = 2) -> float:
+    return float(f"{value:.{digits}g}") if value < 1 else round(value, 1 if value < 100 else 0)
+
+
+def _pick_weighted(rng: random.Random, items: list[dict]) -> dict:
+    return rng.choices(items, weights=[a["weight"] for a in items])[0]
+
+
+def generate_provider(seed: int, index: int, today: datetime.date) -> list[dict]:
+    """The services of demo provider ``index`` (deterministic in seed and index)."""
+    rng = random.Random(f"maas-kg-demo-{seed}-{index}")
+    archetype = _pick_weighted(rng, _archetypes())
+    city = rng.choice(_cities())
+    names = _names().get(city["country"], _names()["DE"])
+    surname = rng.choice(names["names"])
+    label = archetype["name"] if city["country"] in ("DE", "AT", "CH") else {
+        "Präzisionstechnik": "Precision Machining", "Blechtechnik": "Sheet Metal", "Gießerei": "Foundry",
+        "Kunststofftechnik": "Plastics", "Additive": "Additive Manufacturing", "Oberflächentechnik": "Surface Finishing",
+        "Härterei": "Heat Treatment", "Reman": "Remanufacturing"}[archetype["name"]]
+    name = f"{surname} {label} {rng.choice(names['forms'])}"
+    provider_id = f"{ID}provider/{_slug(surname)}-{_slug(label)}-{index}"
+    certs = sorted(c for c, p in archetype["certifications"].items() if rng.random() < p)
+    provider = {
+        "id": provider_id, "name": name, "country": city["country"], "city": city["city"],
+        "location": {"lat": round(float(city["lat"]) + rng.uniform(-0.08, 0.08), 4),
+                     "lon": round(float(city["lon"]) + rng.uniform(-0.12, 0.12), 4)},
+        "certifications": [c if c != "NADCAP" else "Nadcap" for c in certs],
+    }
+    offers = rng.sample(archetype["offers"], k=rng.randint(2, min(6, len(archetype["offers"]))))
+    services = []
+    for offer in offers:
+        profile = _profile(offer["process"])
+        it_best, it_typical = profile["it"]
+        ra_best, ra_typical = profile["ra"]
+        service = {
+            "id": f"{provider_id}/service/{_slug(offer['process'])}",
+            "name": f"{offer['process_label'] if 'process_label' in offer else _label(offer['process'])} on {offer['machine']}",
+            "provider": provider,
+            "process": str(PROC[offer["process"]]),
+            "materials": [str(MAT[m]) for m in rng.sample(offer["materials"], k=rng.randint(1, len(offer["materials"])))],
+            "envelope_mm": [round(e * rng.uniform(0.8, 1.0)) or 1 for e in offer["envelope"]],
+            "batch_size": _batch(rng, profile["batch"]),
+            "capacity_per_week": round(rng.uniform(*offer["capacity"])),
+            "lead_time_days": rng.randint(*offer["lead"]),
+            "price": {"currency": "EUR" if rng.random() < 0.7 else city["currency"],
+                      "setup": round(rng.uniform(*offer["setup"])), "unit": _round(rng.uniform(*offer["unit"]))},
+            "valid_until": (today + datetime.timedelta(days=rng.randint(120, 720))).isoformat(),
+        }
+        if it_best and it_typical:
+            grade = rng.randint(it_best, it_typical)
+            service["it_grade"] = grade
+            service["tolerance_mm"] = round(_IT_WIDTH_40MM[grade] / 2000, 4)
+        if ra_best and ra_typical:
+            service["roughness_ra_um"] = _round(rng.uniform(ra_best, ra_typical))
+        if rng.random() < 0.5:
+            service["max_mass_kg"] = round(rng.uniform(5, 500))
+        services.append(service)
+    return services
+
+
+def _batch(rng: random.Random, bounds: tuple[int, int]) -> list[int]:
+    low, high = bounds
+    minimum = low if rng.random() < 0.6 else min(high, low * rng.choice((1, 5, 10)))
+    return [int(minimum), int(max(minimum, high // rng.choice((1, 2, 5))))]
+
+
+@functools.cache
+def _label(process: str) -> str:
+    graph = knowledge.ontology_graph()
+    for label in graph.objects(PROC[process], RDFS.label):
+        if label.language == "en":
+            text = str(label)
+            return text[0].upper() + text[1:]
+    return process
+
+
+def generate_services(providers: int = 300, seed: int = 1, *, today: datetime.date | None = None) -> Iterator[dict]:
+    """Stream the services of ``providers`` demo providers in the plain JSON service format."""
+    today = today or datetime.date(2026, 11, 1)
+    for index in range(providers):
+        yield from generate_provider(seed, index, today)
+
+
+def example_products_dir() -> Path:
+    return knowledge.ontology_dir().parent / "examples" if (knowledge.ontology_dir().parent / "examples").is_dir() \
+        else Path(__file__).parent / "examples"
