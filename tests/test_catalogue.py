@@ -149,3 +149,13 @@ def test_batches_validate_many_services_per_shacl_call(store, monkeypatch):
     monkeypatch.setattr(catalogue, "validate_data", lambda g, **kw: calls.append(1) or original(g, **kw))
     results = publish_file(store, "services-mixed.json", batch_size=2)
     assert len(results) == 3 and len(calls) == 2
+
+
+@pytest.mark.parametrize("fmt, rdflib_format", [("ntriples", "nt"), ("rdfxml", "xml"), ("jsonld", "json-ld")])
+def test_every_rdf_format_publishes_the_same_service(store, fmt, rdflib_format):
+    graph = rdflib.Graph().parse(DATA / "service-weber.ttl")
+    data = graph.serialize(format=rdflib_format).encode()
+    [result] = catalogue.publish(store, data, fmt)
+    assert result.published, result.violations
+    expected = read_input((DATA / "service-weber.ttl").read_bytes(), "turtle")
+    assert isomorphic(read_input(data, fmt).to_rdflib(), expected.to_rdflib())
