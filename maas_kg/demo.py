@@ -28,9 +28,17 @@ from maas_kg.knowledge import MAAS, MAT, PROC
 
 DATA = Path(__file__).parent / "demo_data"
 ID = "https://w3id.org/maas-kg/id/"
-# ISO 286 tolerance width (um) per IT grade at 30-50 mm, used to state a +/- tolerance for an IT grade
-_IT_WIDTH_40MM = {5: 11, 6: 16, 7: 25, 8: 39, 9: 62, 10: 100, 11: 160, 12: 250, 13: 390, 14: 620, 15: 1000,
-                  16: 1600, 17: 2500, 18: 3900}
+
+
+@functools.cache
+def _it_width_um(grade: int, size_mm: float = 40.0) -> float:
+    """ISO 286 tolerance width of an IT grade at a nominal size, from the ontology's ISO 286 table."""
+    graph = knowledge.ontology_graph()
+    for row in graph.subjects(MAAS.gradeNumber, rdflib.Literal(grade)):
+        low, high = graph.value(row, MAAS.sizeOver), graph.value(row, MAAS.sizeUpTo)
+        if low is not None and high is not None and float(low) < size_mm <= float(high):
+            return float(graph.value(row, MAAS.toleranceWidth))
+    raise LookupError(f"no ISO 286 value for IT{grade} at {size_mm} mm")
 
 
 @functools.cache
@@ -92,10 +100,7 @@ def generate_provider(seed: int, index: int, today: datetime.date) -> list[dict]
     city = rng.choice(_cities())
     names = _names().get(city["country"], _names()["DE"])
     surname = rng.choice(names["names"])
-    label = archetype["name"] if city["country"] in ("DE", "AT", "CH") else {
-        "Präzisionstechnik": "Precision Machining", "Blechtechnik": "Sheet Metal", "Gießerei": "Foundry",
-        "Kunststofftechnik": "Plastics", "Additive": "Additive Manufacturing", "Oberflächentechnik": "Surface Finishing",
-        "Härterei": "Heat Treatment", "Reman": "Remanufacturing"}[archetype["name"]]
+    label = archetype["name"] if city["country"] in ("DE", "AT", "CH") else archetype["name_en"]
     name = f"{surname} {label} {rng.choice(names['forms'])}"
     provider_id = f"{ID}provider/{_slug(surname)}-{_slug(label)}-{index}"
     certs = sorted(c for c, p in archetype["certifications"].items() if rng.random() < p)
@@ -128,7 +133,7 @@ def generate_provider(seed: int, index: int, today: datetime.date) -> list[dict]
         if it_best and it_typical:
             grade = rng.randint(it_best, it_typical)
             service["it_grade"] = grade
-            service["tolerance_mm"] = round(_IT_WIDTH_40MM[grade] / 2000, 4)
+            service["tolerance_mm"] = round(_it_width_um(grade) / 2000, 4)  # +/- half the width, in mm
         if ra_best and ra_typical:
             service["roughness_ra_um"] = _round(rng.uniform(ra_best, ra_typical))
         if rng.random() < 0.5:
