@@ -11,6 +11,7 @@ from maas_kg import knowledge
 from maas_kg.store import Changes, Store, StoreError
 
 META_GRAPH = "https://w3id.org/maas-kg/graph/meta"
+DERIVED_GRAPH_BASE = "https://w3id.org/maas-kg/graph/derived/"
 _HASH = "https://w3id.org/maas-kg/ns#contentHash"
 
 
@@ -37,8 +38,29 @@ def sync_ontology(store: Store, *, force: bool = False) -> list[str]:
         changes.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{graph}> <{_HASH}> ?h }} }}")
         changes.update(f'INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{graph}> <{_HASH}> "{digest}" }} }}')
         loaded.append(name)
+    if loaded:
+        for graph, triples in derive_from_ontology().items():
+            changes.replace_graph(graph, triples)
     store.commit(changes)
     return loaded
+
+
+def derive_from_ontology() -> dict[str, list]:
+    """Run the rules of queries/derive/ over the merged ontology; return the derived graphs they write.
+
+    The rules see the whole ontology as their default graph (an in-memory store), which the store's named-graph
+    layout cannot offer to a SPARQL Update, and run once per ontology change rather than per request.
+    """
+    scratch = ox.Store()
+    for path in knowledge.ontology_modules().values():
+        scratch.load(path=str(path), format=ox.RdfFormat.TURTLE)
+    for rule in sorted((knowledge.queries_dir() / "derive").glob("*.ru")):
+        scratch.update(rule.read_text(encoding="utf-8"))
+    derived: dict[str, list] = {}
+    for quad in scratch.quads_for_pattern(None, None, None, None):
+        if isinstance(quad.graph_name, ox.NamedNode) and quad.graph_name.value.startswith(DERIVED_GRAPH_BASE):
+            derived.setdefault(quad.graph_name.value, []).append((quad.subject, quad.predicate, quad.object))
+    return derived
 
 
 def ontology_graph_iris() -> list[str]:
