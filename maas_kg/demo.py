@@ -57,27 +57,33 @@ def _names() -> dict:
     return json.loads((DATA / "names.json").read_text(encoding="utf-8"))
 
 
-def _effective(graph: rdflib.Graph, cls: rdflib.URIRef, prop: rdflib.URIRef):
-    frontier = [cls]
-    while frontier:
-        values = [v for c in frontier for v in graph.objects(c, prop)]
-        if values:
-            value = values[0].toPython()
-            return float(value) if hasattr(value, "as_integer_ratio") and not isinstance(value, (int, bool)) else value
-        frontier = [p for c in frontier for p in graph.objects(c, RDFS.subClassOf) if isinstance(p, rdflib.URIRef)]
-    return None
+@functools.cache
+def _derived_profiles() -> dict[tuple[str, str], object]:
+    """The effective capability profiles, as derived by queries/derive/ (first value per class and property)."""
+    from maas_kg.ontology_graphs import DERIVED_GRAPH_BASE, derive_from_ontology
+
+    profiles: dict[tuple[str, str], object] = {}
+    for subject, predicate, value in derive_from_ontology()[DERIVED_GRAPH_BASE + "profiles"]:
+        key = (subject.value, predicate.value)
+        if key not in profiles or value.value < profiles[key]:  # several values: keep one, deterministically
+            profiles[key] = value.value
+    return profiles
 
 
 @functools.cache
 def _profile(process: str) -> dict:
-    graph = knowledge.ontology_graph()
-    cls = PROC[process]
-    if (cls, RDFS.subClassOf, None) not in graph:
-        raise ValueError(f"demo archetype names unknown process {process}")
-    get = lambda name: _effective(graph, cls, MAAS[name])  # noqa: E731
-    return {"it": (get("profileITGradeBest"), get("profileITGradeTypical")),
-            "ra": (get("profileRaBest"), get("profileRaTypical")),
-            "batch": (get("profileBatchMin") or 1, get("profileBatchMax") or 100000)}
+    cls = str(PROC[process])
+    profiles = _derived_profiles()
+    if (cls, str(MAAS.profileRole)) not in profiles:
+        raise ValueError(f"demo archetype names a process without a profile: {process}")
+
+    def get(name: str, cast):
+        value = profiles.get((cls, str(MAAS[name])))
+        return cast(value) if value is not None else None
+
+    return {"it": (get("profileITGradeBest", int), get("profileITGradeTypical", int)),
+            "ra": (get("profileRaBest", float), get("profileRaTypical", float)),
+            "batch": (get("profileBatchMin", int) or 1, get("profileBatchMax", int) or 100000)}
 
 
 def _slug(text: str) -> str:
