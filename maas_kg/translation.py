@@ -33,8 +33,10 @@ def primary_process_candidates(store: Store, product: str) -> list[PrimaryCandid
     query = _rule("primary-processes.rq").replace("#PRODUCT#", f"VALUES ?product {{ <{product}> }}")
     rows = store.select(query, union_default_graph=True)
     number = lambda term, cast: cast(term.value) if term is not None else None  # noqa: E731
-    return sorted({PrimaryCandidate(row["process"].value, number(row["itTypical"], int),
-                                    number(row["raTypical"], float), int(row["batchMin"].value),
-                                    int(row["batchMax"].value),
-                                    row["tooling"] is not None and row["tooling"].value == "true")
-                   for row in rows}, key=lambda c: c.process)
+    found = {row["process"].value: row for row in rows}
+    # a candidate under another candidate adds nothing: services of the subclass match the general requirement
+    general = [p for p, row in found.items() if not set(row["ancestors"].value.split()) & found.keys()]
+    return sorted((PrimaryCandidate(p, number(found[p]["itTypical"], int), number(found[p]["raTypical"], float),
+                                    int(found[p]["batchMin"].value), int(found[p]["batchMax"].value),
+                                    found[p]["tooling"] is not None and found[p]["tooling"].value == "true")
+                   for p in general), key=lambda c: c.process)
