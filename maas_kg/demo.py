@@ -83,7 +83,8 @@ def _profile(process: str) -> dict:
 
     return {"it": (get("profileITGradeBest", int), get("profileITGradeTypical", int)),
             "ra": (get("profileRaBest", float), get("profileRaTypical", float)),
-            "batch": (get("profileBatchMin", int) or 1, get("profileBatchMax", int) or 100000)}
+            "batch": (get("profileBatchMin", int) or 1, get("profileBatchMax", int) or 100000),
+            "max_mass": get("profileMaxPartMass", float)}
 
 
 def _slug(text: str) -> str:
@@ -142,8 +143,9 @@ def generate_provider(seed: int, index: int, today: datetime.date) -> list[dict]
             service["tolerance_mm"] = round(_it_width_um(grade) / 2000, 4)  # +/- half the width, in mm
         if ra_best and ra_typical:
             service["roughness_ra_um"] = _round(rng.uniform(ra_best, ra_typical))
-        if rng.random() < 0.5:
-            service["max_mass_kg"] = round(rng.uniform(5, 500))
+        if rng.random() < 0.5:  # never more than the process can typically handle
+            limit = profile["max_mass"] or 500.0
+            service["max_mass_kg"] = _round(rng.uniform(min(5.0, limit / 2), limit))
         services.append(service)
     return services
 
@@ -169,8 +171,3 @@ def generate_services(providers: int = 300, seed: int = 1, *, today: datetime.da
     today = today or datetime.date(2026, 11, 1)
     for index in range(providers):
         yield from generate_provider(seed, index, today)
-
-
-def example_products_dir() -> Path:
-    return knowledge.ontology_dir().parent / "examples" if (knowledge.ontology_dir().parent / "examples").is_dir() \
-        else Path(__file__).parent / "examples"

@@ -61,3 +61,11 @@ def test_every_demo_service_validates_and_publishes():
     rejected = [(r.service, r.violations[0].message) for r in results if not r.published]
     assert not rejected
     assert catalogue.statistics(store)["published"] == len(services)
+
+
+def test_part_masses_stay_within_the_process_profile():
+    from maas_kg.demo import _profile
+    for s in generate_services(300, seed=1):
+        limit = _profile(s["process"].rsplit("#", 1)[1])["max_mass"]
+        if "max_mass_kg" in s and limit:
+            assert s["max_mass_kg"] <= limit, s["id"]
