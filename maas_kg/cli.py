@@ -11,10 +11,12 @@ import click
 from maas_kg import knowledge
 from maas_kg.catalogue import CatalogueError
 from maas_kg.ingest import InputError
+from maas_kg.products import ProductError
+from maas_kg.translation import TranslationError
 from maas_kg.store import StoreError
 from maas_kg.vocabulary import AmbiguousTerm, UnknownTerm
 
-_EXPECTED = (StoreError, InputError, CatalogueError, UnknownTerm, AmbiguousTerm, FileNotFoundError,
+_EXPECTED = (StoreError, InputError, CatalogueError, ProductError, TranslationError, UnknownTerm, AmbiguousTerm, FileNotFoundError,
              PermissionError, IsADirectoryError, json.JSONDecodeError)
 
 
@@ -267,6 +269,38 @@ def info(ctx: click.Context) -> None:
     click.echo(f"quads: {store.quad_count()}")
     click.echo(f"named graphs: {len(graphs)}")
     click.echo(f"services: {stats['published']} published, {stats['withdrawn']} withdrawn")
+
+
+@main.command()
+@click.argument("product_file", type=click.Path(dir_okay=False))
+@click.option("--top", type=click.IntRange(min=1), default=None,
+              help="Candidates listed per step (default: all for JSON, 5 for the table).")
+@click.option("--k", "k", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Best assignments of services to the steps of each route.")
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Date the due date and validity are counted from (default: today).")
+@click.pass_context
+def match(ctx: click.Context, product_file: str, top: int | None, k: int, output: str, today) -> None:
+    """Route PRODUCT_FILE and match every step to published services."""
+    from maas_kg.ingest import format_for
+    from maas_kg.match_report import as_json, as_text
+    from maas_kg.matching import match_product
+    from maas_kg.products import submit_product
+
+    store = _open(ctx)
+    try:
+        product = submit_product(store, _read(product_file), format_for(product_file))
+    except ProductError as err:
+        if err.report is not None:
+            click.echo(err.report.as_text(), err=True)
+        raise
+    result = match_product(store, product, today=today.date() if today else None, k=k)
+    document = as_json(store, result, top=top)
+    if output == "json":
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        click.echo(as_text(document, top=top or 5))
 
 
 @main.command()

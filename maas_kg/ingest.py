@@ -17,7 +17,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from maas_kg import knowledge
+from maas_kg import geo, knowledge
 from maas_kg.knowledge import MAAS
 from maas_kg.validation import Violation
 from maas_kg.vocabulary import AmbiguousTerm, TermIndex, UnknownTerm, material_index, process_index
@@ -229,6 +229,7 @@ def normalise(triples: list[ox.Triple]) -> NormalisedInput:
     store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
     for rule in normalisation_rules():
         store.update(rule)
+    geo.add_unit_vectors(store)
     # after the rules, so that problems name the final (minted) IRIs and products are typed
     problems = _resolve_names(store)
     result = [q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())]

@@ -21,7 +21,8 @@ def _stored_hashes(store: Store) -> dict[str, str]:
 
 
 def sync_ontology(store: Store, *, force: bool = False) -> list[str]:
-    """Load every changed module (all of them with ``force``) in one transaction; return the modules loaded."""
+    """Load every changed module (all of them with ``force``) and drop removed ones, in one transaction; return
+    the modules loaded (removed ones prefixed with ``-``)."""
     stored = _stored_hashes(store)
     changes, loaded = Changes(), []
     for name, path in knowledge.ontology_modules().items():
@@ -38,6 +39,11 @@ def sync_ontology(store: Store, *, force: bool = False) -> list[str]:
         changes.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{graph}> <{_HASH}> ?h }} }}")
         changes.update(f'INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{graph}> <{_HASH}> "{digest}" }} }}')
         loaded.append(name)
+    current = {str(knowledge.module_graph_iri(name)) for name in knowledge.ontology_modules()}
+    for graph in sorted(set(stored) - current):  # a module file was removed: its graph goes too
+        changes.drop_graph(graph)
+        changes.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{graph}> <{_HASH}> ?h }} }}")
+        loaded.append("-" + graph.rsplit("/", 1)[-1])
     if loaded:
         for graph, triples in derive_from_ontology().items():
             changes.replace_graph(graph, triples)

@@ -33,7 +33,7 @@ def run(tmp_path):
 def test_load_reports_modules_then_nothing_to_do(run):
     assert "module(s) loaded" in run("load")
     assert "all current" in run("load")
-    assert "10 module(s) loaded" in run("load", "--force")
+    assert "11 module(s) loaded" in run("load", "--force")
 
 
 def test_validate_exit_codes_and_formats(run):

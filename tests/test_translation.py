@@ -1,21 +1,28 @@
-"""Primary-process candidates from product characteristics and the (derived) capability profiles."""
+"""Product -> process routes: the example products route as an engineer expects, the routes are stored as RDF
+with provenance, and an ontology editor's new Turtle file changes the routes without code changes."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
 from rdflib.namespace import RDFS
 
 from maas_kg import knowledge
-from maas_kg.ingest import read_input
 from maas_kg.ontology_graphs import DERIVED_GRAPH_BASE, sync_ontology
-from maas_kg.store import Changes, open_store
-from maas_kg.translation import primary_process_candidates
+from maas_kg.products import submit_product
+from maas_kg.store import open_store
+from maas_kg.translation import derive_requirements, requirements_graph
 
 PRODUCTS = Path(__file__).parents[1] / "examples" / "products"
-PROC = str(knowledge.PROC)
+PROC = knowledge.PROC
+CUTTING = {PROC.LaserBeamCutting, PROC.PlasmaCutting, PROC.WaterjetCutting, PROC.Shearing, PROC.Punching}
+
+
+def below(cls) -> set:
+    return set(knowledge.ontology_graph().transitive_subjects(RDFS.subClassOf, cls))
 
 
 @pytest.fixture(scope="module")
@@ -25,41 +32,113 @@ def store():
     return s
 
 
-def candidates(store, name, **changes):
+def routes(store, name, **changes):
     doc = {**json.loads((PRODUCTS / f"{name}.json").read_text()), **changes}
-    normalised = read_input(json.dumps(doc).encode(), "json", kind="product")
-    changes_ = Changes()
-    changes_.replace_graph(f"https://w3id.org/maas-kg/graph/test/{name}",
-                           [(t.subject, t.predicate, t.object) for t in normalised.triples])
-    store.commit(changes_)
-    return {c.process[len(PROC):]: c for c in primary_process_candidates(store, doc["id"])}
+    product = submit_product(store, json.dumps(doc).encode(), "json")
+    return derive_requirements(store, product)
+
+
+def chains(translation) -> list[list]:
+    return [[knowledge.PROC[s.process.rsplit("#", 1)[1]] for s in r.steps] for r in translation.routes]
 
 
 def test_derived_profiles_are_loaded_with_the_ontology(store):
     assert DERIVED_GRAPH_BASE + "profiles" in store.named_graphs()
 
 
-def test_shaft_in_42crmo4_is_turned_never_cast_in_a_die(store):
-    found = candidates(store, "turned-ground-shaft")
-    assert "Turning" in found and "DieCasting" not in found and "InjectionMoulding" not in found
+def test_shaft_with_ra_0_4_is_turned_then_ground_with_a_reason(store):
+    result = routes(store, "turned-ground-shaft")
+    first = result.routes[0]
+    assert chains(result)[0][0] == PROC.Turning
+    assert chains(result)[0][1] in below(PROC.GrindingRotatingTool)
+    assert "Ra 0.4 µm is finer than turning's typical 0.8 µm" in " ".join(first.steps[1].reasons)
+    assert first.steps[1].sets_surface and not first.steps[0].sets_surface
+    assert not any(PROC.DieCasting in chain for chain in chains(result))
+
+
+def test_without_the_fine_surface_the_shaft_is_only_turned(store):
+    result = routes(store, "turned-ground-shaft", roughness_ra_um=3.2, tolerance_mm=0.1)
+    assert chains(result)[0] == [PROC.Turning] and result.routes[0].typical_fit == 1.0
+
+
+def test_sheet_metal_enclosure_is_cut_then_bent_then_powder_coated(store):
+    first = chains(routes(store, "sheet-metal-enclosure"))[0]
+    assert first[0] in CUTTING and first[1:] == [PROC.BendingForming, PROC.PowderCoating]
+    assert chains(routes(store, "sheet-metal-enclosure", finish=[]))[0][1:] == [PROC.BendingForming]
 
 
 def test_pa12_lattice_goes_to_powder_bed_fusion_only(store):
-    found = candidates(store, "pa12-lattice-part")
-    pbf = set(knowledge.ontology_graph().transitive_subjects(RDFS.subClassOf, knowledge.PROC.PowderBedFusion))
-    assert found and all(knowledge.PROC[name] in pbf for name in found)
+    result = chains(routes(store, "pa12-lattice-part"))
+    assert result and all(chain[0] in below(PROC.PowderBedFusion) for chain in result)
 
 
 def test_fifty_thousand_abs_housings_are_injection_moulded(store):
-    found = candidates(store, "injection-moulded-housing")
-    assert "InjectionMoulding" in found and "Milling" not in found and "FusedFilamentFabrication" not in found
+    assert chains(routes(store, "injection-moulded-housing"))[0] == [PROC.InjectionMoulding]
 
 
 def test_steel_never_goes_to_die_casting(store):
-    assert "DieCasting" in candidates(store, "die-cast-housing")
-    assert "DieCasting" not in candidates(store, "die-cast-housing", material="S355J2")
+    assert any(PROC.DieCasting in c for c in chains(routes(store, "die-cast-housing")))
+    assert not any(PROC.DieCasting in c for c in chains(routes(store, "die-cast-housing", material="S355J2")))
 
 
 def test_one_unit_never_goes_to_a_process_needing_a_mould(store):
-    found = candidates(store, "one-off-prototype")
-    assert found and not [name for name, c in found.items() if c.needs_tooling]
+    tooling = {PROC[row["p"].value.rsplit("#", 1)[1]] for row in store.select(
+        f"SELECT ?p WHERE {{ GRAPH <{DERIVED_GRAPH_BASE}profiles> {{ ?p <{knowledge.MAAS}profileNeedsTooling> true }} }}")}
+    for name in ("one-off-prototype", "titanium-bracket", "milled-bracket"):
+        result = chains(routes(store, name, quantity=1))
+        assert result and not any(set(chain) & tooling for chain in result), name
+
+
+def test_titanium_bracket_offers_milling_or_printing_then_finish_milling(store):
+    result = chains(routes(store, "titanium-bracket"))
+    assert result[0] == [PROC.Milling]
+    assert [PROC.PowderBedFusion, PROC.Milling] in result
+
+
+def test_hardened_gear_is_hardened_before_it_is_ground(store):
+    first = chains(routes(store, "hardened-gear"))[0]
+    assert first[0] == PROC.Turning and first[1] == PROC.CaseHardening and first[2] in below(PROC.GrindingRotatingTool)
+
+
+def test_a_treatment_that_does_not_suit_the_material_is_refused_with_a_reason(store):
+    result = routes(store, "welded-steel-frame", finish=["anodising"])
+    assert not result.routes and "anodising does not apply" in result.problems[0]
+
+
+def test_routes_are_stored_with_provenance(store):
+    result = routes(store, "turned-ground-shaft")
+    graph = requirements_graph(result.product)
+    rows = store.select(f"""
+        PREFIX maas: <{knowledge.MAAS}> PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT (COUNT(DISTINCT ?route) AS ?routes) (COUNT(DISTINCT ?req) AS ?steps) (SAMPLE(?rule) AS ?aRule) WHERE {{
+          GRAPH <{graph}> {{ ?route a maas:ProcessRoute ; maas:routeFor <{result.product}> ; maas:hasStep ?req ;
+                                  prov:wasGeneratedBy ?activity .
+                           ?req maas:requiredProcess ?p ; maas:reason ?why ; maas:requirementOf <{result.product}> .
+                           ?activity prov:used <{result.product}> , ?rule . FILTER(CONTAINS(STR(?rule), "/queries/")) }} }}""")
+    assert int(rows[0]["routes"].value) == len(result.routes)
+    assert int(rows[0]["steps"].value) == sum(len(r.steps) for r in result.routes)
+
+
+def test_an_editors_new_turtle_file_changes_the_routes_without_code_changes(store):
+    name = f"test-extension-{uuid.uuid4().hex[:8]}"
+    module = knowledge.ontology_dir() / f"{name}.ttl"
+    module.write_text(f"""
+@prefix maas: <https://w3id.org/maas-kg/ns#> . @prefix proc: <https://w3id.org/maas-kg/process#> .
+@prefix mat: <https://w3id.org/maas-kg/material#> . @prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+<https://w3id.org/maas-kg/ontology/{name}> a owl:Ontology .
+proc:ShaftSuperfinishing a owl:Class ; rdfs:subClassOf proc:MachiningUndefinedEdge ;
+    rdfs:label "shaft superfinishing"@en , "Wellen-Kurzhubhonen"@de ;
+    skos:definition "Superfinishing of shafts with an oscillating stone."@en ;
+    maas:profileRole maas:FinishingRole ; maas:profileMaterial mat:Steel ; maas:profileShape maas:RotationalShape ;
+    maas:profileITGradeBest 5 ; maas:profileITGradeTypical 6 ; maas:profileRaBest 0.05 ; maas:profileRaTypical 0.4 ;
+    maas:profileBatchMin 1 ; maas:profileBatchMax 100000 ; maas:profileNeedsTooling false .
+""", encoding="utf-8")
+    try:
+        assert PROC.ShaftSuperfinishing not in {c for chain in chains(routes(store, "turned-ground-shaft")) for c in chain}
+        assert name in sync_ontology(store)
+        assert [PROC.Turning, PROC.ShaftSuperfinishing] in chains(routes(store, "turned-ground-shaft"))
+    finally:
+        module.unlink()
+    assert "-" + name in sync_ontology(store)
+    assert PROC.ShaftSuperfinishing not in {c for chain in chains(routes(store, "turned-ground-shaft")) for c in chain}

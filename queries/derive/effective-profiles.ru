@@ -12,7 +12,8 @@ WHERE {
                      maas:profileITGradeBest maas:profileITGradeTypical maas:profileITGradeRough
                      maas:profileRaBest maas:profileRaTypical maas:profileRaRough maas:profileBatchMin
                      maas:profileBatchMax maas:profileNeedsTooling maas:profileMaxPartMass maas:profileMaxPartSize
-                     maas:profileMinFeatureSize }
+                     maas:profileMinFeatureSize maas:profileMaxThickness maas:profileFollows
+                     maas:profileFootprintOnly }
   ?class rdfs:subClassOf* proc:ManufacturingProcess .
   ?class rdfs:subClassOf* ?holder .
   ?holder ?property ?value .

@@ -1,0 +1,94 @@
+"""A match result in the output contract (JSON, or RDF routes) and as text tables for the CLI."""
+
+from __future__ import annotations
+
+from prettytable import PrettyTable, TableStyle
+
+from maas_kg import rules
+from maas_kg.matching import Candidate, MatchResult
+from maas_kg.store import Store
+
+
+def process_labels(store: Store, processes: set[str]) -> dict[str, tuple[str, str | None]]:
+    if not processes:
+        return {}
+    query = rules.bind(rules.rule_text("translation/process-labels.rq"),
+                       PROCESSES=rules.values(["process"], [[p] for p in sorted(processes)]))
+    return {row["process"].value: (row["label"].value, row["notation"].value if row["notation"] else None)
+            for row in store.select(query, union_default_graph=True)}
+
+
+def _candidate(candidate: Candidate, result: MatchResult) -> dict:
+    return {"service": candidate.service, "provider": candidate.provider, "name": candidate.name,
+            "provider_name": candidate.provider_name, "score": candidate.score,
+            "quote": {"total": candidate.quote, "currency": candidate.currency, "total_eur": candidate.quote_eur},
+            "distance_km": candidate.distance_km, "lead_time_days": candidate.lead_time_days,
+            "delivery_days": candidate.delivery_days, "criteria": candidate.criteria(result.request)}
+
+
+def as_json(store: Store, result: MatchResult, *, top: int | None = None) -> dict:
+    """The output contract: routes best first, each with its steps, ranked candidates, near misses and the k best
+    assignments of services to steps."""
+    labels = process_labels(store, {s.process for r in result.routes for s in r.route.steps})
+    routes = []
+    for rank, match in enumerate(result.routes, start=1):
+        steps = []
+        for number, step in enumerate(match.steps, start=1):
+            label, notation = labels.get(step.step.process, (step.step.process.rsplit("#", 1)[-1], None))
+            steps.append({
+                "step": number,
+                "process": {"iri": step.step.process, "notation": notation, "label": label},
+                "reasons": list(step.step.reasons),
+                "candidates": [_candidate(c, result) for c in step.candidates[:top]],
+                "candidate_count": len(step.candidates),
+                "near_misses": [{"service": c.service, "provider": c.provider, "failed": c.failed}
+                                for c in step.near_misses],
+            })
+        routes.append({"rank": rank, "score": match.score, "typical_fit": match.route.typical_fit,
+                       "reasons": match.reasons, "steps": steps,
+                       "assignments": [{"services": list(a.services), "total": a.total,
+                                        "transport_km": a.transport_km, "days": a.days}
+                                       for a in match.assignments]})
+    request = result.request
+    return {"product": result.translation.product,
+            "request": {"quantity": request.quantity, "due": request.due.isoformat() if request.due else None,
+                        "days_available": request.days_available, "max_distance_km": request.max_distance_km,
+                        "weights": request.weights, "today": request.today.isoformat()},
+            "problems": list(result.translation.problems),
+            "routes": routes}
+
+
+def as_text(document: dict, *, top: int = 5, near_misses: int = 5) -> str:
+    """Per route and step: ranked providers with price, lead time, distance and score, then the near misses."""
+    lines = [f"product {document['product']}"]
+    lines += [f"problem: {p}" for p in document["problems"]]
+    if not document["routes"]:
+        lines.append("no route: nothing in the ontology can make this product as described")
+    for route in document["routes"]:
+        chain = " -> ".join(s["process"]["label"] for s in route["steps"])
+        lines.append("")
+        lines.append(f"route {route['rank']}: {chain}   score {route['score']:.3f} (typical fit {route['typical_fit']})")
+        lines += [f"  why: {reason}" for reason in route["reasons"]]
+        for step in route["steps"]:
+            notation = f" [{step['process']['notation']}]" if step["process"]["notation"] else ""
+            lines.append(f"  step {step['step']}: {step['process']['label']}{notation}: "
+                         f"{step['candidate_count']} candidate(s)")
+            if step["candidates"]:
+                table = PrettyTable(["#", "provider", "service", "price", "lead time (d)", "distance (km)", "score"])
+                table.set_style(TableStyle.MARKDOWN)
+                table.align = "l"
+                for i, c in enumerate(step["candidates"][:top], start=1):
+                    price = f"{c['quote']['total']:,.2f} {c['quote']['currency']}" if c["quote"]["total"] is not None else "-"
+                    table.add_row([i, c["provider_name"] or c["provider"], c["name"] or c["service"], price,
+                                   c["delivery_days"] if c["delivery_days"] is not None else "-",
+                                   c["distance_km"] if c["distance_km"] is not None else "-", f"{c['score']:.3f}"])
+                lines += ["    " + line for line in table.get_string().splitlines()]
+            misses = step["near_misses"]
+            if misses:
+                lines.append(f"    near misses ({len(misses)}): " + "; ".join(
+                    f"{m['service'].rsplit('/provider/', 1)[-1]} fails {', '.join(m['failed'])}"
+                    for m in misses[:near_misses]) + (" ..." if len(misses) > near_misses else ""))
+        for i, assignment in enumerate(route["assignments"], start=1):
+            lines.append(f"  assignment {i}: total {assignment['total']:.3f}, transport {assignment['transport_km']} km, "
+                         f"{assignment['days']} days: " + " + ".join(s.rsplit('/provider/', 1)[-1] for s in assignment["services"]))
+    return "\n".join(lines)

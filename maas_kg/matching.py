@@ -1,0 +1,294 @@
+"""Matching (mission activities 2.3 to 2.5): services for each step of a product's routes.
+
+Must-criteria run as one SPARQL query per step in the store's engine (``queries/matching/must-criteria.rq``);
+the can-criteria (price, lead time, distance, transport CO2, capacity headroom, extra certifications, provider
+performance) are normalised to 0..1 over the step's candidates and weighted by the product's weights, or by the
+ontology's default weights when it states none; the k best assignments of services to the steps of a route come
+from :mod:`maas_kg.orchestration`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import math
+from dataclasses import dataclass, field
+
+from maas_kg import geo, rules
+from maas_kg.orchestration import Assignment, Option, best_assignments
+from maas_kg.store import Store
+from maas_kg.translation import Route, RouteStep, Translation, derive_requirements
+
+MUST_CRITERIA = ("shape", "material", "envelope", "mass", "tolerance", "roughness", "quantity", "due_date", "certifications",
+                 "distance", "valid")
+LOWER_IS_BETTER = ("price", "lead_time", "distance", "co2")
+HIGHER_IS_BETTER = ("capacity", "certifications", "performance")
+NEUTRAL_SCORE = 0.5  # a criterion without a value for a candidate (no price, no evaluation yet) neither helps nor hurts
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the product asks of the match, read from the store."""
+    product: str
+    material: str
+    shape: str
+    quantity: int
+    edges_mm: tuple[float, float, float]  # bounding box, longest first
+    mass_kg: float | None
+    tolerance_mm: float | None
+    roughness_ra_um: float | None
+    certifications: tuple[str, ...]
+    delivery: tuple[float, float] | None
+    max_distance_km: float | None
+    due: datetime.date | None
+    today: datetime.date
+    weights: dict[str, float]
+    emission_factor: float  # kg CO2e per tonne-km
+
+    @property
+    def days_available(self) -> int | None:
+        return (self.due - self.today).days if self.due else None
+
+
+@dataclass
+class Candidate:
+    service: str
+    provider: str
+    name: str | None
+    provider_name: str | None
+    graph: str
+    passed: dict[str, bool]
+    quote: float | None = None
+    currency: str | None = None
+    quote_eur: float | None = None
+    distance_km: float | None = None
+    co2_kg: float | None = None
+    lead_time_days: int | None = None
+    delivery_days: int | None = None
+    capacity_per_week: float | None = None
+    extra_certifications: int = 0
+    lat: float | None = None
+    lon: float | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+
+    @property
+    def failed(self) -> list[str]:
+        return [name for name, ok in self.passed.items() if not ok]
+
+    def criteria(self, request: Request) -> dict[str, dict]:
+        values = {"price": self.quote_eur, "lead_time": self.delivery_days, "distance": self.distance_km,
+                  "co2": self.co2_kg, "capacity": self.capacity_per_week, "certifications": self.extra_certifications,
+                  "performance": None}
+        result: dict[str, dict] = {name: {"kind": "must", "pass": ok} for name, ok in self.passed.items()}
+        for name, value in values.items():
+            entry = {"kind": "can", "value": _rounded(value), "score": round(self.scores.get(name, NEUTRAL_SCORE), 4),
+                     "weight": request.weights.get(name, 0.0)}
+            if name in result:  # distance and certifications are both a must- and a can-criterion
+                result[name].update(entry, kind="must+can")
+            else:
+                result[name] = entry
+        result["price"]["unit"] = "EUR (reference rates)"
+        result["lead_time"]["unit"] = "days"
+        result["distance"]["unit"] = "km"
+        result["co2"]["unit"] = "kg CO2e"
+        result["capacity"]["unit"] = "units per week"
+        return result
+
+
+@dataclass
+class StepMatch:
+    step: RouteStep
+    candidates: list[Candidate]
+    near_misses: list[Candidate]
+
+
+@dataclass
+class RouteMatch:
+    route: Route
+    steps: list[StepMatch]
+    assignments: list[Assignment]
+    score: float
+    reasons: list[str]
+
+
+@dataclass
+class MatchResult:
+    translation: Translation
+    request: Request
+    routes: list[RouteMatch]
+
+
+def _rounded(value):
+    return round(value, 3) if isinstance(value, float) else value
+
+
+def _run(store: Store, path: str, **blocks: str) -> list[dict]:
+    return store.select(rules.bind(rules.rule_text(path), **blocks), union_default_graph=True)
+
+
+def _float(term) -> float | None:
+    return float(term.value) if term is not None else None
+
+
+def read_request(store: Store, product: str, *, today: datetime.date | None = None) -> Request:
+    the_product = rules.values(["product"], [[product]])
+    rows = _run(store, "matching/request.rq", PRODUCT=the_product)
+    if not rows:
+        raise ValueError(f"product {product} is not in the store or has no quantity")
+    row = rows[0]
+    delivery = (float(row["lat"].value), float(row["lon"].value)) if row["lat"] is not None else None
+    due = datetime.date.fromisoformat(row["due"].value[:10]) if row["due"] is not None else None
+    weights_rows = _run(store, "matching/criteria-weights.rq", PRODUCT=the_product)
+    given = {r["name"].value: float(r["given"].value) for r in weights_rows if r["given"] is not None}
+    defaults = {r["name"].value: float(r["default"].value) for r in weights_rows if r["default"] is not None}
+    chosen = given or defaults
+    total = sum(chosen.values()) or 1.0
+    factor = next((float(r["emissionFactor"].value) for r in weights_rows if r["emissionFactor"] is not None), 0.1)
+    return Request(product, row["material"].value, row["shape"].value, int(row["quantity"].value),
+                   (float(row["longest"].value), float(row["middle"].value), float(row["shortest"].value)),
+                   _float(row["mass"]), _float(row["tolerance"]), _float(row["roughness"]),
+                   tuple(sorted(row["certifications"].value.split())) if row["certifications"] else (),
+                   delivery, _float(row["maxDistance"]), due, today or datetime.date.today(),
+                   {k: round(v / total, 4) for k, v in chosen.items()}, factor)
+
+
+def _exchange_rates(store: Store) -> dict[str, float]:
+    return {r["currency"].value: float(r["unitsPerEuro"].value)
+            for r in store.select(rules.rule_text("matching/exchange-rates.rq"), union_default_graph=True)}
+
+
+def must_criteria_query(request: Request, process: str, sets_surface: bool, required_it: int | None) -> str:
+    """The must-criteria query of one step, its parameters bound."""
+    vector = geo.unit_vector(*request.delivery) if request.delivery else (None, None, None)
+    chord = geo.chord_squared(request.max_distance_km) if request.delivery and request.max_distance_km else None
+    block = rules.values(["required", "checkSurface", "productMaterial", "productShape", "q", "pl", "pm", "ps", "partMass", "reqTol",
+                          "reqRa", "requiredIT", "today", "daysAvailable", "dx", "dy", "dz", "maxChord2"],
+                         [[process, sets_surface, request.material, request.shape, request.quantity, *request.edges_mm,
+                           request.mass_kg, request.tolerance_mm, request.roughness_ra_um, required_it, request.today,
+                           request.days_available, *vector, chord]])
+    certifications = rules.values(["cert"], [[c] for c in request.certifications]) if request.certifications \
+        else "FILTER(false)"
+    return rules.bind(rules.rule_text("matching/must-criteria.rq"), PARAMETERS=block, CERTIFICATIONS=certifications)
+
+
+def match_step(store: Store, request: Request, step: RouteStep, *, required_it: int | None = None,
+               rates: dict[str, float] | None = None) -> StepMatch:
+    """Candidates (all must-criteria pass, best score first) and near misses (exactly one fails) of one step."""
+    rows = store.select(must_criteria_query(request, step.process, step.sets_surface, required_it),
+                        union_default_graph=True)
+    rates = rates if rates is not None else _exchange_rates(store)
+    found: dict[str, Candidate] = {}
+    for row in rows:
+        service = row["service"].value
+        if service in found:  # a service with several sites or prices: keep the first row
+            continue
+        candidate = Candidate(service, row["provider"].value, _text(row["serviceName"]), _text(row["providerName"]),
+                              row["graph"].value, {name: row[name].value == "true" for name in MUST_CRITERIA})
+        _can_values(candidate, row, request, rates)
+        found[service] = candidate
+    candidates = [c for c in found.values() if not c.failed]
+    near_misses = sorted((c for c in found.values() if c.failed), key=lambda c: (c.failed, c.service))
+    if candidates:
+        _extra_certifications(store, request, candidates)
+    _score(candidates, request.weights)
+    candidates.sort(key=lambda c: (-c.score, c.quote_eur if c.quote_eur is not None else math.inf, c.service))
+    return StepMatch(step, candidates, near_misses)
+
+
+def _text(term) -> str | None:
+    return term.value if term is not None else None
+
+
+def _can_values(candidate: Candidate, row: dict, request: Request, rates: dict[str, float]) -> None:
+    setup, unit = _float(row["setup"]), _float(row["unit"])
+    if setup is not None and unit is not None:
+        candidate.quote = round(setup + unit * request.quantity, 2)
+        candidate.currency = _text(row["currency"])
+        rate = rates.get(candidate.currency or "")
+        candidate.quote_eur = round(candidate.quote / rate, 2) if rate else None
+    candidate.lat, candidate.lon = _float(row["lat"]), _float(row["lon"])
+    if request.delivery and candidate.lat is not None and candidate.lon is not None:
+        candidate.distance_km = round(geo.distance_km(candidate.lat, candidate.lon, *request.delivery), 1)
+        if request.mass_kg is not None:
+            tonnes = request.mass_kg * request.quantity / 1000
+            candidate.co2_kg = round(candidate.distance_km * tonnes * request.emission_factor, 2)
+    lead, capacity = _float(row["leadTime"]), _float(row["capacity"])
+    candidate.capacity_per_week = capacity
+    if lead is not None:
+        candidate.lead_time_days = int(lead)
+        weeks = math.ceil(request.quantity / capacity) if capacity else 0
+        candidate.delivery_days = int(lead) + 7 * weeks  # the formula of the due-date must-criterion
+
+
+def _extra_certifications(store: Store, request: Request, candidates: list[Candidate]) -> None:
+    block = rules.values(["product", "service", "provider", "graph"],
+                         [[request.product, c.service, c.provider, c.graph] for c in candidates])
+    counts = {row["service"].value: int(row["extra"].value)
+              for row in _run(store, "matching/provider-certifications.rq", CANDIDATES=block)}
+    for candidate in candidates:
+        candidate.extra_certifications = counts.get(candidate.service, 0)
+
+
+def _score(candidates: list[Candidate], weights: dict[str, float]) -> None:
+    """Min-max normalise each can-criterion over the step's candidates and combine with the weights."""
+    values = {
+        "price": [c.quote_eur for c in candidates], "lead_time": [c.delivery_days for c in candidates],
+        "distance": [c.distance_km for c in candidates], "co2": [c.co2_kg for c in candidates],
+        "capacity": [(c.capacity_per_week / 1.0) if c.capacity_per_week else None for c in candidates],
+        "certifications": [float(c.extra_certifications) for c in candidates],
+        "performance": [None for _ in candidates],
+    }
+    for name, column in values.items():
+        known = [v for v in column if v is not None]
+        low, high = (min(known), max(known)) if known else (0.0, 0.0)
+        for candidate, value in zip(candidates, column):
+            if value is None:
+                score = NEUTRAL_SCORE
+            elif high == low:
+                score = 1.0
+            elif name in LOWER_IS_BETTER:
+                score = (high - value) / (high - low)
+            else:
+                score = (value - low) / (high - low)
+            candidate.scores[name] = score
+    total = sum(weights.values()) or 1.0
+    for candidate in candidates:
+        candidate.score = round(sum(w * candidate.scores.get(name, NEUTRAL_SCORE) for name, w in weights.items())
+                                / total, 4)
+
+
+def match_product(store: Store, product: str, *, today: datetime.date | None = None, k: int = 3,
+                  record: bool = True) -> MatchResult:
+    """Translate ``product`` into routes and match every step of every route; routes with the best assignment
+    first."""
+    translation = derive_requirements(store, product, record=record)
+    request = read_request(store, product, today=today)
+    rates = _exchange_rates(store)
+    transport_weight = request.weights.get("distance", 0.0) + request.weights.get("co2", 0.0)
+    cache: dict[tuple[str, bool], StepMatch] = {}
+    matched: list[RouteMatch] = []
+    for route in translation.routes:
+        steps = []
+        for step in route.steps:
+            key = (step.process, step.sets_surface)
+            if key not in cache:
+                cache[key] = match_step(store, request, step, required_it=translation.characteristics.required_it,
+                                        rates=rates)
+            steps.append(StepMatch(step, cache[key].candidates, cache[key].near_misses))
+        options = [[Option(c.service, c.score, c.delivery_days, c.lat, c.lon) for c in s.candidates] for s in steps]
+        assignments = best_assignments(options, k=k, transport_weight=transport_weight,
+                                       days_available=request.days_available, distance=geo.distance_km)
+        reasons = list(route.reasons)
+        empty = [i for i, s in enumerate(steps, start=1) if not s.candidates]
+        if empty:
+            reasons.append("no published service passes every must-criterion for step "
+                           + ", ".join(str(i) for i in empty) + "; see the near misses")
+        elif not assignments:
+            reasons.append(f"no combination of services finishes all {len(steps)} steps within the "
+                           f"{request.days_available} days until the due date")
+        best = assignments[0].total if assignments else None
+        score = round(route.typical_fit * max(0.0, 1 - best / len(steps)), 4) if best is not None else 0.0
+        matched.append(RouteMatch(route, steps, assignments, score, reasons))
+    matched.sort(key=lambda m: (-m.score, -m.route.typical_fit))
+    return MatchResult(translation, request, matched)

@@ -1,0 +1,90 @@
+"""Route orchestration (mission activity 2.5): choose one service per route step so that the weighted total is
+smallest, and return the k best assignments, with OR-Tools CP-SAT.
+
+The total of an assignment is the sum over steps of ``1 - score`` of the chosen candidate (its can-criteria
+score, 0..1) plus, between consecutive steps, ``transport_weight x km / 1000``: moving the parts 1,000 km between
+two sites costs as much as a candidate's score dropping by ``transport_weight``. The steps' delivery times add up
+(each step starts when the previous one delivers), and their sum must not exceed the days until the due date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+SCALE = 1000  # CP-SAT works on integers: costs in thousandths
+MAX_PER_STEP = 20  # candidates per step taken into the model, best scores first
+
+
+@dataclass(frozen=True)
+class Option:
+    """One candidate service for one step, as the solver sees it."""
+    service: str
+    score: float
+    days: int | None
+    lat: float | None
+    lon: float | None
+
+
+@dataclass(frozen=True)
+class Assignment:
+    services: tuple[str, ...]
+    total: float
+    transport_km: float
+    days: int | None
+
+
+def best_assignments(steps: Sequence[Sequence[Option]], *, k: int = 3, transport_weight: float = 0.25,
+                     days_available: int | None = None,
+                     distance: Callable[[float, float, float, float], float] | None = None,
+                     time_limit_s: float = 2.0) -> list[Assignment]:
+    """The ``k`` assignments (one option per step) with the smallest total, best first; [] when none exists."""
+    if not steps or any(not options for options in steps):
+        return []
+    steps = [sorted(options, key=lambda o: -o.score)[:MAX_PER_STEP] for options in steps]
+    model = cp_model.CpModel()
+    pick = [[model.new_bool_var(f"s{i}_{j}") for j in range(len(options))] for i, options in enumerate(steps)]
+    for row in pick:
+        model.add_exactly_one(row)
+    cost = [sum(round(SCALE * (1 - o.score)) * pick[i][j] for j, o in enumerate(options))
+            for i, options in enumerate(steps)]
+    km: dict[tuple[int, int, int], float] = {}
+    moves = []
+    for i in range(len(steps) - 1):
+        for a, first in enumerate(steps[i]):
+            for b, second in enumerate(steps[i + 1]):
+                km[i, a, b] = _km(first, second, distance)
+                both = model.new_bool_var(f"m{i}_{a}_{b}")
+                model.add_bool_and([pick[i][a], pick[i + 1][b]]).only_enforce_if(both)
+                model.add_bool_or([pick[i][a].Not(), pick[i + 1][b].Not()]).only_enforce_if(both.Not())
+                moves.append(round(SCALE * transport_weight * km[i, a, b] / 1000) * both)
+    if days_available is not None:
+        model.add(sum(o.days * pick[i][j] for i, options in enumerate(steps) for j, o in enumerate(options)
+                      if o.days is not None) <= days_available)
+    model.minimize(sum(cost) + sum(moves))
+
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit_s
+    solver.parameters.num_workers = 1  # small models; one worker is fastest and deterministic
+    found: list[Assignment] = []
+    while len(found) < k:
+        status = solver.solve(model)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            break
+        chosen = [next(j for j, var in enumerate(row) if solver.boolean_value(var)) for row in pick]
+        transport = sum(km[i, chosen[i], chosen[i + 1]] for i in range(len(steps) - 1))
+        days = [steps[i][j].days for i, j in enumerate(chosen)]
+        found.append(Assignment(tuple(steps[i][j].service for i, j in enumerate(chosen)),
+                                round(solver.objective_value / SCALE, 4), round(transport, 1),
+                                sum(days) if all(d is not None for d in days) else None))
+        # exclude this assignment and solve again for the next best
+        model.add_bool_or([pick[i][j].Not() for i, j in enumerate(chosen)])
+    return found
+
+
+def _km(first: Option, second: Option, distance) -> float:
+    if distance is None or None in (first.lat, first.lon, second.lat, second.lon):
+        return 0.0
+    return distance(first.lat, first.lon, second.lat, second.lon)
