@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test run bench venv clean
+.PHONY: test run bench bench-match venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,13 @@ run: $(STAMP)
 	$(BIN)/maas-kg demo --providers 300 --seed 1
 	$(BIN)/maas-kg info
 	$(BIN)/maas-kg list --process "5-axis milling" --country DE
+	$(BIN)/maas-kg match examples/products/turned-ground-shaft.json --top 3
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_catalogue.py
+
+bench-match: $(STAMP)
+	$(BIN)/python benchmarks/bench_matching.py --services 100000 --products 50
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info var test-artifacts

@@ -107,3 +107,35 @@ def test_a_locked_store_is_reported(run):
         assert "locked by another process" in out
     finally:
         holder.close()
+
+
+PRODUCTS = Path(__file__).parents[1] / "examples" / "products"
+
+
+def test_match_shows_ranked_providers_per_step_then_near_misses_and_json(run, tmp_path):
+    run("demo", "--providers", "60", "--seed", "1")
+    out = run("match", str(PRODUCTS / "turned-ground-shaft.json"), "--today", "2026-11-22", "--top", "2")
+    assert "route 1: turning -> grinding with a rotating tool" in out
+    assert "step 1: turning [3.2.1]" in out and "| provider" in out and "near misses" in out
+    assert "assignment 1: total" in out
+    document = json.loads(run("match", str(PRODUCTS / "pa12-lattice-part.json"), "--format", "json",
+                              "--today", "2026-11-22"))
+    assert document["product"].endswith("pa12-lattice-part")
+    assert {"rank", "score", "reasons", "steps", "assignments"} <= set(document["routes"][0])
+    assert document["routes"][0]["steps"][0]["process"]["iri"].startswith(str(PROC))
+
+
+def test_match_errors_are_one_line(run, tmp_path):
+    assert "no such file" in run("match", str(tmp_path / "missing.json"), expect=1)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"name": "x", "material": "unobtainium", "shape": "rotational",
+                               "envelope_mm": [1, 2, 3], "quantity": 1}))
+    out = run("match", str(bad), expect=1)
+    assert "unobtainium" in out and "closest known" in out
+    invalid = tmp_path / "invalid.json"
+    invalid.write_text(json.dumps({"name": "x", "material": "C45", "shape": "rotational",
+                                   "envelope_mm": [1, 2, -3], "quantity": 0}))
+    out = run("match", str(invalid), expect=1)
+    assert "Error: the product is invalid" in out and "quantity" in out
+    bad_date = run("match", str(PRODUCTS / "turned-ground-shaft.json"), "--today", "22.11.2026", expect=2)
+    assert "Invalid value for '--today'" in bad_date
