@@ -41,13 +41,14 @@ def build_store(path: Path, services: int, batch: int = 2000) -> None:
         return
     store = open_store(str(path))
     sync_ontology(store)
-    start, done = time.perf_counter(), 0
-    stream = generate_services(providers=services, seed=1)
+    done = catalogue.statistics(store)["published"]  # resume an interrupted build: the stream is deterministic
+    stream = itertools.islice(generate_services(providers=services, seed=1), done, None)
+    start, first = time.perf_counter(), done
     while done < services:
         chunk = list(itertools.islice(stream, min(batch, services - done)))
         results = catalogue.publish(store, json.dumps(chunk).encode(), "json", batch_size=500)
         done += len(chunk)
-        rate = done / (time.perf_counter() - start)
+        rate = (done - first) / (time.perf_counter() - start)
         print(f"  built {done:,}/{services:,} services ({rate:,.0f}/s, {sum(not r.published for r in results)} rejected)",
               flush=True)
     store.close()

@@ -277,14 +277,15 @@ def info(ctx: click.Context) -> None:
               help="Candidates listed per step (default: all for JSON, 5 for the table).")
 @click.option("--k", "k", type=click.IntRange(min=1), default=3, show_default=True,
               help="Best assignments of services to the steps of each route.")
-@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "output", type=click.Choice(["table", "json", "turtle", "jsonld"]), default="table",
+              show_default=True, help="turtle / jsonld: the routes and candidates as RDF.")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Date the due date and validity are counted from (default: today).")
 @click.pass_context
 def match(ctx: click.Context, product_file: str, top: int | None, k: int, output: str, today) -> None:
     """Route PRODUCT_FILE and match every step to published services."""
     from maas_kg.ingest import format_for
-    from maas_kg.match_report import as_json, as_text
+    from maas_kg.match_report import as_json, as_rdf, as_text
     from maas_kg.matching import match_product
     from maas_kg.products import submit_product
 
@@ -296,6 +297,9 @@ def match(ctx: click.Context, product_file: str, top: int | None, k: int, output
             click.echo(err.report.as_text(), err=True)
         raise
     result = match_product(store, product, today=today.date() if today else None, k=k)
+    if output in ("turtle", "jsonld"):
+        click.echo(as_rdf(result).serialize(format="turtle" if output == "turtle" else "json-ld"))
+        return
     document = as_json(store, result, top=top)
     if output == "json":
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))

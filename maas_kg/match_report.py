@@ -92,3 +92,34 @@ def as_text(document: dict, *, top: int = 5, near_misses: int = 5) -> str:
             lines.append(f"  assignment {i}: total {assignment['total']:.3f}, transport {assignment['transport_km']} km, "
                          f"{assignment['days']} days: " + " + ".join(s.rsplit('/provider/', 1)[-1] for s in assignment["services"]))
     return "\n".join(lines)
+
+
+def as_rdf(result: MatchResult):
+    """The routes (as stored in the requirements graph) plus every step's candidates as ``maas:ServiceCandidate``
+    resources with rank and score, as an rdflib graph (for Turtle or JSON-LD output)."""
+    import pyoxigraph as ox
+
+    from maas_kg.ingest import to_rdflib
+    from maas_kg.knowledge import MAAS
+    from maas_kg.translation import requirements_graph, requirements_triples
+
+    triples = requirements_triples(result.translation)
+    base = requirements_graph(result.translation.product).replace("/graph/", "/id/")
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    n, lit = ox.NamedNode, ox.Literal
+    rdf_type = n("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    for match in result.routes:
+        route = result.translation.routes.index(match.route) + 1
+        for number, step in enumerate(match.steps, start=1):
+            requirement = n(f"{base}/route/{route}/step/{number}")
+            for rank, candidate in enumerate(step.candidates, start=1):
+                node = n(f"{base}/route/{route}/step/{number}/candidate/{rank}")
+                triples += [(node, rdf_type, n(MAAS.ServiceCandidate)), (node, n(MAAS.candidateFor), requirement),
+                            (node, n(MAAS.candidateService), n(candidate.service)),
+                            (node, n(MAAS.matchRank), lit(str(rank), datatype=n(xsd + "integer"))),
+                            (node, n(MAAS.matchScore), lit(str(candidate.score), datatype=n(xsd + "decimal")))]
+    graph = to_rdflib([ox.Triple(*t) for t in triples])
+    for prefix, namespace in (("maas", str(MAAS)), ("prov", "http://www.w3.org/ns/prov#"),
+                              ("proc", "https://w3id.org/maas-kg/process#")):
+        graph.bind(prefix, namespace)
+    return graph

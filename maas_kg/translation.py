@@ -202,7 +202,8 @@ def _routes_for(primary: dict, chars: Characteristics, preceding: dict, finishin
             reasons.append(finish["reason"].value)
         for step in requested:
             steps.append((positions.get(step.role, 7) * 10 + 1, step))
-        for step in joining[:1]:  # one joining step: the most general class qualifying first
+        asked_to_join = any(step.role == JOINING for step in requested)  # "MAG welding" in finish names the method
+        for step in ([] if asked_to_join else joining[:1]):  # one joining step: the most general qualifying class
             steps.append((positions.get(JOINING, 4) * 10, step))
             fit -= STEP_PENALTY
         ordered = [step for _, step in sorted(steps, key=lambda item: item[0])]

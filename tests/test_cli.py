@@ -123,6 +123,14 @@ def test_match_shows_ranked_providers_per_step_then_near_misses_and_json(run, tm
     assert document["product"].endswith("pa12-lattice-part")
     assert {"rank", "score", "reasons", "steps", "assignments"} <= set(document["routes"][0])
     assert document["routes"][0]["steps"][0]["process"]["iri"].startswith(str(PROC))
+    import rdflib
+
+    graph = rdflib.Graph().parse(data=run("match", str(PRODUCTS / "pa12-lattice-part.json"), "--format", "turtle",
+                                          "--today", "2026-11-22"), format="turtle")
+    maas = rdflib.Namespace("https://w3id.org/maas-kg/ns#")
+    candidates = set(graph.subjects(rdflib.RDF.type, maas.ServiceCandidate))
+    assert len(candidates) == document["routes"][0]["steps"][0]["candidate_count"]
+    assert all((c, maas.candidateFor, None) in graph for c in candidates)
 
 
 def test_match_errors_are_one_line(run, tmp_path):

@@ -142,3 +142,17 @@ proc:ShaftSuperfinishing a owl:Class ; rdfs:subClassOf proc:MachiningUndefinedEd
         module.unlink()
     assert "-" + name in sync_ontology(store)
     assert PROC.ShaftSuperfinishing not in {c for chain in chains(routes(store, "turned-ground-shaft")) for c in chain}
+
+
+def test_an_assembly_gets_a_joining_step_between_shaping_and_coating(store):
+    doc = json.loads((PRODUCTS / "welded-steel-frame.json").read_text())
+    product = submit_product(store, json.dumps(doc).encode(), "json")
+    store.update(f"""INSERT DATA {{ GRAPH <https://w3id.org/maas-kg/graph/test/bom> {{
+        <{product}> <{knowledge.MAAS}hasComponent> <{product}/tube-1> , <{product}/plate-1> . }} }}""")
+    first = chains(derive_requirements(store, product))[0]
+    assert first[-1] == PROC.PowderCoating and first[-2] in below(PROC.Joining), first
+    doc["finish"] = ["MAG welding", "powder coating"]  # naming the joining method replaces the generic step
+    product = submit_product(store, json.dumps(doc).encode(), "json")
+    first = chains(derive_requirements(store, product))[0]
+    assert first[-2:] == [PROC.MAGWelding, PROC.PowderCoating] and PROC.Joining not in first, first
+    store.update("DROP GRAPH <https://w3id.org/maas-kg/graph/test/bom>")

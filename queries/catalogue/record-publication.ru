@@ -36,7 +36,9 @@ WHERE {
   VALUES (?service ?graph ?version ?now ?publisher) { #ROWS# }
   BIND(IRI(CONCAT(STR(?graph), "/record")) AS ?record)
   BIND(IRI(CONCAT(STR(?graph), "/event/", STR(?version))) AS ?event)
-  OPTIONAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record dct:issued ?first } }
+  # LATERAL: look up each row's existing record, instead of joining against the whole catalogue graph, which made
+  # every batch slower as the catalogue grew
+  LATERAL { OPTIONAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record dct:issued ?first } } }
   BIND(COALESCE(?first, ?now) AS ?issued)
-  OPTIONAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record ?p ?o } }
+  LATERAL { OPTIONAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record ?p ?o } } }
 }

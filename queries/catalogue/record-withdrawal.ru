@@ -28,5 +28,5 @@ WHERE {
   VALUES (?service ?graph ?version ?now ?agent ?archive) { #ROWS# }
   BIND(IRI(CONCAT(STR(?graph), "/record")) AS ?record)
   BIND(IRI(CONCAT(STR(?graph), "/withdrawal/", STR(?version))) AS ?event)
-  GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record maas:status ?oldStatus ; dct:modified ?oldModified }
+  LATERAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record maas:status ?oldStatus ; dct:modified ?oldModified } }
 }
