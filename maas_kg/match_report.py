@@ -5,7 +5,7 @@ from __future__ import annotations
 from prettytable import PrettyTable, TableStyle
 
 from maas_kg import rules
-from maas_kg.matching import Candidate, MatchResult
+from maas_kg.matching import Candidate, MatchResult, add_names
 from maas_kg.store import Store
 
 
@@ -34,6 +34,7 @@ def as_json(store: Store, result: MatchResult, *, top: int | None = None) -> dic
     for rank, match in enumerate(result.routes, start=1):
         steps = []
         for number, step in enumerate(match.steps, start=1):
+            add_names(store, step.candidates[:top])
             label, notation = labels.get(step.step.process, (step.step.process.rsplit("#", 1)[-1], None))
             steps.append({
                 "step": number,

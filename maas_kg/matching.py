@@ -10,7 +10,6 @@ from :mod:`maas_kg.orchestration`.
 from __future__ import annotations
 
 import datetime
-import functools
 import math
 from dataclasses import dataclass, field
 
@@ -38,6 +37,7 @@ class Request:
     tolerance_mm: float | None
     roughness_ra_um: float | None
     certifications: tuple[str, ...]
+    accepted_materials: tuple[str, ...]  # the material and its superclasses
     delivery: tuple[float, float] | None
     max_distance_km: float | None
     due: datetime.date | None
@@ -66,6 +66,7 @@ class Candidate:
     lead_time_days: int | None = None
     delivery_days: int | None = None
     capacity_per_week: float | None = None
+    capacity_headroom: float | None = None  # how many times the order fits into the weekly capacity until the due date
     extra_certifications: int = 0
     lat: float | None = None
     lon: float | None = None
@@ -78,7 +79,7 @@ class Candidate:
 
     def criteria(self, request: Request) -> dict[str, dict]:
         values = {"price": self.quote_eur, "lead_time": self.delivery_days, "distance": self.distance_km,
-                  "co2": self.co2_kg, "capacity": self.capacity_per_week, "certifications": self.extra_certifications,
+                  "co2": self.co2_kg, "capacity": self.capacity_headroom, "certifications": self.extra_certifications,
                   "performance": None}
         result: dict[str, dict] = {name: {"kind": "must", "pass": ok} for name, ok in self.passed.items()}
         for name, value in values.items():
@@ -92,7 +93,7 @@ class Candidate:
         result["lead_time"]["unit"] = "days"
         result["distance"]["unit"] = "km"
         result["co2"]["unit"] = "kg CO2e"
-        result["capacity"]["unit"] = "units per week"
+        result["capacity"]["unit"] = "times the order fits into the weekly capacity until the due date"
         return result
 
 
@@ -149,6 +150,8 @@ def read_request(store: Store, product: str, *, today: datetime.date | None = No
                    (float(row["longest"].value), float(row["middle"].value), float(row["shortest"].value)),
                    _float(row["mass"]), _float(row["tolerance"]), _float(row["roughness"]),
                    tuple(sorted(row["certifications"].value.split())) if row["certifications"] else (),
+                   tuple(sorted(r["accepted"].value for r in _run(store, "matching/accepted-materials.rq",
+                                                                  MATERIAL=rules.values(["material"], [[row["material"]]])))),
                    delivery, _float(row["maxDistance"]), due, today or datetime.date.today(),
                    {k: round(v / total, 4) for k, v in chosen.items()}, factor)
 
@@ -169,7 +172,9 @@ def must_criteria_query(request: Request, process: str, sets_surface: bool, requ
                            request.days_available, *vector, chord]])
     certifications = rules.values(["cert"], [[c] for c in request.certifications]) if request.certifications \
         else "FILTER(false)"
-    return rules.bind(rules.rule_text("matching/must-criteria.rq"), PARAMETERS=block, CERTIFICATIONS=certifications)
+    accepted = ", ".join(rules.sparql_term(m) for m in request.accepted_materials)
+    return rules.bind(rules.rule_text("matching/must-criteria.rq"), PARAMETERS=block, CERTIFICATIONS=certifications,
+                      ACCEPTED=accepted)
 
 
 def match_step(store: Store, request: Request, step: RouteStep, *, required_it: int | None = None,
@@ -183,8 +188,7 @@ def match_step(store: Store, request: Request, step: RouteStep, *, required_it: 
         service = row["service"].value
         if service in found:  # a service with several sites or prices: keep the first row
             continue
-        candidate = Candidate(service, row["provider"].value, _text(row["serviceName"]), _text(row["providerName"]),
-                              row["graph"].value, {name: row[name].value == "true" for name in MUST_CRITERIA})
+        candidate = Candidate(service, row["provider"].value, None, None, row["graph"].value, {name: row[name].value == "true" for name in MUST_CRITERIA})
         _can_values(candidate, row, request, rates)
         found[service] = candidate
     candidates = [c for c in found.values() if not c.failed]
@@ -215,10 +219,26 @@ def _can_values(candidate: Candidate, row: dict, request: Request, rates: dict[s
             candidate.co2_kg = round(candidate.distance_km * tonnes * request.emission_factor, 2)
     lead, capacity = _float(row["leadTime"]), _float(row["capacity"])
     candidate.capacity_per_week = capacity
+    if capacity:
+        weeks = max(1.0, request.days_available / 7) if request.days_available else 1.0
+        candidate.capacity_headroom = round(capacity * weeks / request.quantity, 3)
     if lead is not None:
         candidate.lead_time_days = int(lead)
         weeks = math.ceil(request.quantity / capacity) if capacity else 0
         candidate.delivery_days = int(lead) + 7 * weeks  # the formula of the due-date must-criterion
+
+
+def add_names(store: Store, candidates: list[Candidate]) -> None:
+    """Fill in service and provider names (left out of the must-criteria query, which they would slow down)."""
+    missing = [c for c in candidates if c.name is None]
+    if not missing:
+        return
+    block = rules.values(["service", "provider", "graph"], [[c.service, c.provider, c.graph] for c in missing])
+    names = {row["service"].value: row for row in _run(store, "matching/service-names.rq", CANDIDATES=block)}
+    for candidate in missing:
+        row = names.get(candidate.service)
+        if row is not None:
+            candidate.name, candidate.provider_name = _text(row["serviceName"]), _text(row["providerName"])
 
 
 def _extra_certifications(store: Store, request: Request, candidates: list[Candidate]) -> None:
@@ -235,7 +255,7 @@ def _score(candidates: list[Candidate], weights: dict[str, float]) -> None:
     values = {
         "price": [c.quote_eur for c in candidates], "lead_time": [c.delivery_days for c in candidates],
         "distance": [c.distance_km for c in candidates], "co2": [c.co2_kg for c in candidates],
-        "capacity": [(c.capacity_per_week / 1.0) if c.capacity_per_week else None for c in candidates],
+        "capacity": [c.capacity_headroom for c in candidates],
         "certifications": [float(c.extra_certifications) for c in candidates],
         "performance": [None for _ in candidates],
     }

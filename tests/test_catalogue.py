@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
 from maas_kg import catalogue
 from maas_kg.catalogue import CATALOGUE_GRAPH, HISTORY_GRAPH, CatalogueError, service_graph
-from maas_kg.ingest import InputError, read_input, to_rdflib
+from maas_kg.ingest import InputError, read_input
 from maas_kg.knowledge import MAAS, MAT, PROC
 from maas_kg.ontology_graphs import sync_ontology
 from maas_kg.store import StoreError, open_store

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 
-import pytest
 from rdflib import URIRef
 from rdflib.namespace import RDFS
 

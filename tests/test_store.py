@@ -7,7 +7,7 @@ import hashlib
 import pyoxigraph as ox
 import pytest
 
-from maas_kg.store import Changes, OxigraphStore, StoreError, StoreLocked, open_store
+from maas_kg.store import Changes, StoreError, StoreLocked, open_store
 
 G1, G2 = "https://example.org/g1", "https://example.org/g2"
 S, P = ox.NamedNode("https://example.org/s"), ox.NamedNode("https://example.org/p")
