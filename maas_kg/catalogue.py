@@ -19,7 +19,7 @@ import pyoxigraph as ox
 
 from maas_kg import knowledge
 from maas_kg.ingest import NormalisedInput, read_input, to_rdflib
-from maas_kg.knowledge import MAAS
+from maas_kg.knowledge import MAAS, PROC
 from maas_kg.store import Changes, Store, StoreError
 from maas_kg.validation import ValidationReport, Violation, validate_data
 
@@ -249,9 +249,7 @@ def withdraw(store: Store, service: str, *, agent: str | None = None) -> int:
 def list_services(store: Store, *, process: str | None = None, material: str | None = None,
                   country: str | None = None) -> list[dict[str, str]]:
     """Published services, optionally filtered by process class (with subclasses), material class, country."""
-    filters = []
-    if process:
-        filters.append(f"VALUES ?process {{ {ox.NamedNode(process)} }}")
+    filters = [f"VALUES ?process {{ {ox.NamedNode(process or str(PROC.ManufacturingProcess))} }}"]
     if material:
         filters.append(f"VALUES ?material {{ {ox.NamedNode(material)} }}")
     if country:
