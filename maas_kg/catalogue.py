@@ -20,6 +20,7 @@ import pyoxigraph as ox
 from maas_kg import knowledge
 from maas_kg.ingest import NormalisedInput, read_input, to_rdflib
 from maas_kg.knowledge import MAAS, PROC
+from maas_kg.shacl_sparql import validate_instances
 from maas_kg.store import Changes, Store, StoreError
 from maas_kg.validation import ValidationReport, Violation, validate_data
 
@@ -116,8 +117,8 @@ def _without_repeats(violations: list[Violation], problems: list[Violation]) -> 
 
 
 def _validate_batch(closures: dict[str, list[ox.Triple]], problems: list[Violation]) -> dict[str, list[Violation]]:
-    report = validate_data(to_rdflib(t for closure in closures.values() for t in closure), owned=True)
-    return _assign(_without_repeats(report.violations, problems), closures)
+    violations = validate_instances(t for closure in closures.values() for t in closure)
+    return _assign(_without_repeats(violations, problems), closures)
 
 
 def validate_services(normalised: NormalisedInput, *, batch_size: int = 500) -> dict[str, list[Violation]]:

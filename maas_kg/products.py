@@ -7,7 +7,8 @@ import hashlib
 from maas_kg.ingest import read_input
 from maas_kg.knowledge import MAAS
 from maas_kg.store import Changes, Store
-from maas_kg.validation import ValidationReport, validate_data
+from maas_kg.shacl_sparql import validate_instances
+from maas_kg.validation import ValidationReport
 
 PRODUCT_GRAPH_BASE = "https://w3id.org/maas-kg/graph/product/"
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -35,13 +36,12 @@ def submit_product(store: Store, data: bytes, format: str) -> str:
                        if t.predicate.value == _RDF_TYPE and t.object.value == str(MAAS.Product)})
     if len(products) != 1:
         raise ProductError(f"the file must describe exactly one product (found {len(products)})")
-    report = validate_data(normalised.to_rdflib(), owned=True)
-    violations = normalised.problems + report.violations
+    violations = normalised.problems + validate_instances(normalised.triples)
     if violations:
         first = violations[0]
         raise ProductError(f"the product is invalid ({len(violations)} violation(s)); first: {first.message}"
                            + (f" (found {first.value})" if first.value else ""),
-                           ValidationReport(conforms=False, violations=violations, graph=report.graph))
+                           ValidationReport(conforms=False, violations=violations))
     changes = Changes()
     changes.replace_graph(product_graph(products[0]), [(t.subject, t.predicate, t.object) for t in normalised.triples])
     store.commit(changes)

@@ -144,8 +144,8 @@ def test_input_errors_say_where(store):
 
 def test_batches_validate_many_services_per_shacl_call(store, monkeypatch):
     calls = []
-    original = catalogue.validate_data
-    monkeypatch.setattr(catalogue, "validate_data", lambda g, **kw: calls.append(1) or original(g, **kw))
+    original = catalogue.validate_instances
+    monkeypatch.setattr(catalogue, "validate_instances", lambda t: calls.append(1) or original(t))
     results = publish_file(store, "services-mixed.json", batch_size=2)
     assert len(results) == 3 and len(calls) == 2
 

@@ -1,0 +1,215 @@
+"""SHACL Core validation of the data shapes as SPARQL, run in an in-memory Oxigraph store.
+
+pyshacl evaluates shapes node by node in Python, which bounds publishing at a few hundred services per second. The
+data shapes use a small part of SHACL Core (targets by class and by objects of a property; sh:minCount, sh:maxCount,
+sh:datatype, sh:class, sh:in, sh:minExclusive, sh:minInclusive, sh:maxInclusive, sh:minLength, sh:lessThanOrEquals,
+and sh:hasValue over a zero-or-more path), so each constraint compiles to one SPARQL query that returns its
+violations. :func:`supported` tells whether a shapes graph stays within that part; :mod:`maas_kg.validation` falls
+back to pyshacl otherwise, and a test compares both validators on every constraint's violating example.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.namespace import RDF, SH, XSD
+
+from maas_kg.validation import Violation
+
+_NUMERIC = {str(XSD[t]) for t in ("decimal", "integer", "double", "float", "int", "long", "nonNegativeInteger",
+                                   "positiveInteger", "short", "byte")}
+_CASTABLE = {str(XSD.date): "xsd:date", str(XSD.dateTime): "xsd:dateTime", str(XSD.boolean): "xsd:boolean"}
+_PARAMETERS = {SH.minCount, SH.maxCount, SH.datatype, SH["class"], SH["in"], SH.minExclusive, SH.minInclusive,
+               SH.maxInclusive, SH.minLength, SH.lessThanOrEquals, SH.hasValue}
+_IGNORED = {RDF.type, SH.path, SH.message, SH.group, SH.targetClass, SH.targetObjectsOf, SH.property, SH.name,
+            SH.description, SH.order, rdflib.RDFS.label, rdflib.RDFS.comment, SH.severity}
+_PREFIXES = ("PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> "
+             "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n")
+
+
+class UnsupportedShapes(ValueError):
+    """The shapes use SHACL features this validator does not compile."""
+
+
+@dataclass(frozen=True)
+class _Check:
+    query: str
+    shape: str
+    component: str
+    message: str
+    path: str | None
+    targeted_property: str | None  # report against the subjects stating the value with this property
+    reports_value: bool  # the query binds ?value (the offending value), not only ?focus
+
+
+def _sparql(node: rdflib.term.Node) -> str:
+    if isinstance(node, rdflib.URIRef):
+        return f"<{node}>"
+    if isinstance(node, rdflib.Literal):
+        return node.n3()
+    raise UnsupportedShapes(f"cannot compile {node!r}")
+
+
+def _shape_name(node) -> str:
+    return str(node) if isinstance(node, rdflib.URIRef) else f"_:{node}"
+
+
+def _focus_pattern(shapes: rdflib.Graph, shape) -> tuple[str, str | None]:
+    """The pattern binding ?focus for the shape's targets (or its node shape's), and the targeted property."""
+    owners = [shape, *shapes.subjects(SH.property, shape)]
+    patterns, targeted = [], None
+    for owner in owners:
+        for cls in shapes.objects(owner, SH.targetClass):
+            patterns.append(f"{{ ?focus rdf:type/rdfs:subClassOf* {_sparql(cls)} }}")
+        for prop in shapes.objects(owner, SH.targetObjectsOf):
+            patterns.append(f"{{ ?anyone {_sparql(prop)} ?focus }}")
+            targeted = str(prop)
+    if not patterns:
+        raise UnsupportedShapes(f"shape {shape} has no target this validator understands")
+    return f"{{ SELECT DISTINCT ?focus WHERE {{ {' UNION '.join(patterns)} }} }}", targeted
+
+
+def _path(shapes: rdflib.Graph, shape) -> tuple[str, str | None]:
+    path = shapes.value(shape, SH.path)
+    if isinstance(path, rdflib.URIRef):
+        return f"<{path}>", str(path)
+    inner = shapes.value(path, SH.zeroOrMorePath) if path is not None else None
+    if isinstance(inner, rdflib.URIRef):
+        return f"<{inner}>*", None
+    raise UnsupportedShapes(f"shape {shape} has a path this validator does not compile")
+
+
+def _value_checks(parameter, value, shapes: rdflib.Graph) -> tuple[str, str]:
+    """A FILTER expression that is true for a violating ?value, and the constraint component."""
+    if parameter == SH.datatype:
+        dt = str(value)
+        # a literal of the datatype must also be well-formed: numbers must be numbers, dates must cast
+        well_formed = ("isNumeric(?value)" if dt in _NUMERIC
+                       else f"COALESCE(STR({_CASTABLE[dt]}(STR(?value))) != \"\", false)" if dt in _CASTABLE
+                       else "true")
+        return (f"!(isLiteral(?value) && DATATYPE(?value) = <{dt}> && {well_formed})",
+                str(SH.DatatypeConstraintComponent))
+    if parameter == SH["class"]:
+        return (f"NOT EXISTS {{ ?value rdf:type/rdfs:subClassOf* {_sparql(value)} }}",
+                str(SH.ClassConstraintComponent))
+    if parameter == SH["in"]:
+        members = list(rdflib.collection.Collection(shapes, value))
+        return (f"?value NOT IN ({', '.join(_sparql(m) for m in members)})",
+                str(SH.InConstraintComponent))
+    comparisons = {SH.minExclusive: (">", SH.MinExclusiveConstraintComponent),
+                   SH.minInclusive: (">=", SH.MinInclusiveConstraintComponent),
+                   SH.maxInclusive: ("<=", SH.MaxInclusiveConstraintComponent)}
+    if parameter in comparisons:
+        operator, component = comparisons[parameter]
+        return f"!COALESCE(?value {operator} {_sparql(value)}, false)", str(component)
+    if parameter == SH.minLength:
+        return (f"isBlank(?value) || !COALESCE(STRLEN(STR(?value)) >= {int(value)}, false)",
+                str(SH.MinLengthConstraintComponent))
+    raise UnsupportedShapes(f"{parameter} is not compiled")
+
+
+def compile_shapes(shapes: rdflib.Graph) -> list[_Check]:
+    """One SPARQL query per constraint of every property shape with a target (directly or via its node shape)."""
+    checks: list[_Check] = []
+    property_shapes = set(shapes.subjects(SH.path, None))
+    for shape in sorted(property_shapes, key=str):
+        for parameter in set(shapes.predicates(shape, None)) - _IGNORED:
+            if parameter not in _PARAMETERS:
+                raise UnsupportedShapes(f"{parameter} (in {shape}) is not compiled")
+        focus, targeted = _focus_pattern(shapes, shape)
+        path, path_iri = _path(shapes, shape)
+        message = str(shapes.value(shape, SH.message) or "constraint not met")
+        name = _shape_name(shape)
+
+        def add(select: str, component: str) -> None:
+            checks.append(_Check(_PREFIXES + select, name, component, message, path_iri, targeted,
+                                 select.startswith("SELECT ?focus ?value")))
+
+        for parameter, value in shapes.predicate_objects(shape):
+            if parameter == SH.minCount and int(value) > 0:
+                add(f"SELECT ?focus WHERE {{ {focus} FILTER NOT EXISTS {{ "
+                    f"SELECT ?focus WHERE {{ ?focus {path} ?v }} GROUP BY ?focus HAVING (COUNT(DISTINCT ?v) >= {int(value)}) }} }}",
+                    str(SH.MinCountConstraintComponent))
+            elif parameter == SH.maxCount:
+                add(f"SELECT ?focus WHERE {{ {focus} ?focus {path} ?v }} GROUP BY ?focus "
+                    f"HAVING (COUNT(DISTINCT ?v) > {int(value)})", str(SH.MaxCountConstraintComponent))
+            elif parameter == SH.hasValue:
+                add(f"SELECT ?focus WHERE {{ {focus} FILTER NOT EXISTS {{ ?focus {path} {_sparql(value)} }} }}",
+                    str(SH.HasValueConstraintComponent))
+            elif parameter == SH.lessThanOrEquals:
+                add(f"SELECT ?focus ?value WHERE {{ {focus} ?focus {path} ?value ; {_sparql(value)} ?other . "
+                    f"FILTER(!COALESCE(?value <= ?other, false)) }}", str(SH.LessThanOrEqualsConstraintComponent))
+            elif parameter in _PARAMETERS - {SH.minCount, SH.maxCount, SH.hasValue, SH.lessThanOrEquals}:
+                condition, component = _value_checks(parameter, value, shapes)
+                add(f"SELECT ?focus ?value WHERE {{ {focus} ?focus {path} ?value . FILTER({condition}) }}", component)
+    return checks
+
+
+def supported(shapes: rdflib.Graph) -> bool:
+    try:
+        compile_shapes(shapes)
+    except UnsupportedShapes:
+        return False
+    return True
+
+
+@functools.cache
+def _compiled_data_shapes() -> tuple[_Check, ...]:
+    from maas_kg.knowledge import load_shapes
+
+    return tuple(compile_shapes(load_shapes()))
+
+
+@functools.cache
+def _ontology_quads() -> tuple[ox.Quad, ...]:
+    from maas_kg.ingest import to_oxigraph
+    from maas_kg.validation import validation_ontology
+
+    return tuple(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.DefaultGraph())
+                 for s, p, o in validation_ontology())
+
+
+def _text(term) -> str | None:
+    if term is None:
+        return None
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return term.value
+
+
+def validate_triples(triples: Iterable[ox.Triple], checks: tuple[_Check, ...] | None = None) -> list[Violation]:
+    """Validate instance data against the data shapes (and the types and class hierarchy of the ontology)."""
+    store = ox.Store()
+    store.extend(_ontology_quads())
+    data = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
+    store.extend(data)
+    violations: set[Violation] = set()
+    for check in checks or _compiled_data_shapes():
+        for row in store.query(check.query):
+            focus, value = row["focus"], (row["value"] if check.reports_value else None)
+            common = dict(message=check.message, shape=check.shape, component=check.component)
+            if check.targeted_property is not None:
+                subjects = {q.subject for q in data
+                            if q.predicate.value == check.targeted_property and q.object == focus}
+                violations.update(Violation(focus=_text(s) or "", path=check.targeted_property,
+                                            value=_text(focus), **common) for s in subjects)
+            else:
+                violations.add(Violation(focus=_text(focus) or "", path=check.path, value=_text(value), **common))
+    return sorted(violations, key=lambda v: (v.focus, v.path or "", v.message, v.value or ""))
+
+
+def validate_instances(triples: Iterable[ox.Triple]) -> list[Violation]:
+    """Validate with the compiled data shapes; with pyshacl when the shapes use a feature not compiled here."""
+    triples = list(triples)
+    try:
+        checks = _compiled_data_shapes()
+    except UnsupportedShapes:
+        from maas_kg.ingest import to_rdflib
+        from maas_kg.validation import validate_data
+
+        return validate_data(to_rdflib(triples), owned=True).violations
+    return validate_triples(triples, checks)
