@@ -18,6 +18,7 @@ import itertools
 import json
 import random
 import statistics
+import threading
 import time
 from pathlib import Path
 
@@ -77,17 +78,17 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def portable(query: str) -> str:
-    """The must-criteria query without LATERAL (SPARQL 1.1), for engines that lack it."""
-    start = query.index("  LATERAL { GRAPH ?graph {")
-    end = query.index("  } }\n", start)
-    return query[:start] + "  GRAPH ?graph {" + query[start + len("  LATERAL { GRAPH ?graph {"):end] + "  }\n" + query[end + len("  } }\n"):]
+    """The must-criteria query without LATERAL (SPARQL 1.1), for engines that lack it: each LATERAL block here
+    starts with the patterns it shares with the rest, so a plain group join gives the same solutions."""
+    return query.replace("LATERAL {", "{")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--services", type=int, default=100_000)
     parser.add_argument("--products", type=int, default=50)
-    parser.add_argument("--baseline-products", type=int, default=3)
+    parser.add_argument("--baseline-products", type=int, default=1)
+    parser.add_argument("--baseline-timeout", type=float, default=900.0, help="seconds to wait for rdflib per product")
     parser.add_argument("--store", default=None, help="store folder (default var/bench/matching-<services>)")
     parser.add_argument("--build-only", action="store_true")
     args = parser.parse_args()
@@ -133,20 +134,30 @@ def main() -> None:
         dataset = rdflib.Dataset(default_union=True)
         dataset.parse(dump, format="nquads")
         print(f"rdflib: loaded {len(dataset):,} quads in {time.perf_counter() - start:.0f} s", flush=True)
-        baseline, same = [], []
+        baseline, lower_bound = [], False
         for queries in step_queries[:args.baseline_products]:
+            done: dict = {}
+            worker = threading.Thread(target=lambda qs=queries: done.update(
+                answers=[len(dataset.query(portable(q))) for q in qs]), daemon=True)
             start = time.perf_counter()
-            answers = [len(dataset.query(portable(q))) for q in queries]
+            worker.start()
+            worker.join(args.baseline_timeout)
             baseline.append(time.perf_counter() - start)
-            same.append(answers == [len(store.select(q, union_default_graph=True)) for q in queries])
-            print(f"  rdflib: {baseline[-1]:.1f} s for {len(queries)} step queries (same answers: {same[-1]})", flush=True)
+            if worker.is_alive():  # rdflib cannot be interrupted: report a lower bound and stop waiting
+                lower_bound = True
+                print(f"  rdflib: still running after {args.baseline_timeout:.0f} s for {len(queries)} step queries",
+                      flush=True)
+                break
+            same = done["answers"] == [len(store.select(q, union_default_graph=True)) for q in queries]
+            print(f"  rdflib: {baseline[-1]:.1f} s for {len(queries)} step queries (same answers: {same})", flush=True)
         paired = floor[:len(baseline)]
-        print(f"| baseline: same must-criteria in rdflib (median of {len(baseline)}) | "
-              f"{statistics.median(baseline) * 1000:.0f} ms | |")
+        bound = ">= " if lower_bound else ""
+        print(f"| baseline: same must-criteria in rdflib (median of {len(baseline)} products) | "
+              f"{bound}{statistics.median(baseline) * 1000:.0f} ms | |")
         print(f"| speed-up of pyoxigraph floor over rdflib (median ratio) | "
-              f"{statistics.median(b / f for b, f in zip(baseline, paired)):.0f}x | |")
+              f"{bound}{statistics.median(b / f for b, f in zip(baseline, paired, strict=True)):.0f}x | |")
         print(f"| speed-up of end-to-end over rdflib must-only (median ratio) | "
-              f"{statistics.median(b / e for b, e in zip(baseline, end_to_end)):.0f}x | |")
+              f"{bound}{statistics.median(b / e for b, e in zip(baseline, end_to_end[:len(baseline)], strict=True)):.0f}x | |")
     store.close()
 
 

@@ -116,22 +116,15 @@ def _without_repeats(violations: list[Violation], problems: list[Violation]) -> 
     return [v for v in violations if (v.focus, v.path) not in unresolved]
 
 
-def _validate_batch(closures: dict[str, list[ox.Triple]], problems: list[Violation]) -> dict[str, list[Violation]]:
-    violations = validate_instances(t for closure in closures.values() for t in closure)
-    return _assign(_without_repeats(violations, problems), closures)
-
-
-def validate_services(normalised: NormalisedInput, *, batch_size: int = 500) -> dict[str, list[Violation]]:
-    """Validate every service of an input, ``batch_size`` services per pyshacl call; violations per service."""
+def validate_services(normalised: NormalisedInput) -> dict[str, list[Violation]]:
+    """Validate every service of an input; violations per service."""
     closures = _closures(normalised.triples)
     if not closures:
         raise CatalogueError(NO_SERVICE)
     result = _assign(normalised.problems, closures)
-    names = list(closures)
-    for start in range(0, len(names), batch_size):
-        batch = {name: closures[name] for name in names[start:start + batch_size]}
-        for service, found in _validate_batch(batch, normalised.problems).items():
-            result[service].extend(found)
+    violations = validate_instances(normalised.triples, store=normalised.store)
+    for service, found in _assign(_without_repeats(violations, normalised.problems), closures).items():
+        result[service].extend(found)
     return result
 
 
@@ -181,8 +174,8 @@ def publish(store: Store, data: bytes, format: str, *, publisher: str | None = N
             may_publish: Callable[[str, str | None], bool] | None = None) -> list[PublishResult]:
     """Validate the services in ``data`` and publish each valid one; invalid ones write nothing.
 
-    Services are validated ``batch_size`` at a time (one pyshacl call per batch); each batch's valid services are
-    written in one transaction, so a service is either fully there or absent. ``publisher`` is the agent recorded
+    The whole input is validated at once (the data shapes compiled to SPARQL); valid services are written
+    ``batch_size`` at a time, each batch in one transaction, so a service is either fully there or absent. ``publisher`` is the agent recorded
     in the provenance (default: the service's provider). ``may_publish(service, provider)`` lets the HTTP layer
     refuse services of other providers. ``progress(done, total)`` is called after each batch.
     """
@@ -191,15 +184,19 @@ def publish(store: Store, data: bytes, format: str, *, publisher: str | None = N
     if not closures:
         raise CatalogueError(NO_SERVICE)
     verdicts = _assign(normalised.problems, closures)
+    # one validation of the whole input, in the store the normalisation rules ran in (compiled shapes are fast
+    # enough that batching no longer pays; batches now bound the size of each transaction)
+    for service, found in _assign(_without_repeats(validate_instances(normalised.triples, store=normalised.store),
+                                                   normalised.problems), closures).items():
+        verdicts[service].extend(found)
     results: list[PublishResult] = []
+    providers = {service: _provider_of(closure, service) for service, closure in closures.items()}
     names = list(closures)
     for start in range(0, len(names), batch_size):
         batch = {name: closures[name] for name in names[start:start + batch_size]}
-        for service, found in _validate_batch(batch, normalised.problems).items():
-            verdicts[service].extend(found)
         if may_publish:
             for service in batch:
-                provider = _provider_of(closures[service], service)
+                provider = providers[service]
                 if not verdicts[service] and not may_publish(service, provider):
                     verdicts[service].append(Violation(
                         focus=service, path=str(MAAS.providedBy), value=provider, component="access control",
@@ -209,7 +206,7 @@ def publish(store: Store, data: bytes, format: str, *, publisher: str | None = N
         now, changes, rows = _now(), Changes(), []
         for service in valid:
             graph, version = service_graph(service), versions.get(service, 0) + 1
-            agent = publisher or _provider_of(closures[service], service) or service
+            agent = publisher or providers[service] or service
             triples = [(t.subject, t.predicate, t.object) for t in closures[service]]
             triples += [(t.subject, t.predicate, t.object) for t in _provenance(graph, version, now, agent)]
             changes.replace_graph(graph, triples)

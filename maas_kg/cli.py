@@ -126,7 +126,7 @@ def validate(file: str, kind: str, output: str) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--batch-size", default=500, show_default=True, help="Services validated per SHACL call.")
+@click.option("--batch-size", default=500, show_default=True, help="Services written per transaction.")
 @click.option("--publisher", help="Agent IRI recorded as publisher (default: each service's provider).")
 @click.pass_context
 def publish(ctx: click.Context, files: tuple[str, ...], batch_size: int, publisher: str | None) -> None:
@@ -310,7 +310,7 @@ def match(ctx: click.Context, product_file: str, top: int | None, k: int, output
 @main.command()
 @click.option("--providers", default=300, show_default=True, help="Number of demo providers (2-6 services each).")
 @click.option("--seed", default=1, show_default=True, help="Same seed, same catalogue.")
-@click.option("--batch-size", default=500, show_default=True, help="Services validated per SHACL call.")
+@click.option("--batch-size", default=500, show_default=True, help="Services written per transaction.")
 @click.pass_context
 def demo(ctx: click.Context, providers: int, seed: int, batch_size: int) -> None:
     """Fill the store with the deterministic demo catalogue (validated and published like any other input)."""

@@ -47,6 +47,8 @@ class NormalisedInput:
 
     triples: list[ox.Triple]
     problems: list[Violation] = field(default_factory=list)
+    #: the scratch store the rules ran in (the triples in its default graph), reused for validation
+    store: ox.Store | None = field(default=None, repr=False, compare=False)
 
     def to_rdflib(self) -> rdflib.Graph:
         return to_rdflib(self.triples)
@@ -73,6 +75,15 @@ def json_context() -> dict:
 
 def parse(data: bytes, format: str, *, kind: str = "service") -> list[ox.Triple]:
     """Parse ``data`` in ``format`` (see ``format_for``); ``kind`` says what plain JSON documents describe."""
+    text, format = _rdf_text(data, format, kind)
+    try:
+        return [q.triple for q in ox.parse(text.encode("utf-8"), format=_OX_FORMATS[format])]
+    except SyntaxError as err:
+        raise InputError(f"malformed {format}: {err}") from None
+
+
+def _rdf_text(data: bytes, format: str, kind: str) -> tuple[str, str]:
+    """The input as RDF text and its format: plain JSON becomes JSON-LD with our context."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -82,12 +93,9 @@ def parse(data: bytes, format: str, *, kind: str = "service") -> list[ox.Triple]
         format = "jsonld"
     elif format == "jsonld":
         _refuse_remote_contexts(text)
-    try:
-        return [q.triple for q in ox.parse(text.encode("utf-8"), format=_OX_FORMATS[format])]
-    except SyntaxError as err:
-        raise InputError(f"malformed {format}: {err}") from None
-    except KeyError:
-        raise InputError(f"unknown input format {format!r}") from None
+    if format not in _OX_FORMATS:
+        raise InputError(f"unknown input format {format!r}")
+    return text, format
 
 
 def _plain_json_as_jsonld(text: str, kind: str) -> dict:
@@ -223,21 +231,32 @@ def normalisation_rules() -> tuple[str, ...]:
                  for path in sorted((knowledge.queries_dir() / "normalise").glob("*.ru")))
 
 
-def normalise(triples: list[ox.Triple]) -> NormalisedInput:
-    store = ox.Store()
+def normalise(triples: list[ox.Triple] | None = None, *, store: ox.Store | None = None) -> NormalisedInput:
+    """Run the normalisation rules over ``triples`` (or over the default graph of ``store``)."""
+    if store is None:
+        store = ox.Store()
+        store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples or ())
     store.extend(_schema_quads())
-    store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
     for rule in normalisation_rules():
         store.update(rule)
     geo.add_unit_vectors(store)
     # after the rules, so that problems name the final (minted) IRIs and products are typed
     problems = _resolve_names(store)
     result = [q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())]
-    return NormalisedInput(result, problems)
+    return NormalisedInput(result, problems, store)
 
 
 def read_input(data: bytes, format: str, *, kind: str = "service") -> NormalisedInput:
-    return normalise(parse(data, format, kind=kind))
+    """Parse and normalise ``data``; the parser writes straight into the rules' scratch store."""
+    text, format = _rdf_text(data, format, kind)
+    store = ox.Store()
+    try:
+        store.load(input=text.encode("utf-8"), format=_OX_FORMATS[format], to_graph=ox.DefaultGraph())
+    except SyntaxError as err:
+        raise InputError(f"malformed {format}: {err}") from None
+    if any(True for _ in store.named_graphs()):  # a JSON-LD document may name graphs: its statements count alike
+        store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } } ; DROP NAMED")
+    return normalise(store=store)
 
 
 # -- term conversion ---------------------------------------------------------------------------------------------

@@ -173,6 +173,11 @@ def _ontology_quads() -> tuple[ox.Quad, ...]:
                  for s, p, o in validation_ontology())
 
 
+@functools.cache
+def _ontology_quads_in_graph() -> tuple[ox.Quad, ...]:
+    return tuple(ox.Quad(q.subject, q.predicate, q.object, _ONTOLOGY_GRAPH) for q in _ontology_quads())
+
+
 def _text(term) -> str | None:
     if term is None:
         return None
@@ -181,20 +186,30 @@ def _text(term) -> str | None:
     return term.value
 
 
+_ONTOLOGY_GRAPH = ox.NamedNode("urn:maas-kg:validation-ontology")
+
+
 def validate_triples(triples: Iterable[ox.Triple], checks: tuple[_Check, ...] | None = None) -> list[Violation]:
     """Validate instance data against the data shapes (and the types and class hierarchy of the ontology)."""
     store = ox.Store()
-    store.extend(_ontology_quads())
-    data = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
-    store.extend(data)
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
+    return validate_store(store, checks)
+
+
+def validate_store(store: ox.Store, checks: tuple[_Check, ...] | None = None) -> list[Violation]:
+    """Validate the default graph of ``store`` in place (the ontology's types and class hierarchy are added to it in a
+    named graph that the queries see as part of their default graph)."""
+    if not store.contains_named_graph(_ONTOLOGY_GRAPH):
+        store.extend(_ontology_quads_in_graph())
+    dataset = [ox.DefaultGraph(), _ONTOLOGY_GRAPH]
     violations: set[Violation] = set()
     for check in checks or _compiled_data_shapes():
-        for row in store.query(check.query):
+        for row in store.query(check.query, default_graph=dataset):
             focus, value = row["focus"], (row["value"] if check.reports_value else None)
             common = dict(message=check.message, shape=check.shape, component=check.component)
             if check.targeted_property is not None:
-                subjects = {q.subject for q in data
-                            if q.predicate.value == check.targeted_property and q.object == focus}
+                subjects = {q.subject for q in store.quads_for_pattern(
+                    None, ox.NamedNode(check.targeted_property), focus, ox.DefaultGraph())}
                 violations.update(Violation(focus=_text(s) or "", path=check.targeted_property,
                                             value=_text(focus), **common) for s in subjects)
             else:
@@ -202,9 +217,9 @@ def validate_triples(triples: Iterable[ox.Triple], checks: tuple[_Check, ...] | 
     return sorted(violations, key=lambda v: (v.focus, v.path or "", v.message, v.value or ""))
 
 
-def validate_instances(triples: Iterable[ox.Triple]) -> list[Violation]:
-    """Validate with the compiled data shapes; with pyshacl when the shapes use a feature not compiled here."""
-    triples = list(triples)
+def validate_instances(triples: Iterable[ox.Triple], *, store: ox.Store | None = None) -> list[Violation]:
+    """Validate with the compiled data shapes (in ``store``'s default graph when given, which must hold exactly
+    ``triples``); with pyshacl when the shapes use a feature not compiled here."""
     try:
         checks = _compiled_data_shapes()
     except UnsupportedShapes:
@@ -212,4 +227,4 @@ def validate_instances(triples: Iterable[ox.Triple]) -> list[Violation]:
         from maas_kg.validation import validate_data
 
         return validate_data(to_rdflib(triples), owned=True).violations
-    return validate_triples(triples, checks)
+    return validate_store(store, checks) if store is not None else validate_triples(triples, checks)
