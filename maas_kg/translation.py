@@ -279,8 +279,3 @@ def record_requirements(store: Store, translation: Translation) -> str:
     store.commit(changes)
     return graph
 
-
-def primary_process_candidates(store: Store, product: str) -> list[str]:
-    """The most general shaping processes whose capability profile fits ``product``."""
-    rows = _run(store, "translation/primary-processes.rq", PRODUCT=rules.values(["product"], [[product]]))
-    return sorted(row["process"].value for row in _most_general(rows))
