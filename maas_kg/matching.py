@@ -124,9 +124,6 @@ def _rounded(value):
     return round(value, 3) if isinstance(value, float) else value
 
 
-def _run(store: Store, path: str, **blocks: str) -> list[dict]:
-    return store.select(rules.bind(rules.rule_text(path), **blocks), union_default_graph=True)
-
 
 def _float(term) -> float | None:
     return float(term.value) if term is not None else None
@@ -134,13 +131,13 @@ def _float(term) -> float | None:
 
 def read_request(store: Store, product: str, *, today: datetime.date | None = None) -> Request:
     the_product = rules.values(["product"], [[product]])
-    rows = _run(store, "matching/request.rq", PRODUCT=the_product)
+    rows = rules.select(store, "matching/request.rq", PRODUCT=the_product)
     if not rows:
         raise ValueError(f"product {product} is not in the store or has no quantity")
     row = rows[0]
     delivery = (float(row["lat"].value), float(row["lon"].value)) if row["lat"] is not None else None
     due = datetime.date.fromisoformat(row["due"].value[:10]) if row["due"] is not None else None
-    weights_rows = _run(store, "matching/criteria-weights.rq", PRODUCT=the_product)
+    weights_rows = rules.select(store, "matching/criteria-weights.rq", PRODUCT=the_product)
     given = {r["name"].value: float(r["given"].value) for r in weights_rows if r["given"] is not None}
     defaults = {r["name"].value: float(r["default"].value) for r in weights_rows if r["default"] is not None}
     chosen = given or defaults
@@ -150,7 +147,7 @@ def read_request(store: Store, product: str, *, today: datetime.date | None = No
                    (float(row["longest"].value), float(row["middle"].value), float(row["shortest"].value)),
                    _float(row["mass"]), _float(row["tolerance"]), _float(row["roughness"]),
                    tuple(sorted(row["certifications"].value.split())) if row["certifications"] else (),
-                   tuple(sorted(r["accepted"].value for r in _run(store, "matching/accepted-materials.rq",
+                   tuple(sorted(r["accepted"].value for r in rules.select(store, "matching/accepted-materials.rq",
                                                                   MATERIAL=rules.values(["material"], [[row["material"]]])))),
                    delivery, _float(row["maxDistance"]), due, today or datetime.date.today(),
                    {k: round(v / total, 4) for k, v in chosen.items()}, factor)
@@ -234,7 +231,7 @@ def add_names(store: Store, candidates: list[Candidate]) -> None:
     if not missing:
         return
     block = rules.values(["service", "provider", "graph"], [[c.service, c.provider, c.graph] for c in missing])
-    names = {row["service"].value: row for row in _run(store, "matching/service-names.rq", CANDIDATES=block)}
+    names = {row["service"].value: row for row in rules.select(store, "matching/service-names.rq", CANDIDATES=block)}
     for candidate in missing:
         row = names.get(candidate.service)
         if row is not None:
@@ -245,7 +242,7 @@ def _extra_certifications(store: Store, request: Request, candidates: list[Candi
     block = rules.values(["product", "service", "provider", "graph"],
                          [[request.product, c.service, c.provider, c.graph] for c in candidates])
     counts = {row["service"].value: int(row["extra"].value)
-              for row in _run(store, "matching/provider-certifications.rq", CANDIDATES=block)}
+              for row in rules.select(store, "matching/provider-certifications.rq", CANDIDATES=block)}
     for candidate in candidates:
         candidate.extra_certifications = counts.get(candidate.service, 0)
 

@@ -36,7 +36,7 @@ def submit_product(store: Store, data: bytes, format: str) -> str:
                        if t.predicate.value == _RDF_TYPE and t.object.value == str(MAAS.Product)})
     if len(products) != 1:
         raise ProductError(f"the file must describe exactly one product (found {len(products)})")
-    violations = normalised.problems + validate_instances(normalised.triples)
+    violations = normalised.problems + validate_instances(normalised.triples, store=normalised.store)
     if violations:
         first = violations[0]
         raise ProductError(f"the product is invalid ({len(violations)} violation(s)); first: {first.message}"

@@ -53,6 +53,12 @@ def values(variables: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return f"VALUES ({head}) {{ {body} }}"
 
 
+def select(store, path: str, **blocks: str) -> list[dict]:
+    """Run the SELECT rule ``queries/<path>`` in ``store`` (union of all graphs as default graph), its
+    placeholders replaced by ``blocks``."""
+    return store.select(bind(rule_text(path), **blocks), union_default_graph=True)
+
+
 def bind(query: str, **blocks: str) -> str:
     """Replace each ``#NAME#`` placeholder line with its block."""
     for name, block in blocks.items():

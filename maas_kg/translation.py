@@ -85,12 +85,9 @@ def _number(term, cast=float):
     return cast(term.value) if term is not None else None
 
 
-def _run(store: Store, path: str, **blocks: str) -> list[dict]:
-    return store.select(rules.bind(rules.rule_text(path), **blocks), union_default_graph=True)
-
 
 def product_characteristics(store: Store, product: str) -> Characteristics:
-    rows = _run(store, "translation/product-characteristics.rq", PRODUCT=rules.values(["product"], [[product]]))
+    rows = rules.select(store, "translation/product-characteristics.rq", PRODUCT=rules.values(["product"], [[product]]))
     if not rows:
         raise TranslationError(f"product {product} needs material, shape, quantity and envelope_mm to be routed")
     row = rows[0]
@@ -126,7 +123,7 @@ def derive_requirements(store: Store, product: str, *, record: bool = True, max_
     positions = _role_positions(store)
     problems: list[str] = []
 
-    primaries = _most_general(_run(store, "translation/primary-processes.rq", PRODUCT=the_product))
+    primaries = _most_general(rules.select(store, "translation/primary-processes.rq", PRODUCT=the_product))
     if not primaries:
         problems.append("no process of the ontology can make this product: its material, shape class, size or "
                         "quantity is outside every shaping process's capability profile")
@@ -136,16 +133,16 @@ def derive_requirements(store: Store, product: str, *, record: bool = True, max_
     preceding: dict[str, list[dict]] = {}
     finishing: dict[str, list[dict]] = {}
     if shaping_rows:
-        for row in _run(store, "translation/preceding-steps.rq", PRODUCT=the_product,
+        for row in rules.select(store, "translation/preceding-steps.rq", PRODUCT=the_product,
                         SHAPING=rules.values(["shaping"], [[r[0]] for r in shaping_rows])):
             preceding.setdefault(row["shaping"].value, []).append(row)
         required = rules.values(["requiredIT", "requiredRa"], [[chars.required_it, chars.required_ra]])
-        for row in _run(store, "translation/finishing-steps.rq", PRODUCT=the_product, SHAPING=shaping_block,
+        for row in rules.select(store, "translation/finishing-steps.rq", PRODUCT=the_product, SHAPING=shaping_block,
                         REQUIRED=required):
             finishing.setdefault(row["shaping"].value, []).append(row)
         finishing = {shaping: _most_general(rows) for shaping, rows in finishing.items()}
 
-    requested = _run(store, "translation/requested-steps.rq", PRODUCT=the_product)
+    requested = rules.select(store, "translation/requested-steps.rq", PRODUCT=the_product)
     for row in requested:
         if row["materialOk"].value != "true":
             problems.append(f"{row['label'].value} does not apply to the product's material "
@@ -153,7 +150,7 @@ def derive_requirements(store: Store, product: str, *, record: bool = True, max_
     requested_steps = [RouteStep(row["process"].value, row["role"].value, (row["reason"].value,))
                        for row in requested]
     joining = [RouteStep(row["process"].value, JOINING, (row["reason"].value,))
-               for row in _most_general(_run(store, "translation/joining-steps.rq", PRODUCT=the_product))]
+               for row in _most_general(rules.select(store, "translation/joining-steps.rq", PRODUCT=the_product))]
 
     routes: list[Route] = []
     if not any(row["materialOk"].value != "true" for row in requested):
