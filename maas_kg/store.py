@@ -51,6 +51,21 @@ def rdf_format(name: str) -> ox.RdfFormat:
         raise StoreError(f"unknown RDF format {name!r}: use one of {', '.join(sorted(_FORMATS))}") from None
 
 
+def solution_rows(result) -> list[dict[str, Term | None]]:
+    """The rows of a SELECT result as dicts (every backend's ``select``)."""
+    if not isinstance(result, ox.QuerySolutions):
+        raise StoreError("select() needs a SELECT query")
+    names = [v.value for v in result.variables]
+    return [{name: row[name] for name in names} for row in result]
+
+
+def boolean_answer(result) -> bool:
+    """The answer of an ASK query (every backend's ``ask``)."""
+    if not isinstance(result, ox.QueryBoolean):
+        raise StoreError("ask() needs an ASK query")
+    return bool(result)
+
+
 @dataclass
 class Changes:
     """A set of writes to apply atomically: graphs replaced or dropped, then extra SPARQL update operations."""
@@ -117,6 +132,7 @@ class Store(Protocol):
     def export(self, output: IO[bytes] | Path, format: str = "nquads") -> None: ...
     def import_dataset(self, data: IO[bytes] | Path, format: str = "nquads") -> None: ...
     def quad_count(self) -> int: ...
+    def flush(self) -> None: ...
     def close(self) -> None: ...
 
 
@@ -157,17 +173,10 @@ class OxigraphStore:
             raise StoreError(f"SPARQL syntax error: {err}") from None
 
     def select(self, sparql: str, *, union_default_graph: bool = False) -> list[dict[str, Term | None]]:
-        result = self.query(sparql, union_default_graph=union_default_graph)
-        if not isinstance(result, ox.QuerySolutions):
-            raise StoreError("select() needs a SELECT query")
-        names = [v.value for v in result.variables]
-        return [{name: row[name] for name in names} for row in result]
+        return solution_rows(self.query(sparql, union_default_graph=union_default_graph))
 
     def ask(self, sparql: str, *, union_default_graph: bool = False) -> bool:
-        result = self.query(sparql, union_default_graph=union_default_graph)
-        if not isinstance(result, ox.QueryBoolean):
-            raise StoreError("ask() needs an ASK query")
-        return bool(result)
+        return boolean_answer(self.query(sparql, union_default_graph=union_default_graph))
 
     def graph_triples(self, graph: str) -> list[Triple]:
         return [(q.subject, q.predicate, q.object)
@@ -248,11 +257,14 @@ def default_location() -> str:
     return os.environ.get(ENV_VARIABLE, DEFAULT_LOCATION)
 
 
-def open_store(location: str | None = None, *, read_only: bool = False) -> OxigraphStore:
-    """Open the store at ``location`` (``memory``, a directory, or ``$MAAS_KG_STORE``, else ``var/store``)."""
+def open_store(location: str | None = None, *, read_only: bool = False, timeout: float = 30.0) -> Store:
+    """Open the store at ``location``: ``memory``, a directory (the embedded store), or the base URL of an Oxigraph
+    server (``http://host:7878``); ``$MAAS_KG_STORE`` if not given, else ``var/store``."""
     location = location or default_location()
     if location == "memory":
         return OxigraphStore(None)
     if location.startswith(("http://", "https://")):
-        raise StoreError("remote SPARQL stores are not supported yet: use a directory or 'memory'")
+        from maas_kg.remote_store import SparqlHttpStore  # only remote users need requests
+
+        return SparqlHttpStore(location, timeout=timeout)
     return OxigraphStore(location, read_only=read_only)

@@ -85,6 +85,50 @@ def test_disk_store_persists_and_is_locked_while_open(tmp_path):
     reopened.close()
 
 
-def test_unknown_location_kinds_are_refused():
-    with pytest.raises(StoreError, match="remote SPARQL stores"):
-        open_store("http://localhost:1/sparql")
+def test_a_remote_store_that_is_down_says_so_without_hanging():
+    from maas_kg.remote_store import SparqlHttpStore, StoreUnavailable
+    from maas_kg.serving import free_port
+
+    store = open_store(f"http://127.0.0.1:{free_port()}", timeout=2)
+    assert isinstance(store, SparqlHttpStore)
+    with pytest.raises(StoreUnavailable, match="not reachable"):
+        store.ping()
+
+
+def test_the_remote_store_behaves_like_the_embedded_one(tmp_path):
+    """The same operations against an Oxigraph server (started here) and the embedded store give the same data."""
+    import io
+
+    import pyoxigraph as ox
+
+    from maas_kg.serving import StoreServer
+    from maas_kg.store import Changes
+
+    a, p = ox.NamedNode("http://example.org/a"), ox.NamedNode("http://example.org/p")
+    with StoreServer(str(tmp_path / "served")) as server:
+        stores = [open_store(server.url), open_store("memory")]
+        for store in stores:
+            changes = Changes()
+            changes.replace_graph("http://example.org/g1", [(a, p, ox.Literal("one")), (a, p, ox.Literal(2))])
+            changes.update("INSERT DATA { GRAPH <http://example.org/g2> { <http://example.org/b> <http://example.org/p> 3 } }")
+            store.commit(changes)
+            store.load(b'<http://example.org/c> <http://example.org/p> "four"@en .', "nt", graph="http://example.org/g3")
+        remote, embedded = stores
+        for store in stores:
+            assert store.named_graphs() == ["http://example.org/g1", "http://example.org/g2", "http://example.org/g3"]
+            assert store.quad_count() == 4
+            assert sorted(map(str, store.graph_triples("http://example.org/g1"))) == \
+                sorted(map(str, embedded.graph_triples("http://example.org/g1")))
+            assert store.graph_triples("http://example.org/absent") == []
+            assert store.ask("ASK { ?s ?p 3 }", union_default_graph=True)
+            assert not store.ask("ASK { ?s ?p 3 }")
+            rows = store.select("SELECT ?o WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY STR(?o)")
+            assert [r["o"].value for r in rows] == ["2", "3", "four", "one"]
+            assert len(list(store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"))) == 4
+            with pytest.raises(StoreError, match="syntax"):
+                store.select("SELEKT")
+        dump = io.BytesIO()
+        remote.export(dump)
+        copy = open_store("memory")
+        copy.import_dataset(io.BytesIO(dump.getvalue()))
+        assert sorted(map(str, copy.quads())) == sorted(map(str, embedded.quads()))
