@@ -11,12 +11,14 @@ import click
 from maas_kg import knowledge
 from maas_kg.catalogue import CatalogueError
 from maas_kg.ingest import InputError
+from maas_kg.keys import KeyRingError
 from maas_kg.products import ProductError
 from maas_kg.translation import TranslationError
 from maas_kg.store import StoreError
 from maas_kg.vocabulary import AmbiguousTerm, UnknownTerm
 
-_EXPECTED = (StoreError, InputError, CatalogueError, ProductError, TranslationError, UnknownTerm, AmbiguousTerm, FileNotFoundError,
+_EXPECTED = (StoreError, InputError, CatalogueError, ProductError, TranslationError, UnknownTerm, AmbiguousTerm, KeyRingError,
+             FileNotFoundError,
              PermissionError, IsADirectoryError, json.JSONDecodeError)
 
 
@@ -75,7 +77,8 @@ def _short(iri: str | None) -> str | None:
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="maas-kg")
 @click.option("--store", envvar="MAAS_KG_STORE", default="var/store", show_default=True,
-              help="Store location: a directory (embedded, on disk) or 'memory'. Env: MAAS_KG_STORE.")
+              help="Store location: a directory (embedded, on disk), 'memory', or an Oxigraph server's URL "
+                   "(http://host:7878). Env: MAAS_KG_STORE.")
 @click.pass_context
 def main(ctx: click.Context, store: str) -> None:
     """MaaS-KG: publish manufacturing services, match products to providers."""
@@ -286,17 +289,17 @@ def match(ctx: click.Context, product_file: str, top: int | None, k: int, output
     """Route PRODUCT_FILE and match every step to published services."""
     from maas_kg.ingest import format_for
     from maas_kg.match_report import as_json, as_rdf, as_text
-    from maas_kg.matching import match_product
-    from maas_kg.products import submit_product
+    from maas_kg.workspace import Workspace
 
     store = _open(ctx)
     try:
-        product = submit_product(store, _read(product_file), format_for(product_file))
+        # the product stays in a private in-memory workspace: it never enters the catalogue store
+        result = Workspace(store).match(_read(product_file), format_for(product_file),
+                                        today=today.date() if today else None, k=k)
     except ProductError as err:
         if err.report is not None:
             click.echo(err.report.as_text(), err=True)
         raise
-    result = match_product(store, product, today=today.date() if today else None, k=k)
     if output in ("turtle", "jsonld"):
         click.echo(as_rdf(result).serialize(format="turtle" if output == "turtle" else "json-ld"))
         return
@@ -364,6 +367,67 @@ def ontology_check(reasoner: bool) -> None:
         click.echo(f"HermiT: {result.message} ({result.classes} classes)")
         failed = failed or not result.ok
     sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="gunicorn worker processes.")
+@click.option("--sparql-timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 3600),
+              help="Seconds before a SPARQL query is stopped.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int, sparql_timeout: float) -> None:
+    """Run the HTTP service (REST API, SPARQL endpoints, docs) under gunicorn until stopped with Ctrl-C."""
+    from maas_kg.serving import serve as run
+
+    run(ctx.obj["store"], host=host, port=port, workers=workers, sparql_timeout=sparql_timeout)
+
+
+@main.group()
+@click.option("--keys", "keys_file", envvar="MAAS_KG_KEYS", default="var/keys.sqlite", show_default=True,
+              help="The key file (SQLite; only hashes of keys are kept). Env: MAAS_KG_KEYS.")
+@click.pass_context
+def keys(ctx: click.Context, keys_file: str) -> None:
+    """API keys: one per provider organisation, or for administrators."""
+    ctx.obj["keys"] = keys_file
+
+
+def _keyring(ctx: click.Context):
+    from maas_kg.keys import KeyRing
+
+    return KeyRing(ctx.obj["keys"])
+
+
+@keys.command("create")
+@click.option("--provider", help="The provider organisation's IRI: the key may change only its services.")
+@click.option("--admin", is_flag=True, help="An administrator's key (SPARQL update, graph store, extensions).")
+@click.option("--label", help="A note for the listing, e.g. who holds the key.")
+@click.pass_context
+def keys_create(ctx: click.Context, provider: str | None, admin: bool, label: str | None) -> None:
+    """Create a key and print it once (only its hash is stored)."""
+    token, record = _keyring(ctx).create(provider=provider, admin=admin, label=label)
+    click.echo(token)
+    click.echo(f"key id {record.key_id} for {'administrators' if admin else provider}: keep the key secret, it is "
+               "shown only now", err=True)
+
+
+@keys.command("list")
+@click.pass_context
+def keys_list(ctx: click.Context) -> None:
+    """List the keys (ids, owners, dates; never the keys themselves)."""
+    rows = [{"key id": k.key_id, "provider": k.provider, "admin": "yes" if k.admin else "", "label": k.label,
+             "created": k.created, "revoked": k.revoked} for k in _keyring(ctx).list()]
+    click.echo(_table(rows, ["key id", "provider", "admin", "label", "created", "revoked"]))
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@click.pass_context
+def keys_revoke(ctx: click.Context, key_id: str) -> None:
+    """Revoke a key at once (every server worker sees it on the next request)."""
+    record = _keyring(ctx).revoke(key_id)
+    click.echo(f"revoked key {record.key_id} ({record.provider or 'administrator'})")
 
 
 if __name__ == "__main__":

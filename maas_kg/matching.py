@@ -239,10 +239,11 @@ def add_names(store: Store, candidates: list[Candidate]) -> None:
 
 
 def _extra_certifications(store: Store, request: Request, candidates: list[Candidate]) -> None:
-    block = rules.values(["product", "service", "provider", "graph"],
-                         [[request.product, c.service, c.provider, c.graph] for c in candidates])
+    block = rules.values(["service", "provider", "graph"], [[c.service, c.provider, c.graph] for c in candidates])
+    required = ", ".join(rules.sparql_term(iri) for iri in request.certifications)
     counts = {row["service"].value: int(row["extra"].value)
-              for row in rules.select(store, "matching/provider-certifications.rq", CANDIDATES=block)}
+              for row in rules.select(store, "matching/provider-certifications.rq", CANDIDATES=block,
+                                      REQUIRED=required)}
     for candidate in candidates:
         candidate.extra_certifications = counts.get(candidate.service, 0)
 
@@ -275,13 +276,18 @@ def _score(candidates: list[Candidate], weights: dict[str, float]) -> None:
                                 / total, 4)
 
 
-def match_product(store: Store, product: str, *, today: datetime.date | None = None, k: int = 3,
-                  record: bool = True) -> MatchResult:
+def match_product(store: Store, product: str, *, catalogue: Store | None = None, today: datetime.date | None = None,
+                  k: int = 3, record: bool = True) -> MatchResult:
     """Translate ``product`` into routes and match every step of every route; routes with the best assignment
-    first."""
+    first.
+
+    ``store`` holds the product (and receives its requirements); ``catalogue`` holds the published services and
+    defaults to ``store``. Keeping them apart keeps customers' products out of the public catalogue store.
+    """
+    catalogue = catalogue if catalogue is not None else store
     translation = derive_requirements(store, product, record=record)
     request = read_request(store, product, today=today)
-    rates = _exchange_rates(store)
+    rates = _exchange_rates(catalogue)
     transport_weight = request.weights.get("distance", 0.0) + request.weights.get("co2", 0.0)
     cache: dict[tuple[str, bool], StepMatch] = {}
     matched: list[RouteMatch] = []
@@ -290,7 +296,7 @@ def match_product(store: Store, product: str, *, today: datetime.date | None = N
         for step in route.steps:
             key = (step.process, step.sets_surface)
             if key not in cache:
-                cache[key] = match_step(store, request, step, required_it=translation.characteristics.required_it,
+                cache[key] = match_step(catalogue, request, step, required_it=translation.characteristics.required_it,
                                         rates=rates)
             steps.append(StepMatch(step, cache[key].candidates, cache[key].near_misses))
         options = [[Option(c.service, c.score, c.delivery_days, c.lat, c.lon) for c in s.candidates] for s in steps]

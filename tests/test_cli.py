@@ -131,6 +131,9 @@ def test_match_shows_ranked_providers_per_step_then_near_misses_and_json(run, tm
     candidates = set(graph.subjects(rdflib.RDF.type, maas.ServiceCandidate))
     assert len(candidates) == document["routes"][0]["steps"][0]["candidate_count"]
     assert all((c, maas.candidateFor, None) in graph for c in candidates)
+    # the products stayed in the private workspace: the catalogue store has none of them
+    products = "ASK { GRAPH ?g { ?p a <https://w3id.org/maas-kg/ns#Product> } }"
+    assert run("sparql", products).strip() == "false"
 
 
 def test_match_errors_are_one_line(run, tmp_path):
@@ -147,3 +150,28 @@ def test_match_errors_are_one_line(run, tmp_path):
     assert "Error: the product is invalid" in out and "quantity" in out
     bad_date = run("match", str(PRODUCTS / "turned-ground-shaft.json"), "--today", "22.11.2026", expect=2)
     assert "Invalid value for '--today'" in bad_date
+
+
+def test_keys_are_created_listed_and_revoked_and_only_hashes_are_kept(run, tmp_path):
+    keys = str(tmp_path / "keys.sqlite")
+    token = run("keys", "--keys", keys, "create", "--provider", "https://w3id.org/maas-kg/id/provider/weber",
+                "--label", "Weber's ERP").splitlines()[0]
+    assert token.startswith("mkg_")
+    key_id = token.split("_")[1]
+    listing = run("keys", "--keys", keys, "list")
+    assert key_id in listing and "Weber's ERP" in listing and token not in listing
+    assert token.encode() not in Path(keys).read_bytes()  # only the hash is stored
+    assert f"revoked key {key_id}" in run("keys", "--keys", keys, "revoke", key_id)
+    from maas_kg.keys import KeyRing
+
+    assert KeyRing(keys).authenticate(token) is None
+    # errors are one line
+    assert "already revoked" in run("keys", "--keys", keys, "revoke", key_id, expect=1)
+    assert "no key nope" in run("keys", "--keys", keys, "revoke", "nope", expect=1)
+    assert "--provider" in run("keys", "--keys", keys, "create", expect=1)
+    assert "must be an IRI" in run("keys", "--keys", keys, "create", "--provider", "weber", expect=1)
+    assert run("keys", "--keys", keys, "create", "--admin").startswith("mkg_")
+
+
+def test_serve_refuses_what_cannot_work(run):
+    assert "cannot be shared by several workers" in run("--store", "memory", "serve", "--workers", "2", expect=1)
