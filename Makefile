@@ -20,12 +20,14 @@ venv: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The main job on the embedded on-disk store (var/store) with the demo catalogue.
+# The main job on the embedded on-disk store (var/store) with the demo catalogue: fill it, show a match, then serve
+# the HTTP service (REST API, SPARQL endpoint, docs) on 127.0.0.1:8080 until Ctrl-C.
 run: $(STAMP)
 	$(BIN)/maas-kg demo --providers 300 --seed 1
 	$(BIN)/maas-kg info
-	$(BIN)/maas-kg list --process "5-axis milling" --country DE
 	$(BIN)/maas-kg match examples/products/turned-ground-shaft.json --top 3
+	@echo "MaaS-KG on http://127.0.0.1:8080 (API docs: /docs, SPARQL: /sparql, health: /health); Ctrl-C stops it"
+	$(BIN)/maas-kg serve --host 127.0.0.1 --port 8080
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_catalogue.py

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from maas_kg import knowledge
+from maas_kg import geo, knowledge, rules
 from maas_kg.ingest import NormalisedInput, read_input, to_rdflib
 from maas_kg.knowledge import MAAS, PROC
 from maas_kg.shacl_sparql import validate_instances
@@ -171,13 +171,15 @@ def _provider_of(closure: list[ox.Triple], service: str) -> str | None:
 
 def publish(store: Store, data: bytes, format: str, *, publisher: str | None = None, batch_size: int = 500,
             progress: Callable[[int, int], None] | None = None,
-            may_publish: Callable[[str, str | None], bool] | None = None) -> list[PublishResult]:
+            may_publish: Callable[[str, str | None], bool] | None = None,
+            atomic: bool = False) -> list[PublishResult]:
     """Validate the services in ``data`` and publish each valid one; invalid ones write nothing.
 
     The whole input is validated at once (the data shapes compiled to SPARQL); valid services are written
     ``batch_size`` at a time, each batch in one transaction, so a service is either fully there or absent. ``publisher`` is the agent recorded
     in the provenance (default: the service's provider). ``may_publish(service, provider)`` lets the HTTP layer
-    refuse services of other providers. ``progress(done, total)`` is called after each batch.
+    refuse services of other providers. ``progress(done, total)`` is called after each batch. With ``atomic`` the
+    input is all-or-nothing: one invalid or refused service and nothing is written.
     """
     normalised = read_input(data, format, kind="service")
     closures = _closures(normalised.triples)
@@ -192,15 +194,13 @@ def publish(store: Store, data: bytes, format: str, *, publisher: str | None = N
     results: list[PublishResult] = []
     providers = {service: _provider_of(closure, service) for service, closure in closures.items()}
     names = list(closures)
+    if atomic:
+        _refuse_others(verdicts, providers, may_publish)
+        if any(verdicts.values()):
+            return [PublishResult(s, False, violations=verdicts[s]) for s in names]
     for start in range(0, len(names), batch_size):
         batch = {name: closures[name] for name in names[start:start + batch_size]}
-        if may_publish:
-            for service in batch:
-                provider = providers[service]
-                if not verdicts[service] and not may_publish(service, provider):
-                    verdicts[service].append(Violation(
-                        focus=service, path=str(MAAS.providedBy), value=provider, component="access control",
-                        message="you may only publish services of your own organisation"))
+        _refuse_others({s: verdicts[s] for s in batch}, providers, may_publish)
         valid = [s for s in batch if not verdicts[s]]
         versions = _current_versions(store, valid)
         now, changes, rows = _now(), Changes(), []
@@ -219,6 +219,28 @@ def publish(store: Store, data: bytes, format: str, *, publisher: str | None = N
         if progress:
             progress(len(batch), len(names))
     return results
+
+
+def _refuse_others(verdicts: dict[str, list[Violation]], providers: dict[str, str | None],
+                   may_publish: Callable[[str, str | None], bool] | None) -> None:
+    if may_publish is None:
+        return
+    for service, found in verdicts.items():
+        if not found and not may_publish(service, providers[service]):
+            found.append(Violation(focus=service, path=str(MAAS.providedBy), value=providers[service],
+                                   component="access control",
+                                   message="you may only publish services of your own organisation"))
+
+
+def providers_of(store: Store, services: list[str]) -> dict[str, str]:
+    """The provider of each of ``services`` that is published now (withdrawn and unknown ones are left out)."""
+    if not services:
+        return {}
+    block = rules.values(["service", "g"], [[s, service_graph(s)] for s in services])
+    rows = store.select(f"""
+        PREFIX maas: <{MAAS}>
+        SELECT ?service ?provider WHERE {{ {block} GRAPH ?g {{ ?service maas:providedBy ?provider }} }}""")
+    return {row["service"].value: row["provider"].value for row in rows}
 
 
 def withdraw(store: Store, service: str, *, agent: str | None = None) -> int:
@@ -245,8 +267,12 @@ def withdraw(store: Store, service: str, *, agent: str | None = None) -> int:
 
 
 def list_services(store: Store, *, process: str | None = None, material: str | None = None,
-                  country: str | None = None) -> list[dict[str, str]]:
-    """Published services, optionally filtered by process class (with subclasses), material class, country."""
+                  country: str | None = None, certification: str | None = None,
+                  near: tuple[float, float, float] | None = None, service: str | None = None,
+                  limit: int | None = None, offset: int = 0) -> list[dict[str, str]]:
+    """Published services, optionally filtered by process class (with subclasses), material class, country,
+    certification (held by the service or its provider), ``near`` = (lat, lon, radius km) and one service IRI;
+    ``limit`` / ``offset`` give a page in a stable order."""
     filters = [f"VALUES ?process {{ {ox.NamedNode(process or str(PROC.ManufacturingProcess))} }}"]
     if material:
         filters.append(f"VALUES ?material {{ {ox.NamedNode(material)} }}")
@@ -254,7 +280,19 @@ def list_services(store: Store, *, process: str | None = None, material: str | N
         if not re.fullmatch(r"[A-Za-z]{2}", country):
             raise CatalogueError(f"country must be an ISO 3166-1 alpha-2 code such as DE, not {country!r}")
         filters.append(f'VALUES ?countryFilter {{ "{country.upper()}" }}')
+    if certification:
+        filters.append(f"VALUES ?certification {{ {ox.NamedNode(certification)} }}")
+    if service:
+        filters.append(f"VALUES ?serviceFilter {{ {ox.NamedNode(service)} }}")
+    if near:
+        lat, lon, radius = near
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180 and radius >= 0):
+            raise CatalogueError("near needs a latitude in [-90, 90], a longitude in [-180, 180] and a radius >= 0 km")
+        x, y, z = geo.unit_vector(lat, lon)
+        filters.append(rules.values(["nearX", "nearY", "nearZ", "maxChord2"], [[x, y, z, geo.chord_squared(radius)]]))
     query = _query("list-services.rq").replace("#FILTERS#", "\n  ".join(filters))
+    if limit is not None:
+        query += f"\nLIMIT {int(limit)} OFFSET {int(offset)}"
     result = store.query(query, union_default_graph=True)
     names = [v.value for v in result.variables]
     return [{n: (row[n].value if row[n] is not None else None) for n in names} for row in result]
@@ -270,4 +308,4 @@ def statistics(store: Store) -> dict[str, int]:
 
 
 __all__ = ["CatalogueError", "PublishResult", "StoreError", "list_services", "publish", "service_graph",
-           "statistics", "validate_document", "validate_services", "withdraw"]
+           "providers_of", "statistics", "validate_document", "validate_services", "withdraw"]

@@ -74,3 +74,12 @@ def load_shapes(names: tuple[str, ...] = DATA_SHAPES) -> rdflib.Graph:
     for name in names:
         graph.parse(shapes_dir() / name, format="turtle")
     return graph
+
+
+@functools.cache
+def ontology_version() -> str:
+    """The ``owl:versionInfo`` of the top-level ontology (``maas.ttl``)."""
+    import re
+
+    found = re.search(r'owl:versionInfo\s+"([^"]+)"', (ontology_dir() / "maas.ttl").read_text(encoding="utf-8"))
+    return found.group(1) if found else "unknown"

@@ -11,6 +11,8 @@ from maas_kg import knowledge
 from maas_kg.store import Changes, Store, StoreError
 
 META_GRAPH = "https://w3id.org/maas-kg/graph/meta"
+# taxonomy extensions uploaded by administrators live in the store (not in files), each in its own graph here
+EXTENSION_BASE = "https://w3id.org/maas-kg/ontology/extension/"
 DERIVED_GRAPH_BASE = "https://w3id.org/maas-kg/graph/derived/"
 _HASH = "https://w3id.org/maas-kg/ns#contentHash"
 
@@ -40,19 +42,30 @@ def sync_ontology(store: Store, *, force: bool = False) -> list[str]:
         changes.update(f'INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{graph}> <{_HASH}> "{digest}" }} }}')
         loaded.append(name)
     current = {str(knowledge.module_graph_iri(name)) for name in knowledge.ontology_modules()}
-    for graph in sorted(set(stored) - current):  # a module file was removed: its graph goes too
+    for graph in sorted(g for g in set(stored) - current if not g.startswith(EXTENSION_BASE)):
+        # a module file was removed: its graph goes too
         changes.drop_graph(graph)
         changes.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{graph}> <{_HASH}> ?h }} }}")
         loaded.append("-" + graph.rsplit("/", 1)[-1])
     if loaded:
-        for graph, triples in derive_from_ontology().items():
+        for graph, triples in derive_from_ontology(extension_triples(store)).items():
             changes.replace_graph(graph, triples)
     store.commit(changes)
     return loaded
 
 
-def derive_from_ontology() -> dict[str, list]:
-    """Run the rules of queries/derive/ over the merged ontology; return the derived graphs they write.
+def stored_extensions(store: Store) -> dict[str, str]:
+    """The taxonomy extensions in the store: graph IRI -> content hash."""
+    return {g: h for g, h in _stored_hashes(store).items() if g.startswith(EXTENSION_BASE)}
+
+
+def extension_triples(store: Store) -> list:
+    return [t for graph in sorted(stored_extensions(store)) for t in store.graph_triples(graph)]
+
+
+def derive_from_ontology(extra: list | tuple = ()) -> dict[str, list]:
+    """Run the rules of queries/derive/ over the merged ontology (and ``extra`` triples: the taxonomy extensions);
+    return the derived graphs they write.
 
     The rules see the whole ontology as their default graph (an in-memory store), which the store's named-graph
     layout cannot offer to a SPARQL Update, and run once per ontology change rather than per request.
@@ -60,6 +73,7 @@ def derive_from_ontology() -> dict[str, list]:
     scratch = ox.Store()
     for path in knowledge.ontology_modules().values():
         scratch.load(path=str(path), format=ox.RdfFormat.TURTLE)
+    scratch.extend(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in extra)
     for rule in sorted((knowledge.queries_dir() / "derive").glob("*.ru")):
         scratch.update(rule.read_text(encoding="utf-8"))
     derived: dict[str, list] = {}

@@ -34,6 +34,30 @@ class ValidationReport:
     def as_dict(self) -> dict:
         return {"conforms": self.conforms, "violations": [asdict(v) for v in self.violations]}
 
+    def as_rdf(self) -> rdflib.Graph:
+        """The report as a SHACL ``sh:ValidationReport`` graph (what pyshacl would write, from the records)."""
+        graph = rdflib.Graph()
+        graph.bind("sh", SH)
+        report = rdflib.BNode()
+        graph.add((report, rdflib.RDF.type, SH.ValidationReport))
+        graph.add((report, SH.conforms, rdflib.Literal(self.conforms)))
+        for violation in self.violations:
+            result = rdflib.BNode()
+            graph.add((report, SH.result, result))
+            graph.add((result, rdflib.RDF.type, SH.ValidationResult))
+            graph.add((result, SH.focusNode, _node(violation.focus)))
+            graph.add((result, SH.resultMessage, rdflib.Literal(violation.message)))
+            graph.add((result, SH.resultSeverity, SH[violation.severity]))
+            if violation.path and violation.path.startswith(("http://", "https://")):
+                graph.add((result, SH.resultPath, rdflib.URIRef(violation.path)))
+            if violation.value is not None:
+                graph.add((result, SH.value, _node(violation.value)))
+            if violation.shape and violation.shape.startswith(("http://", "https://")):
+                graph.add((result, SH.sourceShape, rdflib.URIRef(violation.shape)))
+            if violation.component and violation.component.startswith(("http://", "https://")):
+                graph.add((result, SH.sourceConstraintComponent, rdflib.URIRef(violation.component)))
+        return graph
+
     def as_text(self) -> str:
         if self.conforms:
             return "conforms"
@@ -43,6 +67,13 @@ class ValidationReport:
             found = f" (found {v.value})" if v.value is not None else ""
             lines.append(f"- {where}: {v.message}{found}")
         return "\n".join(lines)
+
+
+def _node(text: str) -> rdflib.term.Node:
+    """A report value back as a node: IRIs as IRIs, anything else as a literal."""
+    if text.startswith(("http://", "https://", "urn:")) and " " not in text:
+        return rdflib.URIRef(text)
+    return rdflib.Literal(text)
 
 
 def _term(node: rdflib.term.Node | None) -> str | None:

@@ -122,18 +122,9 @@ def test_routes_are_stored_with_provenance(store):
 def test_an_editors_new_turtle_file_changes_the_routes_without_code_changes(store):
     name = f"test-extension-{uuid.uuid4().hex[:8]}"
     module = knowledge.ontology_dir() / f"{name}.ttl"
-    module.write_text(f"""
-@prefix maas: <https://w3id.org/maas-kg/ns#> . @prefix proc: <https://w3id.org/maas-kg/process#> .
-@prefix mat: <https://w3id.org/maas-kg/material#> . @prefix owl: <http://www.w3.org/2002/07/owl#> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-<https://w3id.org/maas-kg/ontology/{name}> a owl:Ontology .
-proc:ShaftSuperfinishing a owl:Class ; rdfs:subClassOf proc:MachiningUndefinedEdge ;
-    rdfs:label "shaft superfinishing"@en , "Wellen-Kurzhubhonen"@de ;
-    skos:definition "Superfinishing of shafts with an oscillating stone."@en ;
-    maas:profileRole maas:FinishingRole ; maas:profileMaterial mat:Steel ; maas:profileShape maas:RotationalShape ;
-    maas:profileITGradeBest 5 ; maas:profileITGradeTypical 6 ; maas:profileRaBest 0.05 ; maas:profileRaTypical 0.4 ;
-    maas:profileBatchMin 1 ; maas:profileBatchMax 100000 ; maas:profileNeedsTooling false .
-""", encoding="utf-8")
+    superfinishing = (Path(__file__).parent / "data" / "superfinishing.ttl").read_text(encoding="utf-8")
+    module.write_text(f"{superfinishing}\n<https://w3id.org/maas-kg/ontology/{name}> a owl:Ontology .\n",
+                      encoding="utf-8")
     try:
         assert PROC.ShaftSuperfinishing not in {c for chain in chains(routes(store, "turned-ground-shaft")) for c in chain}
         assert name in sync_ontology(store)

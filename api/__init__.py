@@ -1,0 +1,30 @@
+"""The MaaS-KG HTTP service: a thin Flask layer over ``maas_kg`` (app factory, blueprints, config objects).
+
+Run it with ``maas-kg serve`` (gunicorn workers sharing one store), or ``flask --app api run`` while developing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from api import config as default_config
+from api import docs, graph_store, health, matching, ontology, problems, services, sparql, state
+
+
+def create_app(config: object | Mapping | None = None) -> Flask:
+    """Build the application; ``config`` is a config object or a mapping that overrides the defaults."""
+    app = Flask(__name__)
+    app.config.from_object(default_config.Config)
+    if isinstance(config, Mapping):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    app.json.sort_keys = False
+    app.url_map.merge_slashes = False  # service IRIs travel percent-encoded in paths: "//" must stay
+    problems.register(app)
+    state.init_app(app)
+    for blueprint in (health.bp, services.bp, matching.bp, ontology.bp, sparql.bp, graph_store.bp, docs.bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,49 @@
+"""API keys on requests: ``Authorization: Bearer <key>``. Reads of the public catalogue need none."""
+
+from __future__ import annotations
+
+import functools
+
+from flask import g, request
+
+from api.problems import Problem
+from api.state import resources
+from maas_kg.keys import ApiKey
+
+
+def current_key() -> ApiKey | None:
+    """The request's live key, None without one; 401 for a key that is unknown or revoked."""
+    if "api_key" not in g:
+        header = request.headers.get("Authorization", "")
+        if not header:
+            g.api_key = None
+        else:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Problem(401, "Bad credentials", "send the key as 'Authorization: Bearer <key>'")
+            key = resources().keys.authenticate(token.strip())
+            if key is None:
+                raise Problem(401, "Unknown key", "the key is unknown or revoked: ask the operator for a new one")
+            g.api_key = key
+    return g.api_key
+
+
+def key_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_key() is None:
+            raise Problem(401, "Key required", "this operation needs an API key: 'Authorization: Bearer <key>'")
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def admin_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        key = current_key()
+        if key is None:
+            raise Problem(401, "Key required", "this operation needs an administrator's key")
+        if not key.admin:
+            raise Problem(403, "Administrators only", "this operation needs an administrator's key")
+        return view(*args, **kwargs)
+    return wrapped

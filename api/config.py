@@ -1,0 +1,31 @@
+"""Configuration objects (Flask's pattern): defaults here, overridden by environment variables ``MAAS_KG_*`` or by a
+mapping passed to ``create_app``."""
+
+from __future__ import annotations
+
+import os
+
+from maas_kg.keys import default_keys_file
+from maas_kg.store import default_location
+
+
+class Config:
+    # the catalogue store: a directory (embedded), "memory", or an Oxigraph server's URL (what `maas-kg serve` uses)
+    STORE = default_location()
+    KEYS_FILE = default_keys_file()
+    # request bodies larger than this get 413
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAAS_KG_MAX_BODY_BYTES", 10 * 1024 * 1024))
+    # the public SPARQL endpoint: time limit (s), most results returned, and the only remote targets SERVICE may name
+    SPARQL_TIMEOUT = float(os.environ.get("MAAS_KG_SPARQL_TIMEOUT", 10))
+    SPARQL_RESULT_LIMIT = int(os.environ.get("MAAS_KG_SPARQL_RESULT_LIMIT", 10000))
+    SPARQL_REMOTE_ALLOW_LIST = tuple(filter(None, os.environ.get("MAAS_KG_SPARQL_ALLOW", "").split()))
+    # load changed ontology modules into the store when the app starts (`maas-kg serve` does it once, before forking)
+    SYNC_ONTOLOGY = True
+    PAGE_SIZE = 50
+    MAX_PAGE_SIZE = 500
+    JSON_SORT_KEYS = False
+
+
+class TestingConfig(Config):
+    TESTING = True
+    STORE = "memory"

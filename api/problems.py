@@ -1,0 +1,103 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``), and the handlers that turn the library's
+exceptions into them: bad input is 400, 413, 415 or 422 with what to fix, never a 500 with a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from maas_kg.catalogue import CatalogueError
+from maas_kg.ingest import InputError
+from maas_kg.products import ProductError
+from maas_kg.reasoning import ReasonerUnavailable
+from maas_kg.remote_store import StoreUnavailable
+from maas_kg.store import StoreError
+from maas_kg.translation import TranslationError
+from maas_kg.validation import ValidationReport
+from maas_kg.vocabulary import AmbiguousTerm, UnknownTerm
+
+log = logging.getLogger(__name__)
+
+
+class Problem(Exception):
+    """An HTTP error with a title, a detail saying what to do, and optional extra members (e.g. violations)."""
+
+    def __init__(self, status: int, title: str, detail: str, *, report: ValidationReport | None = None, **extra):
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.extra, self.report = status, title, detail, extra, report
+
+
+def problem_response(status: int, title: str, detail: str, **extra):
+    response = jsonify({"type": "about:blank", "title": title, "status": status, "detail": detail, **extra})
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _wants_turtle() -> bool:
+    accept = request.accept_mimetypes
+    return bool(request.headers.get("Accept")) and \
+        accept.best_match(["application/problem+json", "application/json", "text/turtle"]) == "text/turtle"
+
+
+def report_response(status: int, title: str, detail: str, report: ValidationReport, **extra):
+    """A SHACL report: as problem details with the violations, or as an ``sh:ValidationReport`` in Turtle when the
+    client asks for Turtle."""
+    if _wants_turtle():
+        return Response(report.as_rdf().serialize(format="turtle"), status=status, mimetype="text/turtle")
+    return problem_response(status, title, detail, **extra)
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def _problem(err: Problem):
+        if err.report is not None:
+            return report_response(err.status, err.title, err.detail, err.report, **err.extra)
+        return problem_response(err.status, err.title, err.detail, **err.extra)
+
+    @app.errorhandler(InputError)
+    def _malformed(err):
+        return problem_response(400, "Malformed input", str(err))
+
+    @app.errorhandler(UnknownTerm)
+    @app.errorhandler(AmbiguousTerm)
+    def _unknown(err):
+        return problem_response(422, "Unknown term", str(err))
+
+    @app.errorhandler(ProductError)
+    def _product(err: ProductError):
+        if err.report is None:
+            return problem_response(422, "Invalid product", str(err))
+        return report_response(422, "Invalid product", str(err), err.report,
+                               violations=err.report.as_dict()["violations"])
+
+    @app.errorhandler(CatalogueError)
+    @app.errorhandler(TranslationError)
+    def _refused(err):
+        return problem_response(422, "Cannot do that", str(err))
+
+    @app.errorhandler(ReasonerUnavailable)
+    def _no_reasoner(err):
+        return problem_response(503, "Reasoner unavailable", str(err))
+
+    @app.errorhandler(StoreUnavailable)
+    def _unavailable(err):
+        response = problem_response(503, "Store unavailable", str(err))
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(StoreError)
+    def _store(err):
+        log.error("store error: %s", err)
+        return problem_response(500, "Store error", str(err))
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        return problem_response(err.code or 500, err.name, err.description or err.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        log.exception("unexpected error")
+        return problem_response(500, "Internal error", "an unexpected error happened; it was logged")

@@ -1,0 +1,235 @@
+"""The service catalogue over REST: create, replace, withdraw, read and list services.
+
+A provider's key may change only its own organisation's services; everybody may read the public catalogue.
+"""
+
+from __future__ import annotations
+
+import io
+import urllib.parse
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from api.auth import current_key, key_required
+from api.negotiation import RDF_RESPONSES, best_response, body, body_format
+from api.problems import Problem
+from api.state import resources
+from maas_kg import catalogue
+from maas_kg.ingest import json_context, term_indexes
+from maas_kg.validation import ValidationReport
+from maas_kg.vocabulary import AmbiguousTerm, UnknownTerm
+
+bp = Blueprint("services", __name__)
+
+# IRIs minted by MaaS-KG (and the demo's) are addressed by their path under this base; others by the whole IRI,
+# percent-encoded
+ID_BASE = "https://w3id.org/maas-kg/id/"
+
+
+def service_iri(service_id: str) -> str:
+    """The IRI a ``/services/{id}`` path names."""
+    service_id = urllib.parse.unquote(service_id)
+    if service_id.startswith(("http://", "https://", "urn:")):
+        return service_id
+    if service_id.startswith(("http:/", "https:/")):  # a client or proxy merged the slashes of '://'
+        scheme, rest = service_id.split(":/", 1)
+        return f"{scheme}://{rest}"
+    return ID_BASE + service_id
+
+
+def service_url(service: str) -> str:
+    local = service[len(ID_BASE):] if service.startswith(ID_BASE) else urllib.parse.quote(service, safe="")
+    return url_for("services.list_services") + "/" + local
+
+
+def _results_problem(results) -> Problem:
+    failed = [r for r in results if not r.published]
+    refused = [r for r in failed if any(v.component == "access control" for v in r.violations)]
+    violations = [{"service": r.service, **v.__dict__} for r in failed for v in r.violations]
+    if refused and len(refused) == len(failed):
+        return Problem(403, "Not your service", "a key may only publish services of its own organisation; "
+                       "nothing was written", violations=violations)
+    report = ValidationReport(conforms=False, violations=[v for r in failed for v in r.violations])
+    return Problem(422, "Invalid service", f"{len(failed)} service(s) do not conform to the shapes; nothing was "
+                   "written. Each violation names the node, the property, the value found and what to fix.",
+                   report=report, violations=violations)
+
+
+def _publish(data: bytes, fmt: str, *, expect: str | None = None, create_only: bool = False):
+    store, key = resources().catalogue, current_key()
+    owners: dict[str, str | None] = {}
+
+    def may_publish(service: str, provider: str | None) -> bool:
+        if expect is not None and service != expect:
+            raise Problem(400, "Wrong service", f"the body describes {service}, not {expect}: a PUT replaces the "
+                          "service its URL names")
+        owners.update(catalogue.providers_of(store, [service]))
+        if create_only and owners.get(service):
+            raise Problem(409, "Already published", f"{service} is published already: replace it with PUT "
+                          f"{service_url(service)}")
+        previous = owners.get(service)
+        return key.may_change(provider) and (previous is None or key.may_change(previous))
+
+    results = catalogue.publish(store, data, fmt, publisher=key.agent, may_publish=may_publish, atomic=True)
+    if any(not r.published for r in results):
+        raise _results_problem(results)
+    return results, owners
+
+
+def _with_id(data: bytes, fmt: str, service: str) -> bytes:
+    """A plain-JSON body without ``id`` is about the service its URL names."""
+    if fmt != "json":
+        return data
+    import json
+
+    try:
+        document = json.loads(data)
+    except ValueError:
+        return data  # the reader reports the syntax error
+    if isinstance(document, dict) and "id" not in document:
+        document["id"] = service
+        return json.dumps(document).encode("utf-8")
+    return data
+
+
+@bp.post("/services")
+@key_required
+def create_services():
+    results, _ = _publish(body(), body_format(), create_only=True)
+    document = {"published": [{"service": r.service, "version": r.version, "url": service_url(r.service)}
+                              for r in results]}
+    response = jsonify(document)
+    response.status_code = 201
+    if len(results) == 1:
+        response.headers["Location"] = service_url(results[0].service)
+    return response
+
+
+@bp.put("/services/<path:service_id>")
+@key_required
+def replace_service(service_id: str):
+    service = service_iri(service_id)
+    fmt = body_format()
+    results, owners = _publish(_with_id(body(), fmt, service), fmt, expect=service)
+    created = owners.get(service) is None
+    response = jsonify({"service": service, "version": results[0].version, "url": service_url(service)})
+    response.status_code = 201 if created else 200
+    if created:
+        response.headers["Location"] = service_url(service)
+    return response
+
+
+@bp.delete("/services/<path:service_id>")
+@key_required
+def withdraw_service(service_id: str):
+    service, store, key = service_iri(service_id), resources().catalogue, current_key()
+    owner = catalogue.providers_of(store, [service]).get(service)
+    if owner is None:
+        raise Problem(404, "No such service", f"{service} is not published")
+    if not key.may_change(owner):
+        raise Problem(403, "Not your service", f"{service} belongs to {owner}; nothing was changed")
+    version = catalogue.withdraw(store, service, agent=key.agent)
+    return jsonify({"service": service, "withdrawn_version": version})
+
+
+def _summary(service: str) -> dict:
+    rows = catalogue.list_services(resources().catalogue, service=service)
+    if not rows:
+        raise Problem(404, "No such service", f"{service} is not published (or was withdrawn)")
+    return rows[0]
+
+
+@bp.get("/services/<path:service_id>")
+def get_service(service_id: str):
+    service = service_iri(service_id)
+    chosen = best_response(["application/json"] + RDF_RESPONSES)
+    summary = _summary(service)
+    triples = resources().catalogue.graph_triples(catalogue.service_graph(service))
+    if chosen == "application/json":
+        return jsonify({**summary, "description": _compact_jsonld(triples)})
+    return Response(serialise(triples, chosen), mimetype=chosen)
+
+
+def serialise(triples, media_type: str) -> bytes:
+    fmt = {"text/turtle": ox.RdfFormat.TURTLE, "application/ld+json": ox.RdfFormat.JSON_LD,
+           "application/n-triples": ox.RdfFormat.N_TRIPLES, "application/rdf+xml": ox.RdfFormat.RDF_XML}[media_type]
+    output = io.BytesIO()
+    prefixes = {"maas": "https://w3id.org/maas-kg/ns#", "proc": "https://w3id.org/maas-kg/process#",
+                "mat": "https://w3id.org/maas-kg/material#", "xsd": "http://www.w3.org/2001/XMLSchema#",
+                "prov": "http://www.w3.org/ns/prov#"} if fmt == ox.RdfFormat.TURTLE else None
+    ox.serialize([ox.Triple(*t) for t in triples], output, format=fmt,
+                 **({"prefixes": prefixes} if prefixes else {}))
+    return output.getvalue()
+
+
+def _compact_jsonld(triples) -> dict:
+    """The service as JSON-LD compacted with the project's own context (terms as in the plain JSON format)."""
+    import json
+
+    import rdflib
+
+    from maas_kg.ingest import to_rdflib
+
+    graph: rdflib.Graph = to_rdflib([ox.Triple(*t) for t in triples])
+    return json.loads(graph.serialize(format="json-ld", context={"@context": json_context()}, auto_compact=True))
+
+
+@bp.get("/services")
+def list_services():
+    config = resources()
+    try:
+        page = int(request.args.get("page", 1))
+        size = min(int(request.args.get("per_page", _page_size())), _max_page_size())
+    except ValueError:
+        raise Problem(400, "Bad page", "page and per_page must be whole numbers") from None
+    if page < 1 or size < 1:
+        raise Problem(400, "Bad page", "page and per_page start at 1")
+    near = _near()
+    indexes = term_indexes()
+    try:
+        process = request.args.get("process")
+        material = request.args.get("material")
+        certification = request.args.get("certification")
+        rows = catalogue.list_services(
+            config.catalogue,
+            process=str(indexes["process"].resolve(process)) if process else None,
+            material=str(indexes["material"].resolve(material)) if material else None,
+            certification=str(indexes["certification"].resolve(certification)) if certification else None,
+            country=request.args.get("country"), near=near, limit=size + 1, offset=(page - 1) * size)
+    except (UnknownTerm, AmbiguousTerm) as err:
+        raise Problem(400, "Unknown filter value", str(err)) from None
+    except catalogue.CatalogueError as err:
+        raise Problem(400, "Bad filter", str(err)) from None
+    more = len(rows) > size
+    items = [{**row, "url": service_url(row["service"])} for row in rows[:size]]
+    document = {"items": items, "page": page, "per_page": size}
+    if more:
+        args = {**request.args.to_dict(), "page": page + 1, "per_page": size}
+        document["next"] = url_for("services.list_services", **args)
+    return jsonify(document)
+
+
+def _near() -> tuple[float, float, float] | None:
+    near = request.args.get("near")
+    if near is None:
+        return None
+    try:
+        lat, lon = (float(part) for part in near.split(","))
+        radius = float(request.args.get("radius_km", 100))
+    except ValueError:
+        raise Problem(400, "Bad place", "near is 'lat,lon' in degrees and radius_km a number, "
+                      "e.g. near=48.14,11.58&radius_km=150") from None
+    return lat, lon, radius
+
+
+def _page_size() -> int:
+    from flask import current_app
+
+    return current_app.config["PAGE_SIZE"]
+
+
+def _max_page_size() -> int:
+    from flask import current_app
+
+    return current_app.config["MAX_PAGE_SIZE"]

@@ -1,0 +1,40 @@
+"""The per-process resources of the application: the catalogue store, the private workspace and the key ring.
+
+Each worker process opens its own (``maas-kg serve`` points every worker at one Oxigraph server, so they share the
+on-disk store safely); ``create_app`` opens them once, not per request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+
+from maas_kg.keys import KeyRing
+from maas_kg.ontology_graphs import sync_ontology
+from maas_kg.store import Store, open_store
+from maas_kg.workspace import Workspace
+
+
+@dataclass
+class Resources:
+    catalogue: Store
+    keys: KeyRing
+    _workspace: Workspace | None = field(default=None, repr=False)
+
+    @property
+    def workspace(self) -> Workspace:
+        if self._workspace is None:  # built on the first match: 0.4 s of ontology loading
+            self._workspace = Workspace(self.catalogue)
+        return self._workspace
+
+
+def init_app(app: Flask) -> None:
+    catalogue = open_store(app.config["STORE"], timeout=max(30.0, app.config["SPARQL_TIMEOUT"] + 5))
+    if app.config["SYNC_ONTOLOGY"]:
+        sync_ontology(catalogue)
+    app.extensions["maas_kg"] = Resources(catalogue, KeyRing(app.config["KEYS_FILE"]))
+
+
+def resources() -> Resources:
+    return current_app.extensions["maas_kg"]
