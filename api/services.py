@@ -31,11 +31,18 @@ def service_iri(service_id: str) -> str:
     """The IRI a ``/services/{id}`` path names."""
     service_id = urllib.parse.unquote(service_id)
     if service_id.startswith(("http://", "https://", "urn:")):
-        return service_id
-    if service_id.startswith(("http:/", "https:/")):  # a client or proxy merged the slashes of '://'
+        iri = service_id
+    elif service_id.startswith(("http:/", "https:/")):  # a client or proxy merged the slashes of '://'
         scheme, rest = service_id.split(":/", 1)
-        return f"{scheme}://{rest}"
-    return ID_BASE + service_id
+        iri = f"{scheme}://{rest}"
+    else:
+        iri = ID_BASE + service_id
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        raise Problem(404, "No such service", f"{service_id!r} does not name a service: use the path under "
+                      f"{ID_BASE} or the whole IRI, percent-encoded") from None
+    return iri
 
 
 def service_url(service: str) -> str:

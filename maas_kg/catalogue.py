@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
+import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -257,13 +258,32 @@ def withdraw(store: Store, service: str, *, agent: str | None = None) -> int:
     version, graph = int(rows[0]["version"].value), service_graph(service)
     archive = f"{graph}/archive/v{version}"
     row = f"(<{service}> <{graph}> {version} {_now()} <{agent or service}> <{archive}>)"
-    # one update request, so the copy, the drop and the record change happen together or not at all
+    # The last version is archived as N-Triples text, not as triples: the public endpoint reads the union of all
+    # graphs, where archived triples would still say the service is on offer. One update request, so the
+    # archive, the drop and the record change happen together or not at all.
     changes = Changes()
-    changes.update(f"COPY SILENT GRAPH <{graph}> TO GRAPH <{archive}>")
-    changes.update(f"DROP SILENT GRAPH <{graph}>")
+    changes.replace_graph(archive, _archived(archive, store.graph_triples(graph)))
+    changes.drop_graph(graph)
     changes.update(_query("record-withdrawal.ru").replace("#ROWS#", row))
     store.commit(changes)
     return version
+
+
+def _archived(archive: str, triples: list) -> list:
+    text = io.BytesIO()
+    ox.serialize(sorted((ox.Triple(*t) for t in triples), key=str), text, format=ox.RdfFormat.N_TRIPLES)
+    node = ox.NamedNode(archive)
+    return [(node, ox.NamedNode(str(MAAS.archivedDescription)), ox.Literal(text.getvalue().decode("utf-8"))),
+            (node, ox.NamedNode("http://purl.org/dc/terms/format"), ox.Literal("application/n-triples"))]
+
+
+def archived_triples(store: Store, service: str, version: int) -> list[ox.Triple]:
+    """The triples of a withdrawn service's last version, read back from its archive."""
+    archive = f"{service_graph(service)}/archive/v{version}"
+    for s, p, o in store.graph_triples(archive):
+        if p.value == str(MAAS.archivedDescription):
+            return [q.triple for q in ox.parse(o.value.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
+    return []
 
 
 def list_services(store: Store, *, process: str | None = None, material: str | None = None,
@@ -307,5 +327,5 @@ def statistics(store: Store) -> dict[str, int]:
     return {"published": counts.get("published", 0), "withdrawn": counts.get("withdrawn", 0)}
 
 
-__all__ = ["CatalogueError", "PublishResult", "StoreError", "list_services", "publish", "service_graph",
+__all__ = ["CatalogueError", "PublishResult", "archived_triples", "StoreError", "list_services", "publish", "service_graph",
            "providers_of", "statistics", "validate_document", "validate_services", "withdraw"]

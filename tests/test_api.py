@@ -167,7 +167,7 @@ def test_invalid_services_get_the_report_and_write_nothing(app, client):
     assert client.get("/health").get_json()["services"] == before
 
 
-def test_bad_input_is_400_413_415_or_422_never_500(app, client):
+def test_bad_input_is_400_413_415_or_422_never_500(app, client, listener):
     weber = auth(app, "weber")
     malformed = client.post("/services", data=b"@prefix maas: <https://w3id.org/maas-kg/ns#> .\n<a> maas:name \"x ;\n",
                             content_type="text/turtle", headers=weber)
@@ -180,8 +180,14 @@ def test_bad_input_is_400_413_415_or_422_never_500(app, client):
     latin1 = client.post("/services", data="\"name\": \"Müller\"".encode("latin-1"), content_type="application/json",
                          headers=weber)
     assert latin1.status_code == 400 and "UTF-8" in problem(latin1)["detail"]
-    remote = json.dumps({"@context": "http://127.0.0.1:9/context.jsonld", "@id": "http://x", "http://y": 1})
-    assert client.post("/services", data=remote, content_type="application/ld+json", headers=weber).status_code == 400
+    remote = json.dumps({"@context": f"http://127.0.0.1:{listener.port}/context.jsonld", "@id": "http://x",
+                         "http://y": 1})
+    refused = client.post("/services", data=remote, content_type="application/ld+json", headers=weber)
+    assert refused.status_code == 400 and "context" in problem(refused)["detail"]
+    nested = json.dumps({"@context": [{"@vocab": "http://x/"}, {"@import": f"http://127.0.0.1:{listener.port}/c"}],
+                         "@id": "http://x", "y": 1})
+    assert client.post("/match", data=nested, content_type="application/ld+json").status_code == 400
+    assert listener.connections == 0  # never fetched
     unknown = client.post("/services", data=weber_json(id="https://w3id.org/maas-kg/id/service/u", process="welding by magic"),
                           content_type="application/json", headers=weber)
     assert unknown.status_code == 422 and "welding" in json.dumps(problem(unknown)).lower()

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -128,10 +129,50 @@ def test_providers_publish_over_http_and_every_worker_sees_it(server):
     assert requests.delete(f"{base}{location}", headers=other).status_code == 200
 
 
-def test_concurrent_publishing_loses_nothing(server):
+def test_publish_match_query_withdraw_end_to_end(server):
+    base, headers = server["base"], {"Authorization": f"Bearer {server['provider']}",
+                                     "Content-Type": "application/json"}
+    service = "https://w3id.org/maas-kg/id/service/weber-bracket-milling"
+    document = {**json.loads((DATA / "service-weber.json").read_text()), "id": service,
+                "materials": ["EN AW-6082"], "name": "Bracket milling"}
+    assert requests.post(f"{base}/services", data=json.dumps(document), headers=headers).status_code == 201
+    product = (Path(__file__).parents[1] / "examples" / "products" / "milled-bracket.json").read_bytes()
+
+    def candidates() -> set[str]:
+        result = requests.post(f"{base}/match", params={"today": "2026-11-22"}, data=product,
+                               headers={"Content-Type": "application/json"}).json()
+        return {c["service"] for route in result["routes"] for step in route["steps"] for c in step["candidates"]}
+
+    assert service in candidates()
+    ask = f"ASK {{ <{service}> a <https://w3id.org/maas-kg/ns#ManufacturingService> }}"
+    assert sparql(server, ask)["boolean"] is True
+    assert requests.delete(f"{base}/services/service/weber-bracket-milling", headers=headers).status_code == 200
+    assert service not in candidates()
+    assert sparql(server, ask)["boolean"] is False
+
+
+def test_concurrent_publishing_loses_nothing_and_shows_no_half_service(server):
     base, headers = server["base"], {"Authorization": f"Bearer {server['provider']}",
                                      "Content-Type": "application/json"}
     template = json.loads((DATA / "service-weber.json").read_text())
+    # a reader that, while the writers run, looks for a service graph without its catalogue record (or the
+    # other way round): with one transaction per change it must never find one
+    half = """PREFIX maas: <https://w3id.org/maas-kg/ns#> PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+        ASK { { GRAPH ?g { ?s a maas:ManufacturingService } FILTER(CONTAINS(STR(?s), "concurrent-"))
+                FILTER NOT EXISTS { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?r foaf:primaryTopic ?s } } }
+              UNION { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?r foaf:primaryTopic ?s ; maas:status maas:Published }
+                FILTER(CONTAINS(STR(?s), "concurrent-"))
+                FILTER NOT EXISTS { GRAPH ?g { ?s maas:name ?name ; maas:hasPriceSpecification ?price } } } }"""
+    done = threading.Event()
+    seen_half = []
+
+    def read() -> int:
+        polls = 0
+        while not done.is_set():
+            response = requests.get(f"{base}/sparql", params={"query": half})
+            seen_half.append(response.json()["boolean"])
+            polls += 1
+        return polls
 
     def publish(client: int) -> list[int]:
         codes = []
@@ -140,9 +181,13 @@ def test_concurrent_publishing_loses_nothing(server):
             codes.append(requests.post(f"{base}/services", data=json.dumps(document), headers=headers).status_code)
         return codes
 
-    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        reader = pool.submit(read)
         codes = [code for result in pool.map(publish, range(4)) for code in result]
+        done.set()
+        assert reader.result() > 0
     assert codes == [201] * 32
+    assert not any(seen_half)
     listed = requests.get(f"{base}/services", params={"per_page": 500}).json()["items"]
     assert sum(1 for s in listed if "/concurrent-" in s["service"]) == 32
 

@@ -1,5 +1,5 @@
-# Withdraw services: keep a copy of the last version in an archive graph (administrators only), drop the live
-# graph, mark the record withdrawn and log the event. One row per service; filled in by maas_kg.catalogue.
+# Withdraw services: mark the record withdrawn and log the event (maas_kg.catalogue archives the last version as
+# text and drops the live graph in the same update request). One row per service; filled in by maas_kg.catalogue.
 PREFIX maas: <https://w3id.org/maas-kg/ns#>
 PREFIX dcat: <http://www.w3.org/ns/dcat#>
 PREFIX dct:  <http://purl.org/dc/terms/>

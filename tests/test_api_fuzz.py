@@ -1,0 +1,79 @@
+"""No input produces a 500: schemathesis drives every operation of /openapi.json with generated requests, and
+Hypothesis throws arbitrary RDF-ish bodies at the endpoints that parse them."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from api import create_app
+from maas_kg import catalogue
+from maas_kg.demo import generate_services
+
+_FOLDER = Path(tempfile.mkdtemp(prefix="maas-kg-fuzz-"))
+APP = create_app({"STORE": "memory", "KEYS_FILE": str(_FOLDER / "keys.sqlite"), "TESTING": True,
+                  "SPARQL_TIMEOUT": 2.0, "SPARQL_RESULT_LIMIT": 200})
+catalogue.publish(APP.extensions["maas_kg"].catalogue, json.dumps(list(generate_services(4, 5))).encode(), "json")
+PROVIDER_KEY = APP.extensions["maas_kg"].keys.create(provider="https://w3id.org/maas-kg/id/provider/fuzz")[0]
+
+
+
+@schemathesis.serializer("application/n-triples", "application/sparql-query", "application/sparql-update",
+                         "text/turtle", "application/rdf+xml")
+def _text_body(ctx, value) -> bytes:
+    """Bodies of the text media types: whatever was generated, as UTF-8 text."""
+    return (value if isinstance(value, str) else json.dumps(value)).encode("utf-8")
+
+
+schema = schemathesis.openapi.from_wsgi("/openapi.json", APP)
+
+
+@schema.parametrize()
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_generated_request_gets_a_server_error(case):
+    # with a provider key, so that the write operations get past authentication and parse their bodies
+    response = case.call(headers={"Authorization": f"Bearer {PROVIDER_KEY}"})
+    assert response.status_code < 500, (case.method, case.formatted_path, response.status_code, response.text[:300])
+
+
+TURTLE_PIECES = st.sampled_from([
+    "@prefix maas: <https://w3id.org/maas-kg/ns#> .", "@prefix proc: <https://w3id.org/maas-kg/process#> .",
+    "<https://w3id.org/maas-kg/id/service/f>", "a", "maas:ManufacturingService", "maas:processType", "proc:Turning",
+    "maas:name", '"x"', '"ü"@de', "maas:leadTimeDays", "-1", "3.5", "1e400", "[", "]", "(", ")", ";", ",", ".",
+    "_:b", "maas:providedBy", "<bad iri>", '"""', "'", "^^<http://www.w3.org/2001/XMLSchema#date>", "\\u0000"])
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["id", "name", "provider", "process", "materials", "envelope_mm", "batch_size", "price",
+                         "@context", "@id", "@type", "quantity", "material", "shape", "delivery", "x"]),
+        children, max_size=6),
+    max_leaves=20)
+
+
+@given(body=st.lists(TURTLE_PIECES, max_size=30).map(" ".join) | st.binary(max_size=200),
+       media_type=st.sampled_from(["text/turtle", "application/n-triples", "application/rdf+xml",
+                                   "application/ld+json"]))
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+def test_arbitrary_rdf_bodies_never_get_a_server_error(body, media_type):
+    client = APP.test_client()
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    headers = {"Authorization": f"Bearer {PROVIDER_KEY}"}
+    for path in ("/services", "/match"):
+        response = client.post(path, data=data, content_type=media_type, headers=headers)
+        assert response.status_code < 500, (path, response.status_code, response.get_data(as_text=True)[:300])
+
+
+@given(document=JSON_VALUES)
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+def test_arbitrary_json_bodies_never_get_a_server_error(document):
+    client = APP.test_client()
+    headers = {"Authorization": f"Bearer {PROVIDER_KEY}"}
+    data = json.dumps(document, allow_nan=True)
+    for path in ("/services", "/match"):
+        response = client.post(path, data=data, content_type="application/json", headers=headers)
+        assert response.status_code < 500, (path, response.status_code, response.get_data(as_text=True)[:300])
