@@ -11,7 +11,9 @@ PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 DELETE { ?s ?p ?v } INSERT { ?s ?p ?cast } WHERE {
   GRAPH <https://w3id.org/maas-kg/graph/schema> { ?p a owl:DatatypeProperty ; rdfs:range xsd:decimal }
   ?s ?p ?v . FILTER(isLiteral(?v) && DATATYPE(?v) IN (xsd:integer, xsd:double, xsd:float))
-  BIND(xsd:decimal(STR(xsd:decimal(?v))) AS ?cast)
+  # from the lexical form where it is a plain decimal ("16.5314"): casting the double's value would give its binary
+  # expansion (16.531400000000002048)
+  BIND(COALESCE(xsd:decimal(STR(?v)), xsd:decimal(STR(xsd:decimal(?v)))) AS ?cast)
   FILTER(BOUND(?cast))
 } ;
 DELETE { ?s ?p ?v } INSERT { ?s ?p ?cast } WHERE {
