@@ -150,12 +150,26 @@ def _summary(service: str) -> dict:
 @bp.get("/services/<path:service_id>")
 def get_service(service_id: str):
     service = service_iri(service_id)
-    chosen = best_response(["application/json"] + RDF_RESPONSES)
+    # ?format= serves download links, which cannot set Accept
+    names = {"json": "application/json", "turtle": "text/turtle", "jsonld": "application/ld+json",
+             "ntriples": "application/n-triples", "rdfxml": "application/rdf+xml"}
+    if "format" in request.args and request.args["format"] not in names:
+        raise Problem(400, "Bad format", f"format is one of {', '.join(names)}")
+    chosen = names.get(request.args.get("format", "")) or best_response(["application/json"] + RDF_RESPONSES)
     summary = _summary(service)
     triples = resources().catalogue.graph_triples(catalogue.service_graph(service))
     if chosen == "application/json":
         return jsonify({**summary, "description": _compact_jsonld(triples)})
-    return Response(serialise(triples, chosen), mimetype=chosen)
+    response = Response(serialise(triples, chosen), mimetype=chosen)
+    if "format" in request.args:
+        extension = {"text/turtle": "ttl", "application/ld+json": "jsonld", "application/n-triples": "nt",
+                     "application/rdf+xml": "rdf"}[chosen]
+        response.headers["Content-Disposition"] = f'attachment; filename="{_short_name(service)}.{extension}"'
+    return response
+
+
+def _short_name(service: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in service.rstrip("/").rsplit("/", 1)[-1])[:60]
 
 
 def serialise(triples, media_type: str) -> bytes:
@@ -240,3 +254,44 @@ def _max_page_size() -> int:
     from flask import current_app
 
     return current_app.config["MAX_PAGE_SIZE"]
+
+
+@bp.post("/validate")
+def validate():
+    """Check a service (``?kind=service``, the default) or product document without storing anything: 200 with
+    ``conforms`` and the violations, each with the plain JSON field it concerns where there is one."""
+    kind = request.args.get("kind", "service")
+    if kind not in ("service", "product"):
+        raise Problem(400, "Bad kind", "kind is service or product")
+    report = catalogue.check_document(body(), body_format(), kind=kind)
+    chosen = best_response(["application/json", "text/turtle"])
+    if chosen == "text/turtle":
+        return Response(report.as_rdf().serialize(format="turtle"), mimetype="text/turtle")
+    fields = json_fields()
+    return jsonify({"conforms": report.conforms,
+                    "violations": [{**v.__dict__, "field": fields.get(v.path or "")} for v in report.violations]})
+
+
+def json_fields() -> dict[str, str]:
+    """Property IRI -> the plain JSON field that sets it (from the project's JSON-LD context)."""
+    context = json_context()
+    prefixes = {k: v for k, v in context.items() if isinstance(v, str) and v.endswith(("#", "/"))}
+    fields = {}
+    for term, definition in context.items():
+        iri = definition.get("@id") if isinstance(definition, dict) else definition
+        if not isinstance(iri, str) or term.startswith("@") or term in prefixes:
+            continue
+        prefix, _, local = iri.partition(":")
+        fields.setdefault(prefixes[prefix] + local if prefix in prefixes else iri, term)
+    # the normalisation rules turn some input fields into other properties (queries/normalise/)
+    maas = "https://w3id.org/maas-kg/ns#"
+    for prop, term in (("envelopeX", "envelope_mm"), ("envelopeY", "envelope_mm"), ("envelopeZ", "envelope_mm"),
+                       ("boundingBoxX", "envelope_mm"), ("boundingBoxY", "envelope_mm"),
+                       ("boundingBoxZ", "envelope_mm"), ("processType", "process"), ("material", "materials"),
+                       ("minBatchSize", "batch_size"), ("maxBatchSize", "batch_size"),
+                       ("achievableTolerance", "tolerance_mm"), ("requiredTolerance", "tolerance_mm"),
+                       ("achievableRoughness", "roughness_ra_um"), ("requiredRoughness", "roughness_ra_um"),
+                       ("achievableITGrade", "it_grade"), ("holdsCertification", "certifications"),
+                       ("requiredCertification", "certifications")):
+        fields[maas + prop] = term
+    return fields

@@ -77,7 +77,7 @@ def query():
     config = current_app.config
     try:
         form = public_sparql.query_form(text)
-        chosen = best_response(public_sparql.media_types(form))
+        chosen = _format_parameter(form) or best_response(public_sparql.media_types(form))
         answer = public_sparql.answer(resources().catalogue, text, chosen, limit=config["SPARQL_RESULT_LIMIT"],
                                       timeout=config["SPARQL_TIMEOUT"],
                                       allow_list=config["SPARQL_REMOTE_ALLOW_LIST"])
@@ -93,6 +93,23 @@ def query():
     if answer.truncated:
         response.headers["X-Result-Truncated"] = str(config["SPARQL_RESULT_LIMIT"])
     return response
+
+
+# ?format= for links that cannot set Accept (downloads in the web pages); Accept is the standard way
+_FORMAT_NAMES = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
+                 "csv": "text/csv", "tsv": "text/tab-separated-values", "turtle": "text/turtle",
+                 "ntriples": "application/n-triples", "jsonld": "application/ld+json", "rdfxml": "application/rdf+xml"}
+
+
+def _format_parameter(form: str) -> str | None:
+    name = request.values.get("format")
+    if name is None:
+        return None
+    media_type = _FORMAT_NAMES.get(name)
+    if media_type not in public_sparql.media_types(form):
+        raise Problem(400, "Bad format", f"a {form} query can be answered as: "
+                      + ", ".join(n for n, t in _FORMAT_NAMES.items() if t in public_sparql.media_types(form)))
+    return media_type
 
 
 def _service_description() -> Response:

@@ -138,6 +138,15 @@ def validate_document(data: bytes, format: str, *, kind: str = "service") -> Val
     return ValidationReport(conforms=not violations, violations=violations, graph=report.graph)
 
 
+def check_document(data: bytes, format: str, *, kind: str = "service") -> ValidationReport:
+    """Validate a document the way publishing does (the data shapes compiled to SPARQL): the quick check behind
+    the live report of the publish page."""
+    normalised = read_input(data, format, kind=kind)
+    found = _without_repeats(validate_instances(normalised.triples, store=normalised.store), normalised.problems)
+    violations = sorted(normalised.problems + found, key=lambda v: (v.focus, v.path or "", v.message, v.value or ""))
+    return ValidationReport(conforms=not violations, violations=violations)
+
+
 # -- publishing ---------------------------------------------------------------------------------------------------
 
 def _current_versions(store: Store, services: list[str]) -> dict[str, int]:
@@ -293,6 +302,31 @@ def list_services(store: Store, *, process: str | None = None, material: str | N
     """Published services, optionally filtered by process class (with subclasses), material class, country,
     certification (held by the service or its provider), ``near`` = (lat, lon, radius km) and one service IRI;
     ``limit`` / ``offset`` give a page in a stable order."""
+    query = _listing_query(process=process, material=material, country=country, certification=certification,
+                           near=near, service=service)
+    if limit is not None:
+        query += f"\nLIMIT {int(limit)} OFFSET {int(offset)}"
+    result = store.query(query, union_default_graph=True)
+    names = [v.value for v in result.variables]
+    return [{n: (row[n].value if row[n] is not None else None) for n in names} for row in result]
+
+
+def facet_counts(store: Store, **filters) -> dict[str, list[dict[str, str | int]]]:
+    """How many of the services ``list_services(**filters)`` finds have each country and each certification
+    (``queries/catalogue/facets.rq``): {"country": [{value, label, services}], "certification": [...]}."""
+    listing = _listing_query(**filters)
+    body = listing[listing.index("SELECT"):]
+    query = _query("facets.rq").replace("#SERVICES#", body)
+    facets: dict[str, list[dict[str, str | int]]] = {"country": [], "certification": []}
+    for row in store.select(query, union_default_graph=True):
+        facets[row["facet"].value].append({"value": row["value"].value, "services": int(row["services"].value),
+                                           "label": row["label"].value if row["label"] is not None else None})
+    return facets
+
+
+def _listing_query(*, process: str | None = None, material: str | None = None, country: str | None = None,
+                   certification: str | None = None, near: tuple[float, float, float] | None = None,
+                   service: str | None = None) -> str:
     filters = [f"VALUES ?process {{ {ox.NamedNode(process or str(PROC.ManufacturingProcess))} }}"]
     if material:
         filters.append(f"VALUES ?material {{ {ox.NamedNode(material)} }}")
@@ -310,12 +344,7 @@ def list_services(store: Store, *, process: str | None = None, material: str | N
             raise CatalogueError("near needs a latitude in [-90, 90], a longitude in [-180, 180] and a radius >= 0 km")
         x, y, z = geo.unit_vector(lat, lon)
         filters.append(rules.values(["nearX", "nearY", "nearZ", "maxChord2"], [[x, y, z, geo.chord_squared(radius)]]))
-    query = _query("list-services.rq").replace("#FILTERS#", "\n  ".join(filters))
-    if limit is not None:
-        query += f"\nLIMIT {int(limit)} OFFSET {int(offset)}"
-    result = store.query(query, union_default_graph=True)
-    names = [v.value for v in result.variables]
-    return [{n: (row[n].value if row[n] is not None else None) for n in names} for row in result]
+    return _query("list-services.rq").replace("#FILTERS#", "\n  ".join(filters))
 
 
 def statistics(store: Store) -> dict[str, int]:
@@ -327,5 +356,5 @@ def statistics(store: Store) -> dict[str, int]:
     return {"published": counts.get("published", 0), "withdrawn": counts.get("withdrawn", 0)}
 
 
-__all__ = ["CatalogueError", "PublishResult", "archived_triples", "StoreError", "list_services", "publish", "service_graph",
+__all__ = ["CatalogueError", "PublishResult", "archived_triples", "check_document", "facet_counts", "StoreError", "list_services", "publish", "service_graph",
            "providers_of", "statistics", "validate_document", "validate_services", "withdraw"]

@@ -279,3 +279,42 @@ def test_context_docs_and_openapi_work_offline(client):
 def test_health(client):
     health = client.get("/health").get_json()
     assert health["status"] == "ok" and health["ontology_version"] and health["services"] > 0
+
+
+# -- what the web pages use ----------------------------------------------------------------------------------------
+
+def test_validate_checks_without_storing_and_names_the_json_field(app, client):
+    before = catalogue.statistics(app.extensions["maas_kg"].catalogue)
+    headers = {"Content-Type": "application/json"}
+    good = client.post("/validate", data=weber_json(id="https://w3id.org/maas-kg/id/service/never-stored"),
+                       headers=headers)
+    assert good.status_code == 200 and good.get_json() == {"conforms": True, "violations": []}
+    bad = client.post("/validate", data=weber_json(lead_time_days=-1, batch_size=[5, 2]), headers=headers).get_json()
+    assert bad["conforms"] is False
+    fields = {v["field"] for v in bad["violations"]}
+    assert {"lead_time_days", "batch_size"} <= fields
+    report = client.post("/validate", data=weber_json(lead_time_days=-1),
+                         headers={**headers, "Accept": "text/turtle"})
+    graph = rdflib.Graph().parse(data=report.data, format="turtle")
+    assert (None, rdflib.URIRef("http://www.w3.org/ns/shacl#conforms"), rdflib.Literal(False)) in graph
+    product = client.post("/validate?kind=product", data=(PRODUCTS / "milled-bracket.json").read_bytes(),
+                          headers=headers)
+    assert product.get_json()["conforms"] is True
+    assert problem(client.post("/validate?kind=machine", data=b"{}", headers=headers))["status"] == 400
+    assert problem(client.post("/validate", data=b"@prefix x", headers={"Content-Type": "text/turtle"}))["status"] == 400
+    assert catalogue.statistics(app.extensions["maas_kg"].catalogue) == before
+
+
+def test_download_formats_for_links(client):
+    listed = client.get("/services?per_page=1").get_json()["items"][0]
+    url = listed["url"] if "url" in listed else "/services/" + listed["service"].split("/maas-kg/id/", 1)[1]
+    turtle = client.get(url + "?format=turtle")
+    assert turtle.mimetype == "text/turtle" and "attachment" in turtle.headers["Content-Disposition"]
+    assert len(rdflib.Graph().parse(data=turtle.data, format="turtle")) > 10
+    assert client.get(url + "?format=jsonld").mimetype == "application/ld+json"
+    assert problem(client.get(url + "?format=docx"))["status"] == 400
+    query = "SELECT ?s WHERE { ?s a <https://w3id.org/maas-kg/ns#ManufacturingService> } LIMIT 2"
+    csv = client.get("/sparql", query_string={"query": query, "format": "csv"})
+    assert csv.mimetype == "text/csv" and csv.data.decode().splitlines()[0].strip() == "s"
+    wrong = client.get("/sparql", query_string={"query": query, "format": "turtle"})
+    assert problem(wrong)["status"] == 400 and "csv" in problem(wrong)["detail"]
