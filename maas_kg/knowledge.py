@@ -43,6 +43,11 @@ def queries_dir() -> Path:
     return _folder("queries")
 
 
+def example_products() -> dict[str, Path]:
+    """The example products of ``examples/products/`` (plain JSON), by file stem; the web page offers them."""
+    return {path.stem: path for path in sorted((_folder("examples") / "products").glob("*.json"))}
+
+
 def ontology_modules(directory: Path | None = None) -> dict[str, Path]:
     """Map each ontology module name (the file stem, e.g. ``core``) to its Turtle file."""
     directory = directory or ontology_dir()

@@ -1,12 +1,24 @@
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 import rdflib
+import requests
 
 from maas_kg import knowledge
+from maas_kg.serving import free_port
+
+BIN = Path(sys.executable).parent
+PROVIDER = "https://w3id.org/maas-kg/id/provider/weber"
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +70,41 @@ def listener():
     running = Listener()
     yield running
     running.close()
+
+
+def cli(env, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "maas-kg"), *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+@contextlib.contextmanager
+def running_service(folder: Path, *, providers: int, seed: int, serve_args: tuple[str, ...] = ()):
+    """The real service as `make run` starts it: a demo catalogue in an on-disk store under ``folder``, a provider
+    key for PROVIDER and an admin key, then `maas-kg serve` (gunicorn, two workers) on a free loopback port."""
+    env = {**os.environ, "MAAS_KG_STORE": str(folder / "store"), "MAAS_KG_KEYS": str(folder / "keys.sqlite")}
+    assert cli(env, "demo", "--providers", str(providers), "--seed", str(seed)).returncode == 0
+    provider_key = cli(env, "keys", "create", "--provider", PROVIDER).stdout.strip()
+    admin_key = cli(env, "keys", "create", "--admin").stdout.strip()
+    port = free_port()
+    process = subprocess.Popen([str(BIN / "maas-kg"), "serve", "--port", str(port), "--workers", "2", *serve_args],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if requests.get(f"{base}/health", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the server did not start: " + process.stdout.read().decode(errors="replace")[-2000:])
+        time.sleep(0.3)
+    try:
+        yield {"base": base, "env": env, "provider": provider_key, "admin": admin_key}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)  # well below gunicorn's 20 s grace: a worker hanging at exit would show
+        except subprocess.TimeoutExpired:
+            process.kill()
+            pytest.fail("the server did not stop on SIGTERM")

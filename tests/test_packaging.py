@@ -31,6 +31,11 @@ def test_wheel_carries_ontology_shapes_and_queries(wheel):
             assert f"maas_kg/{folder}/{path.relative_to(ROOT / folder)}" in names, path
     assert "maas_kg/ontology/catalog-v001.xml" in names
     assert "maas_kg/shapes/examples/service-valid.ttl" in names
+    # the web pages: templates, static assets and the example products the match page offers
+    for path in [*(ROOT / "api" / "templates").glob("*.html"), *(ROOT / "api" / "static").glob("*")]:
+        assert str(path.relative_to(ROOT)) in names, path
+    for path in (ROOT / "examples" / "products").glob("*.json"):
+        assert f"maas_kg/examples/products/{path.name}" in names, path
 
 
 def test_installed_package_finds_its_knowledge(wheel, tmp_path):

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,50 +14,20 @@ import rdflib
 import requests
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
-from maas_kg.serving import free_port
+from conftest import cli, running_service
 
 pytestmark = pytest.mark.slow
 
-BIN = Path(sys.executable).parent
 DATA = Path(__file__).parent / "data"
-PROVIDER = "https://w3id.org/maas-kg/id/provider/weber"
-
-
-def cli(env, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "maas-kg"), *args], env=env, capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("server")
-    env = {**os.environ, "MAAS_KG_STORE": str(folder / "store"), "MAAS_KG_KEYS": str(folder / "keys.sqlite")}
-    assert cli(env, "demo", "--providers", "15", "--seed", "2").returncode == 0
-    provider_key = cli(env, "keys", "create", "--provider", PROVIDER).stdout.strip()
-    admin_key = cli(env, "keys", "create", "--admin").stdout.strip()
-    port = free_port()
-    process = subprocess.Popen([str(BIN / "maas-kg"), "serve", "--port", str(port), "--workers", "2",
-                                "--sparql-timeout", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if requests.get(f"{base}/health", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the server did not start: " + process.stdout.read().decode(errors="replace")[-2000:])
-        time.sleep(0.3)
-    yield {"base": base, "env": env, "provider": provider_key, "admin": admin_key}
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)  # well below gunicorn's 20 s grace: a worker hanging at exit would show
-    except subprocess.TimeoutExpired:
-        process.kill()
-        pytest.fail("the server did not stop on SIGTERM")
+    with running_service(tmp_path_factory.mktemp("server"), providers=15, seed=2,
+                         serve_args=("--sparql-timeout", "2")) as running:
+        yield running
     # the store server went with it: the store opens again
-    assert cli(env, "info").returncode == 0
+    assert cli(running["env"], "info").returncode == 0
 
 
 def sparql(server, query: str, fmt=JSON):

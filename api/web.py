@@ -1,0 +1,381 @@
+"""The web application for people at providers and buyers: catalogue, publish, match, SPARQL and taxonomy pages.
+
+Server-rendered Jinja templates; every asset is served from ``api/static`` (no CDN). Handlers turn form fields
+into the documented plain JSON formats and call ``maas_kg``; no domain rules live here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+
+from api.services import json_fields, service_url
+from api.state import resources
+from maas_kg import browse, catalogue, knowledge, public_sparql
+from maas_kg.catalogue import CatalogueError
+from maas_kg.ingest import InputError, term_indexes
+from maas_kg.keys import ApiKey
+from maas_kg.knowledge import MAT, PROC
+from maas_kg.match_report import as_json
+from maas_kg.products import ProductError
+from maas_kg.public_sparql import QueryMalformed, QueryRefused, QueryTimeout
+from maas_kg.store import StoreError
+from maas_kg.vocabulary import AmbiguousTerm, UnknownTerm
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
+
+# what a buyer may relax when a service fails exactly one must-criterion
+RELAX = {
+    "shape": "a process class suited to this shape", "material": "another material",
+    "envelope": "a smaller part (or split it)", "mass": "a lighter part", "tolerance": "a looser tolerance",
+    "roughness": "a rougher surface (higher Ra)", "quantity": "another quantity",
+    "due_date": "a later due date", "certifications": "fewer required certifications",
+    "distance": "a larger delivery radius", "validity": "(the offer has expired)",
+}
+FORMATS = {"turtle": "text/turtle", "jsonld": "application/ld+json", "json": "application/json",
+           "ntriples": "application/n-triples", "rdfxml": "application/rdf+xml"}
+
+
+@bp.before_app_request
+def _language():
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    g.lang = chosen if chosen in browse.LANGUAGES else "en"
+
+
+@bp.after_app_request
+def _remember_language(response):
+    if request.args.get("lang") in browse.LANGUAGES:
+        response.set_cookie("lang", request.args["lang"], samesite="Lax", max_age=365 * 24 * 3600)
+    return response
+
+
+@bp.app_context_processor
+def _helpers():
+    def url_with(**changes):
+        args = {**request.args.to_dict(), **changes}
+        return url_for(request.endpoint, **{**(request.view_args or {}), **{k: v for k, v in args.items() if v}})
+
+    return {"lang": g.get("lang", "en"), "url_with": url_with, "short": _short}
+
+
+def _short(iri: str | None) -> str:
+    if not iri:
+        return ""
+    return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("web.catalogue_page"))
+
+
+# -- catalogue ---------------------------------------------------------------------------------------------------
+
+@bp.get("/catalogue")
+def catalogue_page():
+    store = resources().catalogue
+    args = request.args
+    errors: dict[str, str] = {}
+    filters: dict = {}
+    indexes = term_indexes()
+    for name, index in (("process", "process"), ("material", "material"), ("certification", "certification")):
+        if args.get(name):
+            try:
+                filters[name] = str(indexes[index].resolve(args[name]))
+            except (UnknownTerm, AmbiguousTerm) as err:
+                errors[name] = str(err)
+    if args.get("country"):
+        filters["country"] = args["country"]
+    if args.get("near"):
+        try:
+            lat, lon = (float(x) for x in args["near"].split(","))
+            filters["near"] = (lat, lon, float(args.get("radius_km") or 100))
+        except ValueError:
+            errors["near"] = "write the place as latitude,longitude in degrees, e.g. 48.14,11.58"
+    try:
+        page = max(1, int(args.get("page", 1)))
+    except ValueError:
+        page = 1
+    size = 25
+    rows: list[dict] = []
+    facets: dict = {"country": [], "certification": []}
+    if not errors:
+        try:
+            rows = catalogue.list_services(store, limit=size + 1, offset=(page - 1) * size, **filters)
+            facets = catalogue.facet_counts(store, **filters)
+        except CatalogueError as err:
+            errors["country" if "country" in str(err) else "near"] = str(err)
+    # the country facet counts every service found once (each has one country)
+    total = sum(item["services"] for item in facets["country"])
+    processes = browse.taxonomy(store, str(PROC.ManufacturingProcess))
+    return render_template("catalogue.html", rows=rows[:size], more=len(rows) > size, page=page, errors=errors,
+                           processes=processes, service_url=service_url, facets=facets, total=total,
+                           materials=browse.taxonomy(store, str(MAT.Material)))
+
+
+@bp.get("/catalogue/service")
+def service_page():
+    store = resources().catalogue
+    service = request.args.get("iri", "")
+    rows = catalogue.list_services(store, service=service) if service.startswith(("http", "urn:")) else []
+    history = browse.service_history(store, service) if service else []
+    if not rows:
+        return render_template("service.html", summary=None, service=service, history=history), 404
+    return render_template("service.html", summary=rows[0], service=service, history=history,
+                           parts=browse.service_description(store, service, g.lang), api_url=service_url(service))
+
+
+# -- publish -----------------------------------------------------------------------------------------------------
+
+SERVICE_FORM_FIELDS = ("name", "process", "materials", "envelope_mm", "max_mass_kg", "tolerance_mm",
+                       "roughness_ra_um", "batch_size", "capacity_per_week", "lead_time_days", "price_currency",
+                       "price_setup", "price_unit", "certifications", "valid_until", "provider_id", "provider_name",
+                       "provider_country", "provider_lat", "provider_lon", "id")
+
+
+def _list(text: str) -> list[str]:
+    return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+
+
+def _number(text: str):
+    try:
+        value = float(text)
+    except ValueError:
+        return text  # the shapes report it next to the field
+    return int(value) if value.is_integer() else value
+
+
+def service_from_form(form) -> dict:
+    """The plain JSON service format from the publish form's fields (empty fields are left out)."""
+    def given(name):
+        return form.get(name, "").strip()
+
+    document: dict = {}
+    if given("id"):
+        document["id"] = given("id")
+    for name in ("name", "process", "valid_until"):
+        if given(name):
+            document[name] = given(name)
+    for name in ("max_mass_kg", "tolerance_mm", "roughness_ra_um", "capacity_per_week", "lead_time_days"):
+        if given(name):
+            document[name] = _number(given(name))
+    for name in ("materials", "certifications"):
+        if given(name):
+            document[name] = _list(given(name))
+    for name in ("envelope_mm", "batch_size"):
+        if given(name):
+            document[name] = [_number(part) for part in _list(given(name).replace("x", ",").replace("×", ","))]
+    if any(given(f"price_{p}") for p in ("currency", "setup", "unit")):
+        document["price"] = {"currency": given("price_currency"), "setup": _number(given("price_setup") or "0"),
+                             "unit": _number(given("price_unit") or "0")}
+    provider = {k: given(f"provider_{k}") for k in ("id", "name", "country") if given(f"provider_{k}")}
+    if given("provider_lat") or given("provider_lon"):
+        provider["location"] = {"lat": _number(given("provider_lat")), "lon": _number(given("provider_lon"))}
+    if provider:
+        document["provider"] = provider
+    return document
+
+
+def _form_key() -> ApiKey | None:
+    token = request.form.get("api_key", "").strip()
+    return resources().keys.authenticate(token) if token else None
+
+
+@bp.route("/publish", methods=["GET", "POST"])
+def publish_page():
+    context = {"form": request.form, "report": None, "published": None, "error": None, "fields": {}}
+    if request.method == "GET":
+        return render_template("publish.html", **context)
+    key = _form_key()
+    if key is None:
+        context["fields"]["api_key"] = "enter your organisation's API key (ask the operator for one)"
+        return render_template("publish.html", **context), 401
+    if request.form.get("mode") == "text":
+        upload = request.files.get("file")
+        data = upload.read() if upload and upload.filename else request.form.get("text", "").encode("utf-8")
+        fmt = request.form.get("format", "turtle")
+        if upload and upload.filename:
+            from maas_kg.ingest import format_for
+
+            try:
+                fmt = format_for(upload.filename)
+            except InputError:
+                pass
+    else:
+        data, fmt = json.dumps(service_from_form(request.form)).encode("utf-8"), "json"
+    if not data.strip():
+        context["fields"]["text"] = "paste or upload a service description"
+        return render_template("publish.html", **context), 400
+    owners: dict[str, str | None] = {}
+
+    def may_publish(service: str, provider: str | None) -> bool:
+        owners.update(catalogue.providers_of(resources().catalogue, [service]))
+        previous = owners.get(service)
+        return key.may_change(provider) and (previous is None or key.may_change(previous))
+
+    try:
+        results = catalogue.publish(resources().catalogue, data, fmt if fmt in FORMATS else "turtle",
+                                    publisher=key.agent, may_publish=may_publish, atomic=True)
+    except (InputError, CatalogueError) as err:
+        context["error"] = str(err)
+        return render_template("publish.html", **context), 400
+    failed = [r for r in results if not r.published]
+    if failed:
+        violations = [v for r in failed for v in r.violations]
+        context["report"] = _report(violations)
+        for violation in context["report"]:
+            if violation["field"]:
+                context["fields"].setdefault(violation["field"], violation["message"])
+        refused = all(v.component == "access control" for v in violations)
+        return render_template("publish.html", **context), 403 if refused else 422
+    context["published"] = [{"service": r.service, "version": r.version} for r in results]
+    return render_template("publish.html", **context), 201
+
+
+# -- match -------------------------------------------------------------------------------------------------------
+
+def product_from_form(form) -> dict:
+    """The plain JSON product format from the match form's fields."""
+    def given(name):
+        return form.get(name, "").strip()
+
+    document: dict = {"name": given("name") or "product"}
+    for name in ("material", "shape"):
+        if given(name):
+            document[name] = given(name)
+    for name in ("mass_kg", "tolerance_mm", "roughness_ra_um", "quantity"):
+        if given(name):
+            document[name] = _number(given(name))
+    if given("envelope_mm"):
+        document["envelope_mm"] = [_number(p) for p in _list(given("envelope_mm").replace("x", ","))]
+    for name in ("finish", "certifications"):
+        if given(name):
+            document[name] = _list(given(name))
+    delivery = {}
+    for name in ("lat", "lon", "max_distance_km"):
+        if given(name):
+            delivery[name] = _number(given(name))
+    if given("due"):
+        delivery["due"] = given("due")
+    if delivery:
+        document["delivery"] = delivery
+    # one weight field per can-criterion of the ontology (browse.match_criteria), named weight_<criterion>
+    weights = {name.removeprefix("weight_"): _number(given(name)) for name in form
+               if name.startswith("weight_") and given(name)}
+    if weights:
+        document["weights"] = weights
+    return document
+
+
+def form_from_product(document: dict) -> dict[str, str]:
+    """The match form's fields from a plain JSON product (the inverse of ``product_from_form``)."""
+    def text(value) -> str:
+        return ", ".join(str(v) for v in value) if isinstance(value, list) else ("" if value is None else str(value))
+
+    fields = {name: text(document.get(name)) for name in ("name", "material", "shape", "envelope_mm", "mass_kg",
+                                                          "tolerance_mm", "roughness_ra_um", "quantity", "finish",
+                                                          "certifications")}
+    fields.update({name: text(value) for name, value in (document.get("delivery") or {}).items()})
+    fields.update({f"weight_{name}": text(value) for name, value in (document.get("weights") or {}).items()})
+    return fields
+
+
+@bp.route("/matching", methods=["GET", "POST"])
+def match_page():
+    examples = knowledge.example_products()
+    context = {"form": request.form, "result": None, "error": None, "report": None, "relax": RELAX,
+               "examples": examples, "example": request.args.get("example", ""),
+               "criteria": browse.match_criteria(resources().catalogue)}
+    if request.method == "GET":
+        if context["example"] in examples:
+            document = json.loads(examples[context["example"]].read_text(encoding="utf-8"))
+            context["form"] = form_from_product(document)
+        return render_template("match.html", **context)
+    upload = request.files.get("file")
+    if upload and upload.filename:
+        from maas_kg.ingest import format_for
+
+        data = upload.read()
+        try:
+            fmt = format_for(upload.filename)
+        except InputError as err:
+            context["error"] = str(err)
+            return render_template("match.html", **context), 400
+    elif request.form.get("source") == "file":
+        context["error"] = "choose a product file to upload (JSON, JSON-LD or Turtle)"
+        return render_template("match.html", **context), 400
+    else:
+        data, fmt = json.dumps(product_from_form(request.form)).encode("utf-8"), "json"
+    state = resources()
+    try:
+        result = state.workspace.match(data, fmt, today=datetime.date.today(), k=3)
+    except ProductError as err:
+        context["error"] = str(err)
+        context["report"] = _report(err.report.violations) if err.report is not None else None
+        return render_template("match.html", **context), 422
+    except (InputError, UnknownTerm, AmbiguousTerm) as err:
+        context["error"] = str(err)
+        return render_template("match.html", **context), 400
+    context["result"] = as_json(state.catalogue, result, top=10)
+    return render_template("match.html", **context)
+
+
+def _report(violations) -> list[dict]:
+    """Violations as shown next to the form, each with the plain JSON field it concerns, without repeats (one field
+    can break a constraint on two properties, e.g. the minimum and maximum of batch_size)."""
+    fields = json_fields()
+    seen, unique = set(), []
+    for violation in violations:
+        shown = {**violation.__dict__, "field": fields.get(violation.path or "")}
+        key = (shown["field"] or shown["path"], shown["message"], shown["value"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(shown)
+    return unique
+
+
+# -- SPARQL ------------------------------------------------------------------------------------------------------
+
+@bp.route("/query", methods=["GET", "POST"])
+def query_page():
+    examples = browse.example_queries()
+    text = request.values.get("query") or (examples[0].text if examples else "SELECT * WHERE { ?s ?p ?o } LIMIT 10")
+    table, error = None, None
+    if request.values.get("query"):
+        config = current_app.config
+        try:
+            graph_query = public_sparql.query_form(text) in ("CONSTRUCT", "DESCRIBE")
+            answer = public_sparql.answer(
+                resources().catalogue, text, "application/n-triples" if graph_query else "application/sparql-results+json",
+                limit=min(config["SPARQL_RESULT_LIMIT"], 1000), timeout=config["SPARQL_TIMEOUT"],
+                allow_list=config["SPARQL_REMOTE_ALLOW_LIST"])
+        except (QueryMalformed, QueryRefused, QueryTimeout, StoreError) as err:
+            error = str(err)
+        else:
+            table = _as_table(answer, graph_query)
+    return render_template("query.html", examples=examples, text=text, table=table, error=error)
+
+
+def _as_table(answer, graph_query: bool) -> dict:
+    if graph_query:
+        lines = answer.body.decode("utf-8").splitlines()
+        return {"vars": ["triple"], "rows": [[line] for line in lines], "truncated": answer.truncated}
+    document = json.loads(answer.body)
+    if "boolean" in document:
+        return {"vars": ["answer"], "rows": [[str(document["boolean"]).lower()]], "truncated": False}
+    names = document["head"]["vars"]
+    return {"vars": names, "truncated": answer.truncated,
+            "rows": [[b.get(n, {}).get("value", "") for n in names] for b in document["results"]["bindings"]]}
+
+
+# -- taxonomy ----------------------------------------------------------------------------------------------------
+
+@bp.get("/taxonomy")
+def taxonomy_page():
+    store = resources().catalogue
+    selected = request.args.get("class")
+    profile = browse.class_profile(store, selected) if selected else []
+    return render_template("taxonomy.html", processes=browse.taxonomy(store, str(PROC.ManufacturingProcess)),
+                           materials=browse.taxonomy(store, str(MAT.Material)), selected=selected, profile=profile)

@@ -1,0 +1,276 @@
+"""The web pages in a real browser: Playwright drives Debian's chromium (installed by `make test`) against the real
+service (`maas-kg serve`, gunicorn, on-disk store) started by the test. Each test saves a screenshot of the page it
+ends on under test-artifacts/web/."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+import rdflib
+import requests
+
+from conftest import PROVIDER, running_service
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = os.environ.get("MAAS_KG_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parents[1] / "test-artifacts" / "web"
+EXAMPLES = Path(__file__).parents[1] / "examples" / "products"
+# flags for a closed network: no background requests to Google's hosts, no sandbox as root
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    with running_service(tmp_path_factory.mktemp("web"), providers=25, seed=3) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        message = f"no Chromium at {CHROMIUM}: `make test` (or `make browser`) installs Debian's chromium"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # the browser tests must not be skipped in CI
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, service, request):
+    context = browser.new_context(base_url=service["base"], viewport={"width": 1280, "height": 900},
+                                  accept_downloads=True)
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    snapshot(opened, request.node.name)
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def snapshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def labelled(page) -> list[str]:
+    """The visible form controls of the page that have no label (ids or names): must be none."""
+    return page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
+        .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
+        .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label'))
+        .map(el => el.id || el.name)""")
+
+
+def fill(page, values: dict[str, str]) -> None:
+    for name, value in values.items():
+        page.fill(f"#f-{name}", value)
+
+
+def test_publish_through_the_form_with_a_live_report_then_find_it_in_the_catalogue(page, service):
+    name = f"Browser-published milling {uuid.uuid4().hex[:6]}"
+    page.goto("/publish")
+    assert page.title() == "Publish a service · MaaS-KG"
+    assert labelled(page) == []
+    page.fill("#f-api_key", service["provider"])
+    fill(page, {"name": name, "process": "5-axis milling", "materials": "EN AW-6061, 42CrMo4",
+                "envelope_mm": "650, 520, 475", "max_mass_kg": "200", "tolerance_mm": "0.01",
+                "roughness_ra_um": "0.8", "batch_size": "1, 500", "capacity_per_week": "120",
+                "lead_time_days": "-1", "price_setup": "250", "price_unit": "38.5", "certifications": "ISO 9001",
+                "provider_id": PROVIDER, "provider_name": "Feinmechanik Weber GmbH", "provider_country": "DE",
+                "provider_lat": "48.8303", "provider_lon": "9.1717"})
+    # the live SHACL check points at the offending field in plain words
+    error = page.locator("#e-lead_time_days")
+    error.wait_for(state="visible")
+    assert "lead_time_days must be one number of days, 0 or more" in error.inner_text()
+    assert page.get_attribute("#f-lead_time_days", "aria-invalid") == "true"
+    page.fill("#f-lead_time_days", "10")
+    page.locator("#live.success").wait_for()
+    assert page.locator(".field.invalid").count() == 0
+    page.click("button[type=submit]")
+    page.locator(".notice.success").wait_for()
+    page.click(".notice.success a")
+    assert page.locator("h1").inner_text() == name
+    capabilities = page.locator("#part-service + dl").inner_text()
+    assert "mm" in capabilities and "EN AW-6061" in capabilities
+    assert page.locator("text=Version history").count() == 1
+    snapshot(page, "service-detail")
+    turtle_link = page.locator("a", has_text="Turtle").get_attribute("href")
+    download = requests.get(service["base"] + turtle_link, timeout=30)
+    graph = rdflib.Graph().parse(data=download.text, format="turtle")
+    assert (None, rdflib.URIRef("https://w3id.org/maas-kg/ns#name"), rdflib.Literal(name)) in graph
+    # the catalogue finds it with the process facet and the country filter
+    page.goto("/catalogue?process=5-axis+milling&country=DE")
+    assert page.locator("table.results a", has_text=name).count() == 1
+
+
+def test_publish_refuses_another_organisations_service_and_writes_nothing(page, service):
+    name = f"Not mine {uuid.uuid4().hex[:6]}"
+    page.goto("/publish")
+    page.fill("#f-api_key", service["provider"])
+    fill(page, {"name": name, "process": "turning", "materials": "42CrMo4", "envelope_mm": "300, 300, 600",
+                "batch_size": "1, 100", "capacity_per_week": "50", "lead_time_days": "5", "price_setup": "100",
+                "price_unit": "10", "provider_id": "https://w3id.org/maas-kg/id/provider/someone-else",
+                "provider_name": "Someone Else GmbH", "provider_country": "DE", "provider_lat": "50.1",
+                "provider_lon": "8.7"})
+    with page.expect_response(lambda r: r.url.endswith("/publish") and r.request.method == "POST") as response:
+        page.click("button[type=submit]")
+    assert response.value.status == 403
+    assert "only publish services of your own organisation" in page.locator("#report").inner_text()
+    listed = requests.get(f"{service['base']}/services", params={"per_page": 500}).json()["items"]
+    assert name not in {item["name"] for item in listed}
+
+
+def test_publish_needs_a_key(page):
+    page.goto("/publish")
+    page.click("button[type=submit]")
+    assert page.locator("#e-api_key").is_visible()
+    assert "API key" in page.locator("#e-api_key").inner_text()
+
+
+def test_match_an_example_product_and_read_the_ranked_result(page):
+    page.goto("/matching")
+    assert labelled(page) == []
+    page.select_option("#f-example", "turned-ground-shaft")
+    page.click("#example-form button")
+    assert page.input_value("#f-material") == "42CrMo4"
+    assert page.input_value("#f-roughness_ra_um") == "0.4"
+    page.click("#match-form button[type=submit]")
+    first_route = page.locator("section.route").first
+    first_route.wait_for()
+    heading = first_route.locator("h2").inner_text()
+    assert re.search(r"turning → grinding", heading), heading
+    assert "Ra 0.4 µm is finer than turning's typical 0.8 µm" in first_route.locator(".reasons").first.inner_text()
+    table = first_route.locator("table.candidates").first
+    scores = [float(s) for s in table.locator("tbody tr td:nth-child(7)").all_inner_texts()]
+    assert scores and scores == sorted(scores, reverse=True)
+    # each candidate's criteria open on demand, the chart compares them
+    table.locator("details summary").first.click()
+    assert "distance" in table.locator("ul.criteria").first.inner_text()
+    assert first_route.locator("figure.chart svg rect").count() >= len(scores)
+    near_misses = page.locator("details.near-misses").first
+    if near_misses.count():
+        near_misses.locator("summary").click()
+        assert "relax to" in near_misses.inner_text()
+    assert page.locator("ol.assignments li").count() >= 1
+
+
+def test_match_an_uploaded_product_file(page):
+    page.goto("/matching")
+    page.set_input_files("#f-file", str(EXAMPLES / "sheet-metal-enclosure.json"))
+    page.click("#upload-form button[type=submit]")
+    heading = page.locator("section.route h2").first
+    heading.wait_for()
+    assert "bending" in heading.inner_text() and "powder coating" in heading.inner_text()
+
+
+def test_match_errors_say_what_to_fix(page):
+    page.goto("/matching?example=milled-bracket")
+    page.fill("#f-material", "unobtainium")
+    page.click("#match-form button[type=submit]")
+    alert = page.locator(".notice.failure")
+    alert.wait_for()
+    assert "unknown material 'unobtainium'" in alert.inner_text()
+    assert page.input_value("#f-material") == "unobtainium"  # what was typed stays
+
+
+def test_sparql_example_runs_and_downloads_in_each_format(page, service):
+    page.goto("/query")
+    assert labelled(page) == []
+    page.select_option("#f-example", "services-per-country")
+    assert "COUNT(DISTINCT ?service)" in page.input_value("#f-query")
+    page.click("#query-form button[type=submit]")
+    table = page.locator("#query-results")
+    table.wait_for()
+    assert table.locator("thead th").all_inner_texts() == ["country", "services", "providers"]
+    snapshot(page, "sparql-results")
+    counts = [int(n) for n in table.locator("tbody td:nth-child(2)").all_inner_texts()]
+    health = requests.get(f"{service['base']}/health").json()
+    assert counts and sum(counts) >= health["services"] - 5  # the other tests may publish meanwhile
+    for label, media_type in (("CSV", "text/csv"), ("JSON", "application/sparql-results+json"),
+                              ("XML", "application/sparql-results+xml"), ("TSV", "text/tab-separated-values")):
+        href = page.locator(".downloads a", has_text=re.compile(f"^{label}$")).get_attribute("href")
+        response = requests.get(service["base"] + href, timeout=30)
+        assert response.status_code == 200 and response.headers["Content-Type"].startswith(media_type)
+    page.fill("#f-query", "SELECT * WHERE { ?s ?p }")
+    page.click("#query-form button[type=submit]")
+    assert page.locator(".notice.failure").is_visible()
+
+
+def test_taxonomy_tree_with_profile_counts_and_german_labels(page):
+    page.goto("/taxonomy")
+    assert page.locator("h2", has_text="Manufacturing processes").count() == 1
+    page.locator("a", has_text=re.compile(r"^machining with geometrically defined cutting edges$")).first.click()
+    assert "Capability profile of" in page.locator("#profile-title").inner_text()
+    profile = page.locator("section.card dl").inner_text()
+    assert "economic batch" in profile and "ferrous metal" in profile
+    count = int(page.locator("a[aria-current=true] + .notation + .count").first.inner_text())
+    assert count > 0
+    snapshot(page, "taxonomy-profile")
+    page.click("text=DE")
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert page.locator("h1").inner_text() == "Taxonomie"
+    assert page.locator("a", has_text="Spanen mit geometrisch bestimmten Schneiden").count() >= 1
+    # the choice sticks: the next page is German too
+    page.click("nav >> text=Katalog")
+    assert page.locator("h1").inner_text() == "Dienstleistungskatalog"
+
+
+def test_catalogue_facets_filter_and_keyboard_navigation(page):
+    page.goto("/catalogue")
+    assert page.title() == "Catalogue · MaaS-KG"
+    assert labelled(page) == []
+    # classes nobody offers are not offered as facets
+    assert page.locator("aside .count", has_text=re.compile(r"^0$")).count() == 0
+    countries = page.locator("#facet-country li")
+    assert countries.count() >= 2
+    first = countries.first
+    country = first.locator("a").inner_text()
+    expected = int(first.locator(".count").inner_text())
+    first.locator("a").click()
+    shown = page.locator("table.results tbody td:nth-child(3)").all_inner_texts()
+    assert shown and set(shown) == {country}
+    assert f"{expected} services" in page.locator("table.results caption").inner_text()
+    snapshot(page, "catalogue-country-facet")
+    # the skip link is the first stop of the keyboard and moves the focus to the content
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    # a filter that names nothing says so next to its field
+    page.fill("#f-process", "laser beam cuting")
+    page.press("#f-process", "Enter")
+    error = page.locator("#e-process")
+    assert error.is_visible() and "closest known: laser beam cutting" in error.inner_text()
+
+
+def test_page_titles_say_where_one_is(page):
+    titles = set()
+    for path in ("/catalogue", "/publish", "/matching", "/query", "/taxonomy"):
+        page.goto(path)
+        titles.add(page.title())
+        assert page.locator("nav a[aria-current=page]").count() == 1
+    assert len(titles) == 5
+
+
+def test_form_fields_and_the_plain_json_product_agree():
+    """The match form reproduces every example product exactly (what people fill in is what gets matched)."""
+    from api.web import form_from_product, product_from_form
+
+    for path in EXAMPLES.glob("*.json"):
+        document = json.loads(path.read_text())
+        rebuilt = product_from_form(form_from_product(document))
+        expected = {k: v for k, v in document.items() if k != "id" and v not in ([], None)}
+        assert rebuilt == expected, path.name
