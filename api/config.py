@@ -13,6 +13,8 @@ class Config:
     # the catalogue store: a directory (embedded), "memory", or an Oxigraph server's URL (what `maas-kg serve` uses)
     STORE = default_location()
     KEYS_FILE = default_keys_file()
+    # providers' private values (SQLite); None: MAAS_KG_PRIVATE, else private.sqlite beside KEYS_FILE
+    PRIVATE_FILE: str | None = None
     # request bodies larger than this get 413
     MAX_CONTENT_LENGTH = int(os.environ.get("MAAS_KG_MAX_BODY_BYTES", 10 * 1024 * 1024))
     # the public SPARQL endpoint: time limit (s), most results returned, and the only remote targets SERVICE may name

@@ -78,7 +78,8 @@ def _publish(data: bytes, fmt: str, *, expect: str | None = None, create_only: b
         previous = owners.get(service)
         return key.may_change(provider) and (previous is None or key.may_change(previous))
 
-    results = catalogue.publish(store, data, fmt, publisher=key.agent, may_publish=may_publish, atomic=True)
+    results = catalogue.publish(store, data, fmt, publisher=key.agent, may_publish=may_publish, atomic=True,
+                                private=resources().private)
     if any(not r.published for r in results):
         raise _results_problem(results)
     return results, owners
@@ -104,8 +105,8 @@ def _with_id(data: bytes, fmt: str, service: str) -> bytes:
 @key_required
 def create_services():
     results, _ = _publish(body(), body_format(), create_only=True)
-    document = {"published": [{"service": r.service, "version": r.version, "url": service_url(r.service)}
-                              for r in results]}
+    document = {"published": [{"service": r.service, "version": r.version, "url": service_url(r.service),
+                               "private_values": r.private_values} for r in results]}
     response = jsonify(document)
     response.status_code = 201
     if len(results) == 1:
@@ -120,7 +121,8 @@ def replace_service(service_id: str):
     fmt = body_format()
     results, owners = _publish(_with_id(body(), fmt, service), fmt, expect=service)
     created = owners.get(service) is None
-    response = jsonify({"service": service, "version": results[0].version, "url": service_url(service)})
+    response = jsonify({"service": service, "version": results[0].version, "url": service_url(service),
+                        "private_values": results[0].private_values})
     response.status_code = 201 if created else 200
     if created:
         response.headers["Location"] = service_url(service)
@@ -136,8 +138,38 @@ def withdraw_service(service_id: str):
         raise Problem(404, "No such service", f"{service} is not published")
     if not key.may_change(owner):
         raise Problem(403, "Not your service", f"{service} belongs to {owner}; nothing was changed")
-    version = catalogue.withdraw(store, service, agent=key.agent)
+    version = catalogue.withdraw(store, service, agent=key.agent, private=resources().private)
     return jsonify({"service": service, "withdrawn_version": version})
+
+
+@bp.get("/services/<path:service_id>/private")
+@key_required
+def get_private_values(service_id: str):
+    """The provider-private values of a service (maas:visibility maas:ProviderPrivate), for its provider's keys and
+    administrators only; JSON, or RDF by Accept."""
+    service, key = service_iri(service_id), current_key()
+    owner = catalogue.providers_of(resources().catalogue, [service]).get(service)
+    if owner is None:
+        raise Problem(404, "No such service", f"{service} is not published")
+    if not key.may_change(owner):
+        raise Problem(403, "Not your service", f"the private values of {service} belong to {owner}")
+    found = resources().private.get(service)
+    triples = [(t.subject, t.predicate, t.object) for t in found.triples] if found else []
+    chosen = best_response(["application/json"] + RDF_RESPONSES)
+    if chosen != "application/json":
+        return Response(serialise(triples, chosen), mimetype=chosen)
+    fields = json_fields()
+    return jsonify({"service": service, "provider": owner, "version": found.version if found else None,
+                    "updated": found.updated if found else None,
+                    "values": {fields.get(t[1].value, t[1].value): _plain(t[2]) for t in triples}})
+
+
+def _plain(term):
+    """A literal's value as JSON: numbers as numbers, the rest as text."""
+    if getattr(term, "datatype", None) is not None and term.datatype.value.endswith(("#decimal", "#integer", "#double")):
+        number = float(term.value)
+        return int(number) if number.is_integer() else number
+    return term.value
 
 
 def _summary(service: str) -> dict:

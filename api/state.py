@@ -1,4 +1,5 @@
-"""The per-process resources of the application: the catalogue store, the private workspace and the key ring.
+"""The per-process resources of the application: the catalogue store, the private workspace, the key ring and the
+providers' private values.
 
 Each worker process opens its own (``maas-kg serve`` points every worker at one Oxigraph server, so they share the
 on-disk store safely); ``create_app`` opens them once, not per request.
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 
 from maas_kg.keys import KeyRing
+from maas_kg.private_data import PrivateStore, default_private_file
 from maas_kg.ontology_graphs import sync_ontology
 from maas_kg.store import Store, open_store
 from maas_kg.workspace import Workspace
@@ -20,6 +22,8 @@ from maas_kg.workspace import Workspace
 class Resources:
     catalogue: Store
     keys: KeyRing
+    #: provider-private values of the services (never in the catalogue store)
+    private: PrivateStore
     _workspace: Workspace | None = field(default=None, repr=False)
 
     @property
@@ -33,7 +37,8 @@ def init_app(app: Flask) -> None:
     catalogue = open_store(app.config["STORE"], timeout=max(30.0, app.config["SPARQL_TIMEOUT"] + 5))
     if app.config["SYNC_ONTOLOGY"]:
         sync_ontology(catalogue)
-    app.extensions["maas_kg"] = Resources(catalogue, KeyRing(app.config["KEYS_FILE"]))
+    private = PrivateStore(app.config.get("PRIVATE_FILE") or default_private_file(app.config["KEYS_FILE"]))
+    app.extensions["maas_kg"] = Resources(catalogue, KeyRing(app.config["KEYS_FILE"]), private)
 
 
 def resources() -> Resources:

@@ -132,7 +132,8 @@ def service_page():
 SERVICE_FORM_FIELDS = ("name", "process", "materials", "envelope_mm", "max_mass_kg", "tolerance_mm",
                        "roughness_ra_um", "batch_size", "capacity_per_week", "lead_time_days", "price_currency",
                        "price_setup", "price_unit", "certifications", "valid_until", "provider_id", "provider_name",
-                       "provider_country", "provider_lat", "provider_lon", "id")
+                       "provider_country", "provider_lat", "provider_lon", "id", "internal_cost_rate",
+                       "capacity_utilisation", "internal_note")
 
 
 def _list(text: str) -> list[str]:
@@ -155,10 +156,11 @@ def service_from_form(form) -> dict:
     document: dict = {}
     if given("id"):
         document["id"] = given("id")
-    for name in ("name", "process", "valid_until"):
+    for name in ("name", "process", "valid_until", "internal_note"):
         if given(name):
             document[name] = given(name)
-    for name in ("max_mass_kg", "tolerance_mm", "roughness_ra_um", "capacity_per_week", "lead_time_days"):
+    for name in ("max_mass_kg", "tolerance_mm", "roughness_ra_um", "capacity_per_week", "lead_time_days",
+                 "internal_cost_rate", "capacity_utilisation"):
         if given(name):
             document[name] = _number(given(name))
     for name in ("materials", "certifications"):
@@ -217,7 +219,8 @@ def publish_page():
 
     try:
         results = catalogue.publish(resources().catalogue, data, fmt if fmt in FORMATS else "turtle",
-                                    publisher=key.agent, may_publish=may_publish, atomic=True)
+                                    publisher=key.agent, may_publish=may_publish, atomic=True,
+                                    private=resources().private)
     except (InputError, CatalogueError) as err:
         context["error"] = str(err)
         return render_template("publish.html", **context), 400
@@ -230,7 +233,8 @@ def publish_page():
                 context["fields"].setdefault(violation["field"], violation["message"])
         refused = all(v.component == "access control" for v in violations)
         return render_template("publish.html", **context), 403 if refused else 422
-    context["published"] = [{"service": r.service, "version": r.version} for r in results]
+    context["published"] = [{"service": r.service, "version": r.version, "private_values": r.private_values}
+                            for r in results]
     return render_template("publish.html", **context), 201
 
 

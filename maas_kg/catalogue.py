@@ -20,6 +20,7 @@ import pyoxigraph as ox
 
 from maas_kg import geo, knowledge, rules
 from maas_kg.ingest import NormalisedInput, read_input, to_rdflib
+from maas_kg.private_data import PrivateStore, private_properties, split_private
 from maas_kg.knowledge import MAAS, PROC
 from maas_kg.shacl_sparql import validate_instances
 from maas_kg.store import Changes, Store, StoreError
@@ -51,6 +52,8 @@ class PublishResult:
     version: int | None = None
     graph: str | None = None
     violations: list[Violation] = field(default_factory=list)
+    #: provider-private values kept out of the catalogue (in the private store, when one was given)
+    private_values: int = 0
 
 
 def service_graph(service: str) -> str:
@@ -182,7 +185,7 @@ def _provider_of(closure: list[ox.Triple], service: str) -> str | None:
 def publish(store: Store, data: bytes, format: str, *, publisher: str | None = None, batch_size: int = 500,
             progress: Callable[[int, int], None] | None = None,
             may_publish: Callable[[str, str | None], bool] | None = None,
-            atomic: bool = False) -> list[PublishResult]:
+            atomic: bool = False, private: PrivateStore | None = None) -> list[PublishResult]:
     """Validate the services in ``data`` and publish each valid one; invalid ones write nothing.
 
     The whole input is validated at once (the data shapes compiled to SPARQL); valid services are written
@@ -190,6 +193,9 @@ def publish(store: Store, data: bytes, format: str, *, publisher: str | None = N
     in the provenance (default: the service's provider). ``may_publish(service, provider)`` lets the HTTP layer
     refuse services of other providers. ``progress(done, total)`` is called after each batch. With ``atomic`` the
     input is all-or-nothing: one invalid or refused service and nothing is written.
+
+    Values of provider-private properties (``maas:visibility maas:ProviderPrivate``) never enter ``store``: they go
+    to ``private`` after their batch is committed, or are dropped when no private store is given.
     """
     normalised = read_input(data, format, kind="service")
     closures = _closures(normalised.triples)
@@ -204,6 +210,7 @@ def publish(store: Store, data: bytes, format: str, *, publisher: str | None = N
     results: list[PublishResult] = []
     providers = {service: _provider_of(closure, service) for service, closure in closures.items()}
     names = list(closures)
+    withheld = private_properties(store)
     if atomic:
         _refuse_others(verdicts, providers, may_publish)
         if any(verdicts.values()):
@@ -213,18 +220,22 @@ def publish(store: Store, data: bytes, format: str, *, publisher: str | None = N
         _refuse_others({s: verdicts[s] for s in batch}, providers, may_publish)
         valid = [s for s in batch if not verdicts[s]]
         versions = _current_versions(store, valid)
-        now, changes, rows = _now(), Changes(), []
+        now, changes, rows, private_rows = _now(), Changes(), [], []
         for service in valid:
             graph, version = service_graph(service), versions.get(service, 0) + 1
             agent = publisher or providers[service] or service
-            triples = [(t.subject, t.predicate, t.object) for t in closures[service]]
+            public, private_triples = split_private(closures[service], withheld)
+            triples = [(t.subject, t.predicate, t.object) for t in public]
             triples += [(t.subject, t.predicate, t.object) for t in _provenance(graph, version, now, agent)]
             changes.replace_graph(graph, triples)
             rows.append(f"(<{service}> <{graph}> {version} {now} <{agent}>)")
-            results.append(PublishResult(service, True, version, graph))
+            private_rows.append((service, providers[service], version, private_triples))
+            results.append(PublishResult(service, True, version, graph, private_values=len(private_triples)))
         if rows:
             changes.update(_query("record-publication.ru").replace("#ROWS#", " ".join(rows)))
             store.commit(changes)
+            if private is not None:
+                private.put(private_rows)
         results += [PublishResult(s, False, violations=verdicts[s]) for s in batch if verdicts[s]]
         if progress:
             progress(len(batch), len(names))
@@ -253,8 +264,9 @@ def providers_of(store: Store, services: list[str]) -> dict[str, str]:
     return {row["service"].value: row["provider"].value for row in rows}
 
 
-def withdraw(store: Store, service: str, *, agent: str | None = None) -> int:
-    """Withdraw a published service; return the withdrawn version. Its history stays for administrators."""
+def withdraw(store: Store, service: str, *, agent: str | None = None, private: PrivateStore | None = None) -> int:
+    """Withdraw a published service; return the withdrawn version. Its history stays for administrators; its
+    provider-private values are deleted from ``private``."""
     rows = store.select(f"""
         PREFIX maas: <{MAAS}> PREFIX foaf: <http://xmlns.com/foaf/0.1/>
         SELECT ?version ?status WHERE {{
@@ -275,6 +287,8 @@ def withdraw(store: Store, service: str, *, agent: str | None = None) -> int:
     changes.drop_graph(graph)
     changes.update(_query("record-withdrawal.ru").replace("#ROWS#", row))
     store.commit(changes)
+    if private is not None:
+        private.delete(service)
     return version
 
 

@@ -55,6 +55,14 @@ def _open(ctx: click.Context, *, sync: bool = True):
     return store
 
 
+def _private(ctx: click.Context):
+    """The providers' private values: $MAAS_KG_PRIVATE, else private.sqlite beside the API keys (in memory for a
+    memory store)."""
+    from maas_kg.private_data import PrivateStore, default_private_file
+
+    return PrivateStore(":memory:" if ctx.obj["store"] == "memory" else default_private_file())
+
+
 def _table(rows: list[dict], columns: list[str]) -> str:
     from prettytable import PrettyTable
 
@@ -137,7 +145,7 @@ def publish(ctx: click.Context, files: tuple[str, ...], batch_size: int, publish
     from maas_kg import catalogue
     from maas_kg.ingest import format_for
 
-    store = _open(ctx)
+    store, private = _open(ctx), _private(ctx)
     failed = 0
     for file in files:
         data, fmt = _read(file), format_for(file)
@@ -152,14 +160,16 @@ def publish(ctx: click.Context, files: tuple[str, ...], batch_size: int, publish
 
         try:
             results = catalogue.publish(store, data, fmt, publisher=publisher, batch_size=batch_size,
-                                        progress=advance)
+                                        progress=advance, private=private)
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
         ok = [r for r in results if r.published]
         bad = [r for r in results if not r.published]
         failed += len(bad)
-        click.echo(f"{file}: {len(ok)} published, {len(bad)} rejected")
+        withheld = sum(r.private_values for r in ok)
+        click.echo(f"{file}: {len(ok)} published, {len(bad)} rejected"
+                   + (f"; {withheld} private value(s) kept out of the catalogue, in {private.path}" if withheld else ""))
         for r in bad:
             click.echo(f"  rejected {r.service}:")
             for v in r.violations:
@@ -174,7 +184,7 @@ def withdraw(ctx: click.Context, service: str) -> None:
     """Withdraw the service with IRI SERVICE (it stops matching; its history is kept)."""
     from maas_kg import catalogue
 
-    version = catalogue.withdraw(_open(ctx), service)
+    version = catalogue.withdraw(_open(ctx), service, private=_private(ctx))
     click.echo(f"withdrew {service} (version {version})")
 
 

@@ -90,7 +90,7 @@ def test_publish_through_the_form_with_a_live_report_then_find_it_in_the_catalog
                 "roughness_ra_um": "0.8", "batch_size": "1, 500", "capacity_per_week": "120",
                 "lead_time_days": "-1", "price_setup": "250", "price_unit": "38.5", "certifications": "ISO 9001",
                 "provider_id": PROVIDER, "provider_name": "Feinmechanik Weber GmbH", "provider_country": "DE",
-                "provider_lat": "48.8303", "provider_lon": "9.1717"})
+                "provider_lat": "48.8303", "provider_lon": "9.1717", "internal_note": "web-secret-3c9e"})
     # the live SHACL check points at the offending field in plain words
     error = page.locator("#e-lead_time_days")
     error.wait_for(state="visible")
@@ -101,8 +101,10 @@ def test_publish_through_the_form_with_a_live_report_then_find_it_in_the_catalog
     assert page.locator(".field.invalid").count() == 0
     page.click("button[type=submit]")
     page.locator(".notice.success").wait_for()
+    assert "1 private value(s) kept for your organisation only" in page.locator(".notice.success").inner_text()
     page.click(".notice.success a")
     assert page.locator("h1").inner_text() == name
+    assert "web-secret-3c9e" not in page.content()
     capabilities = page.locator("#part-service + dl").inner_text()
     assert "mm" in capabilities and "EN AW-6061" in capabilities
     assert page.locator("text=Version history").count() == 1

@@ -7,6 +7,7 @@
   const live = document.getElementById("live");
   const byForm = document.getElementById("by-form");
   const byText = document.getElementById("by-text");
+  const privateFields = document.getElementById("private");
   const types = {turtle: "text/turtle", jsonld: "application/ld+json", json: "application/json",
                  ntriples: "application/n-triples", rdfxml: "application/rdf+xml"};
 
@@ -14,6 +15,7 @@
   function showMode() {
     byForm.hidden = mode() !== "form";
     byText.hidden = mode() !== "text";
+    privateFields.hidden = mode() !== "form";
   }
 
   function list(text) { return text.split(/[,;]/).map(s => s.trim()).filter(Boolean); }
@@ -24,8 +26,9 @@
   function documentFromForm() {
     const doc = {};
     if (value("id")) doc.id = value("id");
-    for (const name of ["name", "process", "valid_until"]) if (value(name)) doc[name] = value(name);
-    for (const name of ["max_mass_kg", "tolerance_mm", "roughness_ra_um", "capacity_per_week", "lead_time_days"])
+    for (const name of ["name", "process", "valid_until", "internal_note"]) if (value(name)) doc[name] = value(name);
+    for (const name of ["max_mass_kg", "tolerance_mm", "roughness_ra_um", "capacity_per_week", "lead_time_days",
+                        "internal_cost_rate", "capacity_utilisation"])
       if (value(name)) doc[name] = number(value(name));
     for (const name of ["materials", "certifications"]) if (value(name)) doc[name] = list(value(name));
     for (const name of ["envelope_mm", "batch_size"])

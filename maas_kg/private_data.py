@@ -1,0 +1,115 @@
+"""Provider-private values: what a service description states with properties the ontology marks
+``maas:visibility maas:ProviderPrivate`` (internal cost rate, capacity utilisation, notes).
+
+Publishing splits them off; they never enter the catalogue store, which the public SPARQL endpoint reads whole.
+They live in a small SQLite file beside the store (``private.sqlite`` beside the API keys, ``var/`` by default, unless ``MAAS_KG_PRIVATE`` says otherwise),
+one row per service with its provider, so the HTTP layer can hand them to that provider's keys only. SQLite lets every
+server worker read and write them safely, as for the API keys.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from maas_kg import rules
+from maas_kg.keys import default_keys_file
+
+ENV_VARIABLE = "MAAS_KG_PRIVATE"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS private_values (
+    service  TEXT PRIMARY KEY,
+    provider TEXT,
+    version  INTEGER NOT NULL,
+    triples  TEXT NOT NULL,     -- N-Triples
+    updated  TEXT NOT NULL
+)"""
+
+
+def default_private_file(keys_file: str | None = None) -> str:
+    """``MAAS_KG_PRIVATE``, else ``private.sqlite`` beside the API keys file (both are the operator's private
+    files; ``var/`` by default)."""
+    if os.environ.get(ENV_VARIABLE):
+        return os.environ[ENV_VARIABLE]
+    keys = keys_file or default_keys_file()
+    return ":memory:" if keys == ":memory:" else str(Path(keys).with_name("private.sqlite"))
+
+
+@dataclass(frozen=True)
+class PrivateValues:
+    service: str
+    provider: str | None
+    version: int
+    triples: list[ox.Triple]
+    updated: str
+
+
+def private_properties(store) -> frozenset[str]:
+    """The properties the ontology (with its extensions) in ``store`` marks provider-private."""
+    return frozenset(row["property"].value for row in rules.select(store, "catalogue/private-properties.rq"))
+
+
+def split_private(triples: list[ox.Triple], private: frozenset[str]) -> tuple[list[ox.Triple], list[ox.Triple]]:
+    """(public, private) parts of a service's triples."""
+    public, withheld = [], []
+    for triple in triples:
+        (withheld if triple.predicate.value in private else public).append(triple)
+    return public, withheld
+
+
+class PrivateStore:
+    """The provider-private values of every service, in one SQLite file."""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._memory = sqlite3.connect(":memory:", check_same_thread=False) if self.path == ":memory:" else None
+        with self._connect() as db:
+            db.execute(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        return self._memory or sqlite3.connect(self.path, timeout=30)
+
+    def put(self, rows: list[tuple[str, str | None, int, list[ox.Triple]]]) -> None:
+        """Store (service, provider, version, private triples) rows in one transaction; a service without private
+        triples loses the values an earlier version had."""
+        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+        db = self._connect()
+        with db:
+            for service, provider, version, triples in rows:
+                if triples:
+                    db.execute("INSERT OR REPLACE INTO private_values VALUES (?, ?, ?, ?, ?)",
+                               (service, provider, version, _ntriples(triples), now))
+                else:
+                    db.execute("DELETE FROM private_values WHERE service = ?", (service,))
+
+    def get(self, service: str) -> PrivateValues | None:
+        row = self._connect().execute(
+            "SELECT service, provider, version, triples, updated FROM private_values WHERE service = ?",
+            (service,)).fetchone()
+        if row is None:
+            return None
+        triples = [q.triple for q in ox.parse(row[3].encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
+        return PrivateValues(row[0], row[1], row[2], triples, row[4])
+
+    def delete(self, service: str) -> None:
+        db = self._connect()
+        with db:
+            db.execute("DELETE FROM private_values WHERE service = ?", (service,))
+
+
+def _ntriples(triples: list[ox.Triple]) -> str:
+    text = io.BytesIO()
+    ox.serialize(sorted(triples, key=str), text, format=ox.RdfFormat.N_TRIPLES)
+    return text.getvalue().decode("utf-8")
+
+
+__all__ = ["PrivateStore", "PrivateValues", "default_private_file", "private_properties", "split_private"]
