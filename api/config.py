@@ -20,6 +20,9 @@ class Config:
     # the public SPARQL endpoint: time limit (s), most results returned, and the only remote targets SERVICE may name
     SPARQL_TIMEOUT = float(os.environ.get("MAAS_KG_SPARQL_TIMEOUT", 10))
     SPARQL_RESULT_LIMIT = int(os.environ.get("MAAS_KG_SPARQL_RESULT_LIMIT", 10000))
+    # how long a request waits for a remote store (SPARQL over HTTP) before answering 503; at least the SPARQL
+    # timeout plus 5 s
+    STORE_TIMEOUT = float(os.environ.get("MAAS_KG_STORE_TIMEOUT", 30))
     SPARQL_REMOTE_ALLOW_LIST = tuple(filter(None, os.environ.get("MAAS_KG_SPARQL_ALLOW", "").split()))
     # load changed ontology modules into the store when the app starts (`maas-kg serve` does it once, before forking)
     SYNC_ONTOLOGY = True

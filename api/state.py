@@ -34,7 +34,8 @@ class Resources:
 
 
 def init_app(app: Flask) -> None:
-    catalogue = open_store(app.config["STORE"], timeout=max(30.0, app.config["SPARQL_TIMEOUT"] + 5))
+    catalogue = open_store(app.config["STORE"],
+                           timeout=max(app.config.get("STORE_TIMEOUT", 30.0), app.config["SPARQL_TIMEOUT"] + 5))
     if app.config["SYNC_ONTOLOGY"]:
         sync_ontology(catalogue)
     private = PrivateStore(app.config.get("PRIVATE_FILE") or default_private_file(app.config["KEYS_FILE"]))

@@ -15,7 +15,9 @@ import rdflib
 import requests
 
 from maas_kg import knowledge
-from maas_kg.serving import free_port
+from maas_kg.ontology_graphs import sync_ontology
+from maas_kg.serving import StoreServer, free_port
+from maas_kg.store import open_store
 
 BIN = Path(sys.executable).parent
 PROVIDER = "https://w3id.org/maas-kg/id/provider/weber"
@@ -77,16 +79,25 @@ def cli(env, *args) -> subprocess.CompletedProcess:
 
 
 @contextlib.contextmanager
-def running_service(folder: Path, *, providers: int, seed: int, serve_args: tuple[str, ...] = ()):
-    """The real service as `make run` starts it: a demo catalogue in an on-disk store under ``folder``, a provider
-    key for PROVIDER and an admin key, then `maas-kg serve` (gunicorn, two workers) on a free loopback port."""
-    env = {**os.environ, "MAAS_KG_STORE": str(folder / "store"), "MAAS_KG_KEYS": str(folder / "keys.sqlite")}
-    assert cli(env, "demo", "--providers", str(providers), "--seed", str(seed)).returncode == 0
+def running_service(folder: Path, *, providers: int, seed: int = 1, serve_args: tuple[str, ...] = (),
+                    store: str | None = None, env: dict | None = None):
+    """The real service as `make run` starts it: a demo catalogue (``providers`` demo providers, none for 0) in an
+    on-disk store under ``folder`` (or the store ``store`` names), a provider key for PROVIDER and an admin key, then
+    `maas-kg serve` (gunicorn, two workers) on a free loopback port."""
+    env = {**os.environ, "MAAS_KG_STORE": store or str(folder / "store"), "MAAS_KG_KEYS": str(folder / "keys.sqlite"),
+           **(env or {})}
+    if providers:
+        assert cli(env, "demo", "--providers", str(providers), "--seed", str(seed)).returncode == 0
     provider_key = cli(env, "keys", "create", "--provider", PROVIDER).stdout.strip()
     admin_key = cli(env, "keys", "create", "--admin").stdout.strip()
     port = free_port()
-    process = subprocess.Popen([str(BIN / "maas-kg"), "serve", "--port", str(port), "--workers", "2", *serve_args],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # its own process group, so that a test can kill the whole service (gunicorn, workers, store server) at once
+    # (its access log goes to a file: a pipe nobody reads would fill up and stall the server)
+    log = folder / f"serve-{port}.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen([str(BIN / "maas-kg"), "serve", "--port", str(port), "--workers", "2",
+                                    *serve_args], env=env, stdout=output, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while True:
@@ -97,14 +108,37 @@ def running_service(folder: Path, *, providers: int, seed: int, serve_args: tupl
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail("the server did not start: " + process.stdout.read().decode(errors="replace")[-2000:])
+            pytest.fail("the server did not start: " + log.read_text(errors="replace")[-2000:])
         time.sleep(0.3)
     try:
-        yield {"base": base, "env": env, "provider": provider_key, "admin": admin_key}
+        yield {"base": base, "env": env, "provider": provider_key, "admin": admin_key, "process": process,
+               "log": log}
     finally:
+        if process.poll() is not None:
+            return  # killed by the test
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=15)  # well below gunicorn's 20 s grace: a worker hanging at exit would show
         except subprocess.TimeoutExpired:
             process.kill()
             pytest.fail("the server did not stop on SIGTERM")
+
+
+#: the two store backends every catalogue and matching test runs against
+STORE_KINDS = ("embedded", "remote")
+
+
+@contextlib.contextmanager
+def fresh_store(kind: str, folder: Path):
+    """An empty store with the ontology loaded: the embedded pyoxigraph store (in memory), or a real Oxigraph server
+    started here (on disk under ``folder``) reached over the SPARQL 1.1 protocols."""
+    if kind == "embedded":
+        store = open_store("memory")
+        sync_ontology(store)
+        yield store
+        return
+    with StoreServer(str(folder)) as server:
+        store = open_store(server.url)
+        sync_ontology(store)
+        yield store
+        store.close()

@@ -13,18 +13,18 @@ from maas_kg import catalogue
 from maas_kg.catalogue import CATALOGUE_GRAPH, HISTORY_GRAPH, CatalogueError, service_graph
 from maas_kg.ingest import InputError, read_input
 from maas_kg.knowledge import MAAS, MAT, PROC
-from maas_kg.ontology_graphs import sync_ontology
-from maas_kg.store import StoreError, open_store
+from maas_kg.store import StoreError
+
+from conftest import STORE_KINDS, fresh_store
 
 DATA = Path(__file__).parent / "data"
 WEBER = "https://w3id.org/maas-kg/id/service/weber-5axis"
 
 
-@pytest.fixture
-def store():
-    s = open_store("memory")
-    sync_ontology(s)
-    return s
+@pytest.fixture(params=STORE_KINDS)
+def store(request, tmp_path):
+    with fresh_store(request.param, tmp_path / "served") as s:
+        yield s
 
 
 def publish_file(store, name, **kwargs):

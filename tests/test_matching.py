@@ -19,11 +19,13 @@ from maas_kg.catalogue import publish, withdraw
 from maas_kg.ingest import read_input
 from maas_kg.match_report import as_json
 from maas_kg.matching import MUST_CRITERIA, match_product, match_step, read_request
-from maas_kg.ontology_graphs import DERIVED_GRAPH_BASE, sync_ontology
+from maas_kg.ontology_graphs import DERIVED_GRAPH_BASE
 from maas_kg.orchestration import Option, best_assignments
 from maas_kg.products import submit_product
-from maas_kg.store import Changes, open_store
+from maas_kg.store import Changes
 from maas_kg.translation import RouteStep
+
+from conftest import STORE_KINDS, fresh_store
 
 TODAY = datetime.date(2026, 11, 22)
 PROC, MAT, MAAS = knowledge.PROC, knowledge.MAT, knowledge.MAAS
@@ -62,18 +64,19 @@ def random_service(rng: random.Random, index: int, seed: int) -> dict:
     }
 
 
-@pytest.fixture(scope="module", params=[7, 8], ids=["catalogue-7", "catalogue-8"])
-def catalogue(request):
-    rng = random.Random(request.param)
-    services = [random_service(rng, i, request.param) for i in range(90)]
-    store = open_store("memory")
-    sync_ontology(store)
-    results = publish(store, json.dumps(services).encode(), "json")
-    assert all(r.published for r in results), [r.violations for r in results if not r.published][:1]
-    withdrawn = {services[0]["id"], services[1]["id"]}
-    for service in withdrawn:
-        withdraw(store, service)
-    return store, services, withdrawn
+@pytest.fixture(scope="module", params=[(seed, kind) for seed in (7, 8) for kind in STORE_KINDS],
+                ids=[f"catalogue-{seed}-{kind}" for seed in (7, 8) for kind in STORE_KINDS])
+def catalogue(request, tmp_path_factory):
+    seed, kind = request.param
+    rng = random.Random(seed)
+    services = [random_service(rng, i, seed) for i in range(90)]
+    with fresh_store(kind, tmp_path_factory.mktemp("served")) as store:
+        results = publish(store, json.dumps(services).encode(), "json")
+        assert all(r.published for r in results), [r.violations for r in results if not r.published][:1]
+        withdrawn = {services[0]["id"], services[1]["id"]}
+        for service in withdrawn:
+            withdraw(store, service)
+        yield store, services, withdrawn
 
 
 def _closure(cls) -> set[str]:
@@ -178,14 +181,33 @@ def test_orchestration_returns_k_distinct_assignments_best_first_and_respects_th
     assert best_assignments(options, k=2, days_available=5) == []
 
 
-@pytest.fixture(scope="module")
-def demo_store():
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def demo_store(request, tmp_path_factory):
     from maas_kg.demo import generate_services
 
-    store = open_store("memory")
-    sync_ontology(store)
-    publish(store, json.dumps(list(generate_services(providers=120, seed=1))).encode(), "json")
-    return store
+    with fresh_store(request.param, tmp_path_factory.mktemp("served")) as store:
+        publish(store, json.dumps(list(generate_services(providers=120, seed=1))).encode(), "json")
+        yield store
+
+
+def test_embedded_and_remote_stores_give_identical_matches(tmp_path):
+    """The same demo catalogue in the embedded store and in an Oxigraph server: every example product gets the same
+    routes, candidates, scores, near misses and assignments."""
+    from pathlib import Path
+
+    from maas_kg.demo import generate_services
+
+    demo = json.dumps(list(generate_services(providers=60, seed=3))).encode()
+    examples = Path(__file__).parents[1] / "examples" / "products"
+    outputs = []
+    for kind in STORE_KINDS:
+        with fresh_store(kind, tmp_path / kind) as store:
+            assert all(r.published for r in publish(store, demo, "json"))
+            outputs.append({path.name: as_json(store, match_product(store, submit_product(
+                store, path.read_bytes(), "json"), today=TODAY), top=5) for path in sorted(examples.glob("*.json"))})
+    embedded, remote = outputs
+    assert any(route["steps"][0]["candidates"] for doc in embedded.values() for route in doc["routes"])
+    assert embedded == remote
 
 
 def test_shaft_matches_turning_and_grinding_services_with_the_output_contract(demo_store):
