@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test run bench bench-match bench-sparql venv browser clean
+.PHONY: test run bench bench-match bench-sparql bench-scale venv browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,9 @@ bench-match: $(STAMP)
 
 bench-sparql: $(STAMP)
 	$(BIN)/python benchmarks/bench_sparql.py --services 10000 --repeats 30
+
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/bench_scale.py --sizes 1000,10000,100000 --products 50
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info var test-artifacts

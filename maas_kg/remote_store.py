@@ -53,12 +53,23 @@ class Endpoints:
         base = base.rstrip("/")
         return cls(f"{base}/query", f"{base}/update", f"{base}/store", "oxigraph")
 
+    @classmethod
+    def configured(cls, base: str) -> "Endpoints":
+        """Oxigraph's layout under ``base``, with each endpoint replaced by ``MAAS_KG_QUERY_URL``,
+        ``MAAS_KG_UPDATE_URL`` or ``MAAS_KG_GRAPH_STORE_URL`` where set (stores whose endpoints live elsewhere)."""
+        import os
+
+        default = cls.for_oxigraph(base)
+        return cls(os.environ.get("MAAS_KG_QUERY_URL") or default.query,
+                   os.environ.get("MAAS_KG_UPDATE_URL") or default.update,
+                   os.environ.get("MAAS_KG_GRAPH_STORE_URL") or default.graph_store, default.flavour)
+
 
 class SparqlHttpStore:
     """A remote SPARQL 1.1 store. ``timeout`` (seconds) bounds every request so a dead store cannot hang a caller."""
 
     def __init__(self, endpoints: Endpoints | str, *, timeout: float = 30.0):
-        self.endpoints = Endpoints.for_oxigraph(endpoints) if isinstance(endpoints, str) else endpoints
+        self.endpoints = Endpoints.configured(endpoints) if isinstance(endpoints, str) else endpoints
         self.location = self.endpoints.query
         self.timeout = timeout
         self._http = requests.Session()

@@ -132,3 +132,19 @@ def test_the_remote_store_behaves_like_the_embedded_one(tmp_path):
         copy = open_store("memory")
         copy.import_dataset(io.BytesIO(dump.getvalue()))
         assert sorted(map(str, copy.quads())) == sorted(map(str, embedded.quads()))
+
+
+def test_the_remote_endpoints_can_be_named_one_by_one(tmp_path, monkeypatch):
+    """A store whose query, update and Graph Store endpoints are not under one base URL (MAAS_KG_*_URL)."""
+    from maas_kg.serving import StoreServer, free_port
+    from maas_kg.store import Changes
+
+    with StoreServer(str(tmp_path / "served")) as server:
+        for name, path in (("QUERY", "query"), ("UPDATE", "update"), ("GRAPH_STORE", "store")):
+            monkeypatch.setenv(f"MAAS_KG_{name}_URL", f"{server.url}/{path}")
+        store = open_store(f"http://127.0.0.1:{free_port()}")  # the base itself answers nothing
+        changes = Changes()
+        changes.update('INSERT DATA { GRAPH <http://example.org/g> { <http://example.org/a> <http://example.org/p> 1 } }')
+        store.commit(changes)
+        assert store.ask("ASK { ?s ?p 1 }", union_default_graph=True)
+        assert len(store.graph_triples("http://example.org/g")) == 1
