@@ -381,5 +381,8 @@ def taxonomy_page():
     store = resources().catalogue
     selected = request.args.get("class")
     profile = browse.class_profile(store, selected) if selected else []
-    return render_template("taxonomy.html", processes=browse.taxonomy(store, str(PROC.ManufacturingProcess)),
-                           materials=browse.taxonomy(store, str(MAT.Material)), selected=selected, profile=profile)
+    processes = browse.taxonomy(store, str(PROC.ManufacturingProcess))
+    materials = browse.taxonomy(store, str(MAT.Material))
+    node = (browse.find(processes, selected) or browse.find(materials, selected)) if selected else None
+    return render_template("taxonomy.html", processes=processes, materials=materials, selected=selected,
+                           node=node, profile=profile)

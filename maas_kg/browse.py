@@ -54,6 +54,17 @@ def taxonomy(store: Store, root: str) -> TaxonomyNode:
     return nodes[root]
 
 
+def find(tree: TaxonomyNode, iri: str) -> TaxonomyNode | None:
+    """The node of class ``iri`` in ``tree``, if it is there."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if node.iri == iri:
+            return node
+        stack.extend(node.children)
+    return None
+
+
 def class_profile(store: Store, cls: str) -> list[dict]:
     """The effective capability profile of a class: property and value, with English labels."""
     return [{k: _text(v) for k, v in row.items()}

@@ -4,6 +4,7 @@ and LOAD never reach the network unless allow-listed."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -16,6 +17,9 @@ from api import create_app
 from maas_kg import catalogue
 from maas_kg.demo import generate_services
 from maas_kg.public_sparql import QueryRefused, check_remote_access, check_update
+from maas_kg.serving import StoreServer
+
+from conftest import STORE_KINDS
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 SERVICES = """PREFIX maas: <https://w3id.org/maas-kg/ns#>
@@ -24,16 +28,23 @@ CONSTRUCT = """PREFIX maas: <https://w3id.org/maas-kg/ns#>
 CONSTRUCT { ?service maas:name ?name } WHERE { ?service a maas:ManufacturingService ; maas:name ?name } LIMIT 5"""
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    app = create_app({"STORE": "memory", "KEYS_FILE": str(tmp_path_factory.mktemp("sparql") / "keys.sqlite"),
-                      "TESTING": True, "SPARQL_RESULT_LIMIT": 20})
-    store = app.extensions["maas_kg"].catalogue
-    catalogue.publish(store, json.dumps(list(generate_services(5, 3))).encode(), "json")
-    keys = app.extensions["maas_kg"].keys
-    app.test_keys = {"admin": keys.create(admin=True)[0],
-                     "provider": keys.create(provider="https://w3id.org/maas-kg/id/provider/p")[0]}
-    return app
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def app(request, tmp_path_factory):
+    """The endpoint over the embedded store, and over an Oxigraph server (the path `maas-kg serve` takes, where
+    answers are passed on as the store sends them)."""
+    folder = tmp_path_factory.mktemp("sparql")
+    with contextlib.ExitStack() as stack:
+        location = "memory"
+        if request.param == "remote":
+            location = stack.enter_context(StoreServer(str(folder / "served"))).url
+        app = create_app({"STORE": location, "KEYS_FILE": str(folder / "keys.sqlite"),
+                          "TESTING": True, "SPARQL_RESULT_LIMIT": 20})
+        store = app.extensions["maas_kg"].catalogue
+        catalogue.publish(store, json.dumps(list(generate_services(5, 3))).encode(), "json")
+        keys = app.extensions["maas_kg"].keys
+        app.test_keys = {"admin": keys.create(admin=True)[0],
+                         "provider": keys.create(provider="https://w3id.org/maas-kg/id/provider/p")[0]}
+        yield app
 
 
 @pytest.fixture
@@ -75,6 +86,14 @@ def test_select_results_in_each_format(client, accept):
         rows = text.strip().splitlines()[1:]
     assert len(rows) == 20  # the configured result limit caps the answer ...
     assert response.headers["X-Result-Truncated"] == "20"  # ... and says so
+
+
+def test_graph_answers_are_cut_at_the_limit_too(client):
+    everything = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    for accept, fmt in (("application/n-triples", "nt"), ("text/turtle", "turtle")):
+        response = client.get("/sparql", query_string={"query": everything}, headers={"Accept": accept})
+        assert response.status_code == 200 and response.headers["X-Result-Truncated"] == "20"
+        assert len(rdflib.Graph().parse(data=response.data, format=fmt)) == 20
 
 
 def test_ask_and_construct(client):

@@ -215,7 +215,10 @@ def test_taxonomy_tree_with_profile_counts_and_german_labels(page):
     page.goto("/taxonomy")
     assert page.locator("h2", has_text="Manufacturing processes").count() == 1
     page.locator("a", has_text=re.compile(r"^machining with geometrically defined cutting edges$")).first.click()
-    assert "Capability profile of" in page.locator("#profile-title").inner_text()
+    assert page.locator("#profile-title").inner_text() == \
+        "Capability profile of machining with geometrically defined cutting edges"
+    assert "3.2 · machining with geometrically defined cutting edges / Spanen mit geometrisch" in \
+        page.locator("section.card .lead").inner_text()
     profile = page.locator("section.card dl").inner_text()
     assert "economic batch" in profile and "ferrous metal" in profile
     count = int(page.locator("a[aria-current=true] + .notation + .count").first.inner_text())
