@@ -37,7 +37,7 @@ run: $(STAMP)
 	$(BIN)/maas-kg demo --providers 300 --seed 1
 	$(BIN)/maas-kg info
 	$(BIN)/maas-kg match examples/products/turned-ground-shaft.json --top 3
-	@echo "MaaS-KG on http://127.0.0.1:8080 (API docs: /docs, SPARQL: /sparql, health: /health); Ctrl-C stops it"
+	@echo "MaaS-KG on http://127.0.0.1:8080 (web pages: /, API docs: /docs, SPARQL: /sparql, health: /health); Ctrl-C stops it"
 	$(BIN)/maas-kg serve --host 127.0.0.1 --port 8080
 
 bench: $(STAMP)
