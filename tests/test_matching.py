@@ -169,6 +169,30 @@ def test_candidates_are_exactly_the_services_passing_every_must_criterion(catalo
     assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
 
 
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), lengths=st.lists(st.integers(1, 4), min_size=1, max_size=3), k=st.integers(1, 4),
+       days_available=st.one_of(st.none(), st.integers(0, 60)), weight=st.sampled_from([0.0, 0.25, 2.0]))
+def test_orchestration_finds_the_k_best_assignments_of_a_brute_force_search(data, lengths, k, days_available, weight):
+    import itertools
+
+    options = [[Option(f"s{i}-{j}", data.draw(st.floats(0, 1)), data.draw(st.integers(1, 30)),
+                       data.draw(st.floats(35, 60)), data.draw(st.floats(-5, 25))) for j in range(n)]
+               for i, n in enumerate(lengths)]
+
+    def total(chosen) -> float:
+        score = sum(round(1000 * (1 - o.score)) for o in chosen)
+        moves = sum(round(1000 * weight * geo.distance_km(a.lat, a.lon, b.lat, b.lon) / 1000)
+                    for a, b in zip(chosen, chosen[1:]))
+        return round((score + moves) / 1000, 4)
+
+    feasible = sorted(total(c) for c in itertools.product(*options)
+                      if days_available is None or sum(o.days for o in c) <= days_available)
+    found = best_assignments(options, k=k, transport_weight=weight, days_available=days_available,
+                             distance=geo.distance_km)
+    assert [a.total for a in found] == feasible[:k]
+    assert len({a.services for a in found}) == len(found)
+
+
 def test_orchestration_returns_k_distinct_assignments_best_first_and_respects_the_due_date():
     options = [[Option("a", 0.9, 10, 48.0, 11.0), Option("b", 0.8, 5, 52.0, 13.0)],
                [Option("c", 0.7, 10, 48.1, 11.0), Option("d", 0.95, 30, 52.0, 13.0)]]
