@@ -112,7 +112,8 @@ def catalogue_page():
     processes = browse.taxonomy(store, str(PROC.ManufacturingProcess))
     return render_template("catalogue.html", rows=rows[:size], more=len(rows) > size, page=page, errors=errors,
                            processes=processes, service_url=service_url, facets=facets, total=total,
-                           materials=browse.taxonomy(store, str(MAT.Material)))
+                           materials=browse.taxonomy(store, str(MAT.Material)),
+                           process_labels=browse.labels(processes, g.lang))
 
 
 @bp.get("/catalogue/service")
@@ -123,8 +124,11 @@ def service_page():
     history = browse.service_history(store, service) if service else []
     if not rows:
         return render_template("service.html", summary=None, service=service, history=history), 404
-    return render_template("service.html", summary=rows[0], service=service, history=history,
-                           parts=browse.service_description(store, service, g.lang), api_url=service_url(service))
+    parts = browse.service_description(store, service, g.lang)
+    process_label = next((row["valueLabel"] for row in parts.get("service", [])
+                          if row["property"].endswith("#processType") and row["valueLabel"]), None)
+    return render_template("service.html", summary=rows[0], service=service, history=history, parts=parts,
+                           process_label=process_label, api_url=service_url(service))
 
 
 # -- publish -----------------------------------------------------------------------------------------------------

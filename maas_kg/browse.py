@@ -65,6 +65,16 @@ def find(tree: TaxonomyNode, iri: str) -> TaxonomyNode | None:
     return None
 
 
+def labels(tree: TaxonomyNode, lang: str = "en") -> dict[str, str]:
+    """Class IRI -> label in ``lang`` for every class of ``tree``."""
+    found, stack = {}, [tree]
+    while stack:
+        node = stack.pop()
+        found[node.iri] = node.label(lang)
+        stack.extend(node.children)
+    return found
+
+
 def class_profile(store: Store, cls: str) -> list[dict]:
     """The effective capability profile of a class: property and value, with English labels."""
     return [{k: _text(v) for k, v in row.items()}

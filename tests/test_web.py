@@ -104,6 +104,7 @@ def test_publish_through_the_form_with_a_live_report_then_find_it_in_the_catalog
     assert "1 private value(s) kept for your organisation only" in page.locator(".notice.success").inner_text()
     page.click(".notice.success a")
     assert page.locator("h1").inner_text() == name
+    assert "5-axis milling" in page.locator("p.lead").inner_text()
     assert "web-secret-3c9e" not in page.content()
     capabilities = page.locator("#part-service + dl").inner_text()
     assert "mm" in capabilities and "EN AW-6061" in capabilities
@@ -247,6 +248,9 @@ def test_catalogue_facets_filter_and_keyboard_navigation(page):
     first.locator("a").click()
     shown = page.locator("table.results tbody td:nth-child(3)").all_inner_texts()
     assert shown and set(shown) == {country}
+    # processes by their label, not their IRI
+    assert all(" " in label or label.islower() for label in
+               page.locator("table.results tbody td:nth-child(4)").all_inner_texts())
     assert f"{expected} services" in page.locator("table.results caption").inner_text()
     snapshot(page, "catalogue-country-facet")
     # the skip link is the first stop of the keyboard and moves the focus to the content
