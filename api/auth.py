@@ -8,6 +8,7 @@ from flask import g, request
 
 from api.problems import Problem
 from api.state import resources
+from maas_kg import catalogue
 from maas_kg.keys import ApiKey
 
 
@@ -26,6 +27,16 @@ def current_key() -> ApiKey | None:
                 raise Problem(401, "Unknown key", "the key is unknown or revoked: ask the operator for a new one")
             g.api_key = key
     return g.api_key
+
+
+def ownership_check(key: ApiKey, owners: dict[str, str | None]):
+    """``may_publish`` for ``catalogue.publish``: ``key`` may write a service when it may change the provider the
+    input names and the provider of the version published now. ``owners`` collects the published providers."""
+    def may_publish(service: str, provider: str | None) -> bool:
+        owners.update(catalogue.providers_of(resources().catalogue, [service]))
+        previous = owners.get(service)
+        return key.may_change(provider) and (previous is None or key.may_change(previous))
+    return may_publish
 
 
 def key_required(view):

@@ -11,12 +11,12 @@ import urllib.parse
 import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from api.auth import current_key, key_required
+from api.auth import current_key, key_required, ownership_check
 from api.negotiation import RDF_RESPONSES, best_response, body, body_format
 from api.problems import Problem
 from api.state import resources
 from maas_kg import catalogue
-from maas_kg.ingest import json_context, term_indexes
+from maas_kg.ingest import json_context, json_fields, term_indexes
 from maas_kg.validation import ValidationReport
 from maas_kg.vocabulary import AmbiguousTerm, UnknownTerm
 
@@ -66,17 +66,17 @@ def _results_problem(results) -> Problem:
 def _publish(data: bytes, fmt: str, *, expect: str | None = None, create_only: bool = False):
     store, key = resources().catalogue, current_key()
     owners: dict[str, str | None] = {}
+    owned = ownership_check(key, owners)
 
     def may_publish(service: str, provider: str | None) -> bool:
         if expect is not None and service != expect:
             raise Problem(400, "Wrong service", f"the body describes {service}, not {expect}: a PUT replaces the "
                           "service its URL names")
-        owners.update(catalogue.providers_of(store, [service]))
+        allowed = owned(service, provider)
         if create_only and owners.get(service):
             raise Problem(409, "Already published", f"{service} is published already: replace it with PUT "
                           f"{service_url(service)}")
-        previous = owners.get(service)
-        return key.may_change(provider) and (previous is None or key.may_change(previous))
+        return allowed
 
     results = catalogue.publish(store, data, fmt, publisher=key.agent, may_publish=may_publish, atomic=True,
                                 private=resources().private)
@@ -302,28 +302,3 @@ def validate():
     fields = json_fields()
     return jsonify({"conforms": report.conforms,
                     "violations": [{**v.__dict__, "field": fields.get(v.path or "")} for v in report.violations]})
-
-
-def json_fields() -> dict[str, str]:
-    """Property IRI -> the plain JSON field that sets it (from the project's JSON-LD context)."""
-    context = json_context()
-    prefixes = {k: v for k, v in context.items() if isinstance(v, str) and v.endswith(("#", "/"))}
-    fields = {}
-    for term, definition in context.items():
-        iri = definition.get("@id") if isinstance(definition, dict) else definition
-        if not isinstance(iri, str) or term.startswith("@") or term in prefixes:
-            continue
-        prefix, _, local = iri.partition(":")
-        fields.setdefault(prefixes[prefix] + local if prefix in prefixes else iri, term)
-    # the normalisation rules turn some input fields into other properties (queries/normalise/)
-    maas = "https://w3id.org/maas-kg/ns#"
-    for prop, term in (("envelopeX", "envelope_mm"), ("envelopeY", "envelope_mm"), ("envelopeZ", "envelope_mm"),
-                       ("boundingBoxX", "envelope_mm"), ("boundingBoxY", "envelope_mm"),
-                       ("boundingBoxZ", "envelope_mm"), ("processType", "process"), ("material", "materials"),
-                       ("minBatchSize", "batch_size"), ("maxBatchSize", "batch_size"),
-                       ("achievableTolerance", "tolerance_mm"), ("requiredTolerance", "tolerance_mm"),
-                       ("achievableRoughness", "roughness_ra_um"), ("requiredRoughness", "roughness_ra_um"),
-                       ("achievableITGrade", "it_grade"), ("holdsCertification", "certifications"),
-                       ("requiredCertification", "certifications")):
-        fields[maas + prop] = term
-    return fields

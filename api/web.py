@@ -11,11 +11,12 @@ import json
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
-from api.services import json_fields, service_url
+from api.auth import ownership_check
+from api.services import service_url
 from api.state import resources
 from maas_kg import browse, catalogue, knowledge, public_sparql
 from maas_kg.catalogue import CatalogueError
-from maas_kg.ingest import InputError, term_indexes
+from maas_kg.ingest import InputError, format_for, json_fields, term_indexes
 from maas_kg.keys import ApiKey
 from maas_kg.knowledge import MAT, PROC
 from maas_kg.match_report import as_json
@@ -34,8 +35,6 @@ RELAX = {
     "due_date": "a later due date", "certifications": "fewer required certifications",
     "distance": "a larger delivery radius", "validity": "(the offer has expired)",
 }
-FORMATS = {"turtle": "text/turtle", "jsonld": "application/ld+json", "json": "application/json",
-           "ntriples": "application/n-triples", "rdfxml": "application/rdf+xml"}
 
 
 @bp.before_app_request
@@ -198,33 +197,24 @@ def publish_page():
     if key is None:
         context["fields"]["api_key"] = "enter your organisation's API key (ask the operator for one)"
         return render_template("publish.html", **context), 401
+    fmt = "json"
     if request.form.get("mode") == "text":
         upload = request.files.get("file")
         data = upload.read() if upload and upload.filename else request.form.get("text", "").encode("utf-8")
         fmt = request.form.get("format", "turtle")
         if upload and upload.filename:
-            from maas_kg.ingest import format_for
-
             try:
                 fmt = format_for(upload.filename)
             except InputError:
-                pass
+                pass  # an unknown file extension: the chosen format
     else:
-        data, fmt = json.dumps(service_from_form(request.form)).encode("utf-8"), "json"
+        data = json.dumps(service_from_form(request.form)).encode("utf-8")
     if not data.strip():
         context["fields"]["text"] = "paste or upload a service description"
         return render_template("publish.html", **context), 400
-    owners: dict[str, str | None] = {}
-
-    def may_publish(service: str, provider: str | None) -> bool:
-        owners.update(catalogue.providers_of(resources().catalogue, [service]))
-        previous = owners.get(service)
-        return key.may_change(provider) and (previous is None or key.may_change(previous))
-
     try:
-        results = catalogue.publish(resources().catalogue, data, fmt if fmt in FORMATS else "turtle",
-                                    publisher=key.agent, may_publish=may_publish, atomic=True,
-                                    private=resources().private)
+        results = catalogue.publish(resources().catalogue, data, format_for(fmt), publisher=key.agent,
+                                    may_publish=ownership_check(key, {}), atomic=True, private=resources().private)
     except (InputError, CatalogueError) as err:
         context["error"] = str(err)
         return render_template("publish.html", **context), 400
@@ -303,8 +293,6 @@ def match_page():
         return render_template("match.html", **context)
     upload = request.files.get("file")
     if upload and upload.filename:
-        from maas_kg.ingest import format_for
-
         data = upload.read()
         try:
             fmt = format_for(upload.filename)

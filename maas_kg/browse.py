@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
+
 from maas_kg import knowledge, rules
 from maas_kg.catalogue import service_graph
 from maas_kg.store import Store
@@ -54,25 +56,23 @@ def taxonomy(store: Store, root: str) -> TaxonomyNode:
     return nodes[root]
 
 
-def find(tree: TaxonomyNode, iri: str) -> TaxonomyNode | None:
-    """The node of class ``iri`` in ``tree``, if it is there."""
+def walk(tree: TaxonomyNode):
+    """Every node of ``tree``, the root first (a class under several parents comes once per parent)."""
     stack = [tree]
     while stack:
         node = stack.pop()
-        if node.iri == iri:
-            return node
+        yield node
         stack.extend(node.children)
-    return None
+
+
+def find(tree: TaxonomyNode, iri: str) -> TaxonomyNode | None:
+    """The node of class ``iri`` in ``tree``, if it is there."""
+    return next((node for node in walk(tree) if node.iri == iri), None)
 
 
 def labels(tree: TaxonomyNode, lang: str = "en") -> dict[str, str]:
     """Class IRI -> label in ``lang`` for every class of ``tree``."""
-    found, stack = {}, [tree]
-    while stack:
-        node = stack.pop()
-        found[node.iri] = node.label(lang)
-        stack.extend(node.children)
-    return found
+    return {node.iri: node.label(lang) for node in walk(tree)}
 
 
 def class_profile(store: Store, cls: str) -> list[dict]:
@@ -83,8 +83,8 @@ def class_profile(store: Store, cls: str) -> list[dict]:
 
 def service_description(store: Store, service: str, lang: str = "en") -> dict[str, list[dict]]:
     """A service's values by part (service, provider, site, price), labelled in ``lang``, with unit symbols."""
-    block = rules.values(["service", "g", "lang"], [[service, service_graph(service), None]])
-    block = block.replace("UNDEF", f'"{lang if lang in LANGUAGES else "en"}"')
+    block = rules.values(["service", "g", "lang"],
+                         [[service, service_graph(service), ox.Literal(lang if lang in LANGUAGES else "en")]])
     parts: dict[str, list[dict]] = {}
     for row in rules.select(store, "browse/service-detail.rq", SERVICE=block):
         values = {k: _text(v) for k, v in row.items()}

@@ -329,7 +329,9 @@ def facet_counts(store: Store, **filters) -> dict[str, list[dict[str, str | int]
     """How many of the services ``list_services(**filters)`` finds have each country and each certification
     (``queries/catalogue/facets.rq``): {"country": [{value, label, services}], "certification": [...]}."""
     listing = _listing_query(**filters)
-    body = listing[listing.index("SELECT"):]
+    # the listing without its prologue (comments and PREFIX lines) nests as a subquery; facets.rq declares the same
+    # prefixes
+    body = listing[re.search(r"^SELECT\b", listing, re.MULTILINE).start():]
     query = _query("facets.rq").replace("#SERVICES#", body)
     facets: dict[str, list[dict[str, str | int]]] = {"country": [], "certification": []}
     for row in store.select(query, union_default_graph=True):

@@ -73,6 +73,24 @@ def json_context() -> dict:
     return json.loads((knowledge.ontology_dir() / "context.jsonld").read_text(encoding="utf-8"))["@context"]
 
 
+@functools.cache
+def json_fields() -> dict[str, str]:
+    """Property IRI -> the plain JSON field that sets it, for error reports: from the JSON-LD context, and for the
+    properties the normalisation rules derive from another field, from their ``maas:jsonField`` in the ontology."""
+    context = json_context()
+    prefixes = {k: v for k, v in context.items() if isinstance(v, str) and v.endswith(("#", "/"))}
+    fields: dict[str, str] = {}
+    for term, definition in context.items():
+        iri = definition.get("@id") if isinstance(definition, dict) else definition
+        if not isinstance(iri, str) or term.startswith("@") or term in prefixes:
+            continue
+        prefix, _, local = iri.partition(":")
+        fields.setdefault(prefixes[prefix] + local if prefix in prefixes else iri, term)
+    for prop, field_name in knowledge.ontology_graph().subject_objects(MAAS.jsonField):
+        fields[str(prop)] = str(field_name)
+    return fields
+
+
 def parse(data: bytes, format: str, *, kind: str = "service") -> list[ox.Triple]:
     """Parse ``data`` in ``format`` (see ``format_for``); ``kind`` says what plain JSON documents describe."""
     text, format = _rdf_text(data, format, kind)

@@ -2,9 +2,9 @@
 ``maas:visibility maas:ProviderPrivate`` (internal cost rate, capacity utilisation, notes).
 
 Publishing splits them off; they never enter the catalogue store, which the public SPARQL endpoint reads whole.
-They live in a small SQLite file beside the store (``private.sqlite`` beside the API keys, ``var/`` by default, unless ``MAAS_KG_PRIVATE`` says otherwise),
-one row per service with its provider, so the HTTP layer can hand them to that provider's keys only. SQLite lets every
-server worker read and write them safely, as for the API keys.
+They live in a small SQLite file, ``private.sqlite`` beside the API keys (``var/`` by default, ``MAAS_KG_PRIVATE``
+to put it elsewhere), one row per service with its provider, so the HTTP layer can hand them to that provider's keys
+only. SQLite lets every server worker read and write them safely, as for the API keys.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ an Oxigraph server and the workers are its clients.
 from __future__ import annotations
 
 import io
+import os
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -57,8 +58,6 @@ class Endpoints:
     def configured(cls, base: str) -> "Endpoints":
         """Oxigraph's layout under ``base``, with each endpoint replaced by ``MAAS_KG_QUERY_URL``,
         ``MAAS_KG_UPDATE_URL`` or ``MAAS_KG_GRAPH_STORE_URL`` where set (stores whose endpoints live elsewhere)."""
-        import os
-
         default = cls.for_oxigraph(base)
         return cls(os.environ.get("MAAS_KG_QUERY_URL") or default.query,
                    os.environ.get("MAAS_KG_UPDATE_URL") or default.update,
