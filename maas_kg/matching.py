@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from maas_kg import geo, rules
@@ -289,15 +291,19 @@ def match_product(store: Store, product: str, *, catalogue: Store | None = None,
     request = read_request(store, product, today=today)
     rates = _exchange_rates(catalogue)
     transport_weight = request.weights.get("distance", 0.0) + request.weights.get("co2", 0.0)
-    cache: dict[tuple[str, bool], StepMatch] = {}
+    # each distinct step once; the store's engine runs queries without holding the GIL, so the steps run in
+    # parallel threads (one per core)
+    distinct = {(step.process, step.sets_surface): step for route in translation.routes for step in route.steps}
+    with ThreadPoolExecutor(max_workers=max(1, min(len(distinct), os.cpu_count() or 1))) as pool:
+        futures = {key: pool.submit(match_step, catalogue, request, step,
+                                    required_it=translation.characteristics.required_it, rates=rates)
+                   for key, step in distinct.items()}
+        cache = {key: future.result() for key, future in futures.items()}
     matched: list[RouteMatch] = []
     for route in translation.routes:
         steps = []
         for step in route.steps:
             key = (step.process, step.sets_surface)
-            if key not in cache:
-                cache[key] = match_step(catalogue, request, step, required_it=translation.characteristics.required_it,
-                                        rates=rates)
             steps.append(StepMatch(step, cache[key].candidates, cache[key].near_misses))
         options = [[Option(c.service, c.score, c.delivery_days, c.lat, c.lon) for c in s.candidates] for s in steps]
         assignments = best_assignments(options, k=k, transport_weight=transport_weight,
