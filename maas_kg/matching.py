@@ -291,33 +291,35 @@ def match_product(store: Store, product: str, *, catalogue: Store | None = None,
     request = read_request(store, product, today=today)
     rates = _exchange_rates(catalogue)
     transport_weight = request.weights.get("distance", 0.0) + request.weights.get("co2", 0.0)
-    # each distinct step once; the store's engine runs queries without holding the GIL, so the steps run in
-    # parallel threads (one per core)
+    # each distinct step once; the store's engine and the solver run without holding the GIL, so the steps, and
+    # then the routes' orchestrations, run in parallel threads (one per core)
     distinct = {(step.process, step.sets_surface): step for route in translation.routes for step in route.steps}
     with ThreadPoolExecutor(max_workers=max(1, min(len(distinct), os.cpu_count() or 1))) as pool:
         futures = {key: pool.submit(match_step, catalogue, request, step,
                                     required_it=translation.characteristics.required_it, rates=rates)
                    for key, step in distinct.items()}
         cache = {key: future.result() for key, future in futures.items()}
-    matched: list[RouteMatch] = []
-    for route in translation.routes:
-        steps = []
-        for step in route.steps:
-            key = (step.process, step.sets_surface)
-            steps.append(StepMatch(step, cache[key].candidates, cache[key].near_misses))
-        options = [[Option(c.service, c.score, c.delivery_days, c.lat, c.lon) for c in s.candidates] for s in steps]
-        assignments = best_assignments(options, k=k, transport_weight=transport_weight,
-                                       days_available=request.days_available, distance=geo.distance_km)
-        reasons = list(route.reasons)
-        empty = [i for i, s in enumerate(steps, start=1) if not s.candidates]
-        if empty:
-            reasons.append("no published service passes every must-criterion for step "
-                           + ", ".join(str(i) for i in empty) + "; see the near misses")
-        elif not assignments:
-            reasons.append(f"no combination of services finishes all {len(steps)} steps within the "
-                           f"{request.days_available} days until the due date")
-        best = assignments[0].total if assignments else None
-        score = round(route.typical_fit * max(0.0, 1 - best / len(steps)), 4) if best is not None else 0.0
-        matched.append(RouteMatch(route, steps, assignments, score, reasons))
+        routes = [[cache[step.process, step.sets_surface] for step in route.steps] for route in translation.routes]
+        assignments = pool.map(lambda found: best_assignments(
+            [[Option(c.service, c.score, c.delivery_days, c.lat, c.lon) for c in s.candidates] for s in found],
+            k=k, transport_weight=transport_weight, days_available=request.days_available, distance=geo.distance_km),
+            routes)
+        matched = [_route_match(route, [StepMatch(step, f.candidates, f.near_misses) for step, f in zip(route.steps, found)],
+                                best, request)
+                   for route, found, best in zip(translation.routes, routes, assignments)]
     matched.sort(key=lambda m: (-m.score, -m.route.typical_fit))
     return MatchResult(translation, request, matched)
+
+
+def _route_match(route: Route, steps: list[StepMatch], assignments: list[Assignment], request: Request) -> RouteMatch:
+    reasons = list(route.reasons)
+    empty = [i for i, s in enumerate(steps, start=1) if not s.candidates]
+    if empty:
+        reasons.append("no published service passes every must-criterion for step "
+                       + ", ".join(str(i) for i in empty) + "; see the near misses")
+    elif not assignments:
+        reasons.append(f"no combination of services finishes all {len(steps)} steps within the "
+                       f"{request.days_available} days until the due date")
+    best = assignments[0].total if assignments else None
+    score = round(route.typical_fit * max(0.0, 1 - best / len(steps)), 4) if best is not None else 0.0
+    return RouteMatch(route, steps, assignments, score, reasons)

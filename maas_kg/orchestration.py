@@ -43,6 +43,8 @@ def best_assignments(steps: Sequence[Sequence[Option]], *, k: int = 3, transport
     """The ``k`` assignments (one option per step) with the smallest total, best first; [] when none exists."""
     if not steps or any(not options for options in steps):
         return []
+    if len(steps) == 1:
+        return _best_single(steps[0], k, days_available)
     steps = [sorted(options, key=lambda o: -o.score)[:MAX_PER_STEP] for options in steps]
     model = cp_model.CpModel()
     pick = [[model.new_bool_var(f"s{i}_{j}") for j in range(len(options))] for i, options in enumerate(steps)]
@@ -90,6 +92,14 @@ def best_assignments(steps: Sequence[Sequence[Option]], *, k: int = 3, transport
         # exclude this assignment and solve again for the next best
         model.add_bool_or([pick[i][j].Not() for i, j in enumerate(chosen)])
     return found
+
+
+def _best_single(options: Sequence[Option], k: int, days_available: int | None) -> list[Assignment]:
+    """One step: no moves between sites, so the k best are the k best-scored options that meet the due date (a
+    solver would only repeat the sort)."""
+    feasible = [o for o in options if days_available is None or o.days is None or o.days <= days_available]
+    best = sorted(feasible, key=lambda o: (round(SCALE * (1 - o.score)), o.service))[:k]
+    return [Assignment((o.service,), round(round(SCALE * (1 - o.score)) / SCALE, 4), 0.0, o.days) for o in best]
 
 
 def _km(first: Option, second: Option, distance) -> float:
