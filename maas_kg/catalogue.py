@@ -13,6 +13,7 @@ import functools
 import hashlib
 import io
 import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -23,7 +24,7 @@ from maas_kg.ingest import NormalisedInput, read_input, to_rdflib
 from maas_kg.private_data import PrivateStore, private_properties, split_private
 from maas_kg.knowledge import MAAS, PROC
 from maas_kg.shacl_sparql import validate_instances
-from maas_kg.store import Changes, Store, StoreError
+from maas_kg.store import Changes, Store, StoreError, Triple
 from maas_kg.validation import ValidationReport, Violation, validate_data
 
 GRAPH_BASE = "https://w3id.org/maas-kg/graph/"
@@ -59,6 +60,8 @@ class PublishResult:
 def service_graph(service: str) -> str:
     """The named graph of a service: a stable hash of its IRI, so any IRI a provider chooses is safe."""
     return SERVICE_GRAPH_BASE + hashlib.sha1(service.encode("utf-8")).hexdigest()[:24]
+
+_PUBLISHING = threading.Lock()
 
 
 @functools.cache
@@ -219,27 +222,57 @@ def publish(store: Store, data: bytes, format: str, *, publisher: str | None = N
         batch = {name: closures[name] for name in names[start:start + batch_size]}
         _refuse_others({s: verdicts[s] for s in batch}, providers, may_publish)
         valid = [s for s in batch if not verdicts[s]]
-        versions = _current_versions(store, valid)
-        now, changes, rows, private_rows = _now(), Changes(), [], []
-        for service in valid:
-            graph, version = service_graph(service), versions.get(service, 0) + 1
-            agent = publisher or providers[service] or service
-            public, private_triples = split_private(closures[service], withheld)
-            triples = [(t.subject, t.predicate, t.object) for t in public]
-            triples += [(t.subject, t.predicate, t.object) for t in _provenance(graph, version, now, agent)]
-            changes.replace_graph(graph, triples)
-            rows.append(f"(<{service}> <{graph}> {version} {now} <{agent}>)")
-            private_rows.append((service, providers[service], version, private_triples))
-            results.append(PublishResult(service, True, version, graph, private_values=len(private_triples)))
-        if rows:
-            changes.update(_query("record-publication.ru").replace("#ROWS#", " ".join(rows)))
-            store.commit(changes)
-            if private is not None:
-                private.put(private_rows)
+        with _PUBLISHING:  # versions read and written together: concurrent publishers in one process take turns
+            _publish_batch(store, valid, closures, providers, publisher, withheld, private, results)
         results += [PublishResult(s, False, violations=verdicts[s]) for s in batch if verdicts[s]]
         if progress:
             progress(len(batch), len(names))
     return results
+
+
+def _publish_batch(store: Store, valid: list[str], closures: dict[str, list[ox.Triple]],
+                   providers: dict[str, str | None], publisher: str | None, withheld, private: PrivateStore | None,
+                   results: list[PublishResult]) -> None:
+    """Write one batch of valid services in one transaction, with their catalogue records and history."""
+    versions = _current_versions(store, valid)
+    now, changes, rows, first_rows, private_rows = _now(), Changes(), [], [], []
+    for service in valid:
+        graph, version = service_graph(service), versions.get(service, 0) + 1
+        agent = publisher or providers[service] or service
+        public, private_triples = split_private(closures[service], withheld)
+        triples = [(t.subject, t.predicate, t.object) for t in public]
+        triples += [(t.subject, t.predicate, t.object) for t in _provenance(graph, version, now, agent)]
+        row = f"(<{service}> <{graph}> {version} {now} <{agent}>)"
+        changes.replace_graph(graph, triples)
+        # a new version updates the record; a service never published before has none, so its record is
+        # only inserted
+        (rows if service in versions else first_rows).append(row)
+        private_rows.append((service, providers[service], version, private_triples))
+        results.append(PublishResult(service, True, version, graph, private_values=len(private_triples)))
+    if rows:
+        changes.update(_query("record-publication.ru").replace("#ROWS#", " ".join(rows)))
+    if first_rows:
+        for graph, triples in _first_records(first_rows).items():
+            changes.insert(graph, triples)
+    if changes:
+        store.commit(changes)
+        if private is not None:
+            private.put(private_rows)
+
+
+def _first_records(rows: list[str]) -> dict[str, list[Triple]]:
+    """The catalogue records and history events of services published for the first time, made by the same rule
+    as every record (``record-publication.ru``) run in an empty scratch store: there is no earlier record to
+    replace, so the triples can go into the store with the service graphs as plain insertions."""
+    scratch = ox.Store()
+    try:
+        scratch.update(_query("record-publication.ru").replace("#ROWS#", " ".join(rows)))
+    except SyntaxError as err:
+        raise StoreError(f"the rule queries/catalogue/record-publication.ru does not parse: {err}") from None
+    made: dict[str, list[Triple]] = {}
+    for quad in scratch:
+        made.setdefault(quad.graph_name.value, []).append((quad.subject, quad.predicate, quad.object))
+    return made
 
 
 def _refuse_others(verdicts: dict[str, list[Violation]], providers: dict[str, str | None],

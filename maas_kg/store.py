@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,9 +74,15 @@ class Changes:
     replaced: dict[str, list[Triple]] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
     operations: list[str] = field(default_factory=list)
+    inserted: dict[str, list[Triple]] = field(default_factory=dict)
 
     def replace_graph(self, graph: str, triples: Iterable[Triple]) -> None:
         self.replaced[graph] = list(triples)
+
+    def insert(self, graph: str, triples: Iterable[Triple]) -> None:
+        """Add triples to a graph, keeping what it holds (for a graph known to be new, cheaper than replacing)."""
+        self.inserted.setdefault(graph, []).extend(triples)
+
 
     def drop_graph(self, graph: str) -> None:
         self.dropped.append(graph)
@@ -85,7 +92,7 @@ class Changes:
         self.operations.append(operation)
 
     def __bool__(self) -> bool:
-        return bool(self.replaced or self.dropped or self.operations)
+        return bool(self.replaced or self.dropped or self.operations or self.inserted)
 
     def as_sparql(self) -> str:
         """One SPARQL Update request. PREFIX lines of the operations are hoisted to the front, because some
@@ -106,6 +113,10 @@ class Changes:
         parts = [f"DROP SILENT GRAPH <{g}>" for g in self.dropped]
         for graph, triples in self.replaced.items():
             parts.append(f"DROP SILENT GRAPH <{graph}>")
+            if triples:
+                body = "\n".join(f"{s} {p} {o} ." for s, p, o in triples)
+                parts.append(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}")
+        for graph, triples in self.inserted.items():
             if triples:
                 body = "\n".join(f"{s} {p} {o} ." for s, p, o in triples)
                 parts.append(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}")
@@ -141,6 +152,7 @@ class OxigraphStore:
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
         self.location = "memory" if path is None else str(path)
+        self._writing = threading.Lock()
         try:
             if path is None:
                 self._store = ox.Store()
@@ -199,8 +211,22 @@ class OxigraphStore:
             raise StoreError(f"update failed, nothing was written: {err}") from None
 
     def commit(self, changes: Changes) -> None:
-        if changes:
-            self.update(changes.as_sparql())
+        if not changes:
+            return
+        with self._writing:
+            if not (changes.dropped or changes.operations) and not any(
+                    self._store.contains_named_graph(ox.NamedNode(g)) for g in changes.replaced):
+                # every replaced graph is new, so the changes are pure insertions: one atomic extend, several times
+                # faster than parsing the same triples as INSERT DATA (the lock keeps the check true until written)
+                quads = [ox.Quad(s, p, o, ox.NamedNode(graph))
+                         for graphs in (changes.replaced, changes.inserted) for graph, triples in graphs.items()
+                         for s, p, o in triples]
+                try:
+                    self._store.extend(quads)
+                except OSError as err:
+                    raise StoreError(f"update failed, nothing was written: {err}") from None
+            else:
+                self.update(changes.as_sparql())
 
     def load(self, data, format: str, *, graph: str | None = None) -> None:
         target = ox.NamedNode(graph) if graph else ox.DefaultGraph()

@@ -99,6 +99,19 @@ def test_a_failure_mid_publish_leaves_no_partial_graph(store, monkeypatch):
     assert CATALOGUE_GRAPH not in store.named_graphs()
 
 
+def test_a_failure_mid_republish_keeps_the_published_version(store, monkeypatch):
+    [first] = publish_file(store, "service-weber.ttl")
+    before = sorted(map(str, store.graph_triples(first.graph)))
+    original = catalogue._query
+    monkeypatch.setattr(catalogue, "_query", lambda name: original(name) + " ;\nINSERT DATA { GRAPH <x:g> { <x:s> "
+                        if name == "record-publication.ru" else original(name))
+    with pytest.raises(StoreError):
+        publish_file(store, "service-weber.ttl")
+    assert sorted(map(str, store.graph_triples(first.graph))) == before
+    assert catalogue.statistics(store) == {"published": 1, "withdrawn": 0}
+    assert "x:g" not in store.named_graphs()
+
+
 def test_withdrawn_services_are_not_listed_but_their_history_stays(store):
     publish_file(store, "service-weber.ttl")
     assert catalogue.withdraw(store, WEBER) == 1
