@@ -252,7 +252,7 @@ def _publish_batch(store: Store, valid: list[str], closures: dict[str, list[ox.T
     if rows:
         changes.update(_query("record-publication.ru").replace("#ROWS#", " ".join(rows)))
     if first_rows:
-        for graph, triples in _first_records(first_rows).items():
+        for graph, triples in _first_records(first_rows, changes.replaced).items():
             changes.insert(graph, triples)
     if changes:
         store.commit(changes)
@@ -260,17 +260,21 @@ def _publish_batch(store: Store, valid: list[str], closures: dict[str, list[ox.T
             private.put(private_rows)
 
 
-def _first_records(rows: list[str]) -> dict[str, list[Triple]]:
+def _first_records(rows: list[str], graphs: dict[str, list[Triple]]) -> dict[str, list[Triple]]:
     """The catalogue records and history events of services published for the first time, made by the same rule
-    as every record (``record-publication.ru``) run in an empty scratch store: there is no earlier record to
-    replace, so the triples can go into the store with the service graphs as plain insertions."""
+    as every record (``record-publication.ru``) run in a scratch store that holds only their ``graphs``: there is
+    no earlier record to replace, so the triples can go into the store with the service graphs as plain
+    insertions."""
     scratch = ox.Store()
+    scratch.extend(ox.Quad(s, p, o, ox.NamedNode(graph)) for graph, triples in graphs.items() for s, p, o in triples)
     try:
         scratch.update(_query("record-publication.ru").replace("#ROWS#", " ".join(rows)))
     except SyntaxError as err:
         raise StoreError(f"the rule queries/catalogue/record-publication.ru does not parse: {err}") from None
     made: dict[str, list[Triple]] = {}
     for quad in scratch:
+        if quad.graph_name.value in graphs:
+            continue
         made.setdefault(quad.graph_name.value, []).append((quad.subject, quad.predicate, quad.object))
     return made
 
@@ -349,10 +353,10 @@ def list_services(store: Store, *, process: str | None = None, material: str | N
     """Published services, optionally filtered by process class (with subclasses), material class, country,
     certification (held by the service or its provider), ``near`` = (lat, lon, radius km) and one service IRI;
     ``limit`` / ``offset`` give a page in a stable order."""
-    query = _listing_query(process=process, material=material, country=country, certification=certification,
-                           near=near, service=service)
-    if limit is not None:
-        query += f"\nLIMIT {int(limit)} OFFSET {int(offset)}"
+    found = _services_found(process=process, material=material, country=country, certification=certification,
+                            near=near, service=service)
+    page = f"LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+    query = _query("list-services.rq").replace("#FOUND#", _without_prologue(found)).replace("#PAGE#", page)
     result = store.query(query, union_default_graph=True)
     names = [v.value for v in result.variables]
     return [{n: (row[n].value if row[n] is not None else None) for n in names} for row in result]
@@ -361,11 +365,7 @@ def list_services(store: Store, *, process: str | None = None, material: str | N
 def facet_counts(store: Store, **filters) -> dict[str, list[dict[str, str | int]]]:
     """How many of the services ``list_services(**filters)`` finds have each country and each certification
     (``queries/catalogue/facets.rq``): {"country": [{value, label, services}], "certification": [...]}."""
-    listing = _listing_query(**filters)
-    # the listing without its prologue (comments and PREFIX lines) nests as a subquery; facets.rq declares the same
-    # prefixes
-    body = listing[re.search(r"^SELECT\b", listing, re.MULTILINE).start():]
-    query = _query("facets.rq").replace("#SERVICES#", body)
+    query = _query("facets.rq").replace("#SERVICES#", _without_prologue(_services_found(**filters)))
     facets: dict[str, list[dict[str, str | int]]] = {"country": [], "certification": []}
     for row in store.select(query, union_default_graph=True):
         facets[row["facet"].value].append({"value": row["value"].value, "services": int(row["services"].value),
@@ -373,7 +373,13 @@ def facet_counts(store: Store, **filters) -> dict[str, list[dict[str, str | int]
     return facets
 
 
-def _listing_query(*, process: str | None = None, material: str | None = None, country: str | None = None,
+def _without_prologue(query: str) -> str:
+    """A query without its comments and PREFIX lines, to nest as a subquery (the enclosing query declares the same
+    prefixes)."""
+    return query[re.search(r"^SELECT\b", query, re.MULTILINE).start():]
+
+
+def _services_found(*, process: str | None = None, material: str | None = None, country: str | None = None,
                    certification: str | None = None, near: tuple[float, float, float] | None = None,
                    service: str | None = None) -> str:
     filters = [f"VALUES ?process {{ {ox.NamedNode(process or str(PROC.ManufacturingProcess))} }}"]
@@ -393,7 +399,7 @@ def _listing_query(*, process: str | None = None, material: str | None = None, c
             raise CatalogueError("near needs a latitude in [-90, 90], a longitude in [-180, 180] and a radius >= 0 km")
         x, y, z = geo.unit_vector(lat, lon)
         filters.append(rules.values(["nearX", "nearY", "nearZ", "maxChord2"], [[x, y, z, geo.chord_squared(radius)]]))
-    return _query("list-services.rq").replace("#FILTERS#", "\n  ".join(filters))
+    return _query("services-found.rq").replace("#FILTERS#", "\n  ".join(filters))
 
 
 def statistics(store: Store) -> dict[str, int]:

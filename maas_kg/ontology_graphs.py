@@ -14,6 +14,8 @@ META_GRAPH = "https://w3id.org/maas-kg/graph/meta"
 # taxonomy extensions uploaded by administrators live in the store (not in files), each in its own graph here
 EXTENSION_BASE = "https://w3id.org/maas-kg/ontology/extension/"
 DERIVED_GRAPH_BASE = "https://w3id.org/maas-kg/graph/derived/"
+# store migrations (queries/migrate/*.ru) that have run, by their content hash in the meta graph
+MIGRATION_BASE = "https://w3id.org/maas-kg/migration/"
 _HASH = "https://w3id.org/maas-kg/ns#contentHash"
 
 
@@ -42,7 +44,7 @@ def sync_ontology(store: Store, *, force: bool = False) -> list[str]:
         changes.update(f'INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{graph}> <{_HASH}> "{digest}" }} }}')
         loaded.append(name)
     current = {str(knowledge.module_graph_iri(name)) for name in knowledge.ontology_modules()}
-    for graph in sorted(g for g in set(stored) - current if not g.startswith(EXTENSION_BASE)):
+    for graph in sorted(g for g in set(stored) - current if not g.startswith((EXTENSION_BASE, MIGRATION_BASE))):
         # a module file was removed: its graph goes too
         changes.drop_graph(graph)
         changes.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{graph}> <{_HASH}> ?h }} }}")
@@ -50,8 +52,23 @@ def sync_ontology(store: Store, *, force: bool = False) -> list[str]:
     if loaded:
         for graph, triples in derive_from_ontology(extension_triples(store)).items():
             changes.replace_graph(graph, triples)
+    _migrate(changes, stored)
     store.commit(changes)
     return loaded
+
+
+def _migrate(changes: Changes, stored: dict[str, str]) -> None:
+    """Add each rule of queries/migrate/ that has not run on this store (or changed since) to ``changes``: they
+    bring data written by earlier versions up to date, such as the listing index on catalogue records. Each rule
+    must be idempotent."""
+    for rule in sorted((knowledge.queries_dir() / "migrate").glob("*.ru")):
+        text = rule.read_text(encoding="utf-8")
+        digest, key = hashlib.sha256(text.encode("utf-8")).hexdigest(), MIGRATION_BASE + rule.stem
+        if stored.get(key) == digest:
+            continue
+        changes.update(text)
+        changes.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{key}> <{_HASH}> ?h }} }}")
+        changes.update(f'INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{key}> <{_HASH}> "{digest}" }} }}')
 
 
 def stored_extensions(store: Store) -> dict[str, str]:

@@ -175,3 +175,64 @@ def test_every_rdf_format_publishes_the_same_service(store, fmt, rdflib_format):
     assert result.published, result.violations
     expected = read_input((DATA / "service-weber.ttl").read_bytes(), "turtle")
     assert isomorphic(read_input(data, fmt).to_rdflib(), expected.to_rdflib())
+
+
+def _reference_facets(store) -> dict[str, dict[str, int]]:
+    """Plain Python over the service graphs: services per country (their sites' countries, else the provider's) and
+    per certification (the service's or the provider's)."""
+    counts: dict[str, dict[str, int]] = {"country": {}, "certification": {}}
+    for row in catalogue.list_services(store):
+        triples = store.graph_triples(service_graph(row["service"]))
+        about = lambda s, p: {o.value for (x, q, o) in triples if x.value == s and q.value == str(p)}
+        sites = about(row["service"], MAAS.offeredAt)
+        countries = set().union(*(about(site, MAAS.countryCode) for site in sites)) if sites else set()
+        countries = countries or about(row["provider"], MAAS.countryCode)
+        certifications = about(row["service"], MAAS.holdsCertification) | about(row["provider"], MAAS.holdsCertification)
+        for facet, values in (("country", countries), ("certification", certifications)):
+            for value in values:
+                counts[facet][value] = counts[facet].get(value, 0) + 1
+    return counts
+
+
+def test_listing_pages_and_facets_come_from_the_records_listing_index(store):
+    import itertools
+    import json
+
+    from maas_kg.demo import generate_services
+
+    services = list(itertools.islice(generate_services(providers=12, seed=4), 60))
+    catalogue.publish(store, json.dumps(services).encode(), "json")
+    everything = catalogue.list_services(store)
+    assert len({r["service"] for r in everything}) == len(services)
+    pages = [r for offset in range(0, len(services), 7) for r in catalogue.list_services(store, limit=7, offset=offset)]
+    assert [r["service"] for r in pages] == [r["service"] for r in everything]  # pages are stable and complete
+    keys = [(r["providerName"] + " " + r["name"]).lower()[:15] for r in everything]
+    assert keys == sorted(keys)
+
+    def facets():
+        found = catalogue.facet_counts(store)
+        return {facet: {v["value"]: v["services"] for v in values} for facet, values in found.items()}
+
+    assert facets() == _reference_facets(store)
+    gone = everything[0]["service"]
+    catalogue.withdraw(store, gone)
+    assert gone not in {r["service"] for r in catalogue.list_services(store)}
+    assert facets() == _reference_facets(store)
+    german = catalogue.facet_counts(store, country="DE")["country"]
+    assert {v["value"]: v["services"] for v in german}.get("DE") == len(catalogue.list_services(store, country="DE"))
+
+
+def test_a_store_written_before_the_listing_index_gets_it_built_once(store):
+    from maas_kg.ontology_graphs import META_GRAPH, MIGRATION_BASE, sync_ontology
+
+    publish_file(store, "service-weber.ttl")
+    publish_file(store, "services-mixed.json")
+    listed = catalogue.list_services(store)
+    # what an earlier version left: records without the index, and no record of the migration
+    store.update(f"""DELETE WHERE {{ GRAPH <{CATALOGUE_GRAPH}> {{ ?r <{MAAS.listingKey}> ?k }} }} ;
+        DELETE WHERE {{ GRAPH <{CATALOGUE_GRAPH}> {{ ?r <{MAAS.listedCountry}> ?c }} }} ;
+        DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{MIGRATION_BASE}10-listing-index> ?p ?o }} }}""")
+    assert catalogue.list_services(store) == []
+    sync_ontology(store)
+    assert catalogue.list_services(store) == listed
+    assert catalogue.facet_counts(store)["country"]

@@ -1,5 +1,6 @@
 # Record publications in the DCAT catalogue and the PROV history, in the same transaction that writes the
-# service graphs. The VALUES rows are filled in by maas_kg.catalogue (one row per published service).
+# service graphs (or, for services published for the first time, in a scratch store holding their graphs, whose
+# result is inserted with them). The record carries the listing index: sort key, countries and certifications. The VALUES rows are filled in by maas_kg.catalogue (one row per published service).
 PREFIX maas: <https://w3id.org/maas-kg/ns#>
 PREFIX dcat: <http://www.w3.org/ns/dcat#>
 PREFIX dct:  <http://purl.org/dc/terms/>
@@ -21,7 +22,10 @@ INSERT {
         maas:status maas:Published ;
         dct:issued ?issued ;
         dct:modified ?now ;
-        prov:wasAttributedTo ?publisher .
+        prov:wasAttributedTo ?publisher ;
+        maas:listingKey ?listingKey ;
+        maas:listedCountry ?country ;
+        maas:listedCertification ?certification .
   }
   GRAPH <https://w3id.org/maas-kg/graph/history> {
     ?event a prov:Activity , maas:Publication ;
@@ -41,4 +45,16 @@ WHERE {
   LATERAL { OPTIONAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record dct:issued ?first } } }
   BIND(COALESCE(?first, ?now) AS ?issued)
   LATERAL { OPTIONAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record ?p ?o } } }
+  # the listing index on the record (see maas:listingKey), from the service graph written earlier in the same request
+  LATERAL { OPTIONAL { GRAPH ?graph { ?service maas:name ?serviceName } } }
+  LATERAL { OPTIONAL { GRAPH ?graph { ?service maas:providedBy/maas:name ?providerName } } }
+  BIND(SUBSTR(LCASE(CONCAT(COALESCE(?providerName, ""), " ", COALESCE(?serviceName, ""))), 1, 15) AS ?listingKey)
+  LATERAL { OPTIONAL { GRAPH ?graph {
+    { ?service maas:offeredAt/maas:countryCode ?country }
+    UNION
+    { ?service maas:providedBy/maas:countryCode ?country FILTER NOT EXISTS { ?service maas:offeredAt/maas:countryCode ?any } }
+  } } }
+  LATERAL { OPTIONAL { GRAPH ?graph {
+    { ?service maas:holdsCertification ?certification } UNION { ?service maas:providedBy/maas:holdsCertification ?certification }
+  } } }
 }

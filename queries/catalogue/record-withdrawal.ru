@@ -9,7 +9,8 @@ PREFIX xsd:  <http://www.w3.org/2001/XMLSchema#>
 
 DELETE {
   GRAPH <https://w3id.org/maas-kg/graph/catalogue> {
-    ?record maas:status ?oldStatus ; dct:modified ?oldModified .
+    ?record maas:status ?oldStatus ; dct:modified ?oldModified ;
+            maas:listingKey ?oldKey ; maas:listedCountry ?oldCountry ; maas:listedCertification ?oldCertification .
     <https://w3id.org/maas-kg/catalogue> dcat:resource ?service .
   }
 }
@@ -29,4 +30,8 @@ WHERE {
   BIND(IRI(CONCAT(STR(?graph), "/record")) AS ?record)
   BIND(IRI(CONCAT(STR(?graph), "/withdrawal/", STR(?version))) AS ?event)
   LATERAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record maas:status ?oldStatus ; dct:modified ?oldModified } }
+  # a withdrawn service leaves the listing index
+  LATERAL { OPTIONAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record maas:listingKey ?oldKey } } }
+  LATERAL { OPTIONAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record maas:listedCountry ?oldCountry } } }
+  LATERAL { OPTIONAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record maas:listedCertification ?oldCertification } } }
 }
