@@ -24,6 +24,7 @@ INSERT {
         dct:modified ?now ;
         prov:wasAttributedTo ?publisher ;
         maas:listingKey ?listingKey ;
+        maas:listedProcess ?listedProcess ;
         maas:listedCountry ?country ;
         maas:listedCertification ?certification .
   }
@@ -47,8 +48,12 @@ WHERE {
   LATERAL { OPTIONAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record ?p ?o } } }
   # the listing index on the record (see maas:listingKey), from the service graph written earlier in the same request
   LATERAL { OPTIONAL { GRAPH ?graph { ?service maas:name ?serviceName } } }
+  LATERAL { OPTIONAL { GRAPH ?graph { ?service maas:processType ?listedProcess } } }
   LATERAL { OPTIONAL { GRAPH ?graph { ?service maas:providedBy/maas:name ?providerName } } }
-  BIND(SUBSTR(LCASE(CONCAT(COALESCE(?providerName, ""), " ", COALESCE(?serviceName, ""))), 1, 15) AS ?listingKey)
+  # eleven characters of the names, then four hexadecimal digits of the service graph's hash: short enough for the
+  # store to compare inline, and hardly ever the same for two services, so sorting seldom needs a tie-break
+  BIND(CONCAT(SUBSTR(LCASE(CONCAT(COALESCE(?providerName, ""), " ", COALESCE(?serviceName, ""))), 1, 11),
+              SUBSTR(STR(?graph), STRLEN(STR(?graph)) - 3)) AS ?listingKey)
   LATERAL { OPTIONAL { GRAPH ?graph {
     { ?service maas:offeredAt/maas:countryCode ?country }
     UNION

@@ -10,7 +10,7 @@ PREFIX xsd:  <http://www.w3.org/2001/XMLSchema#>
 DELETE {
   GRAPH <https://w3id.org/maas-kg/graph/catalogue> {
     ?record maas:status ?oldStatus ; dct:modified ?oldModified ;
-            maas:listingKey ?oldKey ; maas:listedCountry ?oldCountry ; maas:listedCertification ?oldCertification .
+            maas:listingKey ?oldKey ; maas:listedProcess ?oldProcess ; maas:listedCountry ?oldCountry ; maas:listedCertification ?oldCertification .
     <https://w3id.org/maas-kg/catalogue> dcat:resource ?service .
   }
 }
@@ -32,6 +32,7 @@ WHERE {
   LATERAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record maas:status ?oldStatus ; dct:modified ?oldModified } }
   # a withdrawn service leaves the listing index
   LATERAL { OPTIONAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record maas:listingKey ?oldKey } } }
+  LATERAL { OPTIONAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record maas:listedProcess ?oldProcess } } }
   LATERAL { OPTIONAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record maas:listedCountry ?oldCountry } } }
   LATERAL { OPTIONAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record maas:listedCertification ?oldCertification } } }
 }

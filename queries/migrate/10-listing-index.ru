@@ -7,7 +7,7 @@ PREFIX foaf: <http://xmlns.com/foaf/0.1/>
 
 INSERT {
   GRAPH <https://w3id.org/maas-kg/graph/catalogue> {
-    ?record maas:listingKey ?listingKey ; maas:listedCountry ?country ; maas:listedCertification ?certification .
+    ?record maas:listingKey ?listingKey ; maas:listedProcess ?listedProcess ; maas:listedCountry ?country ; maas:listedCertification ?certification .
   }
 }
 WHERE {
@@ -16,8 +16,12 @@ WHERE {
     FILTER NOT EXISTS { ?record maas:listingKey ?key }
   }
   LATERAL { OPTIONAL { GRAPH ?graph { ?service maas:name ?serviceName } } }
+  LATERAL { OPTIONAL { GRAPH ?graph { ?service maas:processType ?listedProcess } } }
   LATERAL { OPTIONAL { GRAPH ?graph { ?service maas:providedBy/maas:name ?providerName } } }
-  BIND(SUBSTR(LCASE(CONCAT(COALESCE(?providerName, ""), " ", COALESCE(?serviceName, ""))), 1, 15) AS ?listingKey)
+  # eleven characters of the names, then four hexadecimal digits of the service graph's hash: short enough for the
+  # store to compare inline, and hardly ever the same for two services, so sorting seldom needs a tie-break
+  BIND(CONCAT(SUBSTR(LCASE(CONCAT(COALESCE(?providerName, ""), " ", COALESCE(?serviceName, ""))), 1, 11),
+              SUBSTR(STR(?graph), STRLEN(STR(?graph)) - 3)) AS ?listingKey)
   LATERAL { OPTIONAL { GRAPH ?graph {
     { ?service maas:offeredAt/maas:countryCode ?country }
     UNION
