@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,7 +79,7 @@ class Changes:
         self.replaced[graph] = list(triples)
 
     def insert(self, graph: str, triples: Iterable[Triple]) -> None:
-        """Add triples to a graph, keeping what it holds (for a graph known to be new, cheaper than replacing)."""
+        """Add triples to a graph, keeping what it holds."""
         self.inserted.setdefault(graph, []).extend(triples)
 
 
@@ -152,7 +151,6 @@ class OxigraphStore:
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False):
         self.location = "memory" if path is None else str(path)
-        self._writing = threading.Lock()
         try:
             if path is None:
                 self._store = ox.Store()
@@ -211,22 +209,8 @@ class OxigraphStore:
             raise StoreError(f"update failed, nothing was written: {err}") from None
 
     def commit(self, changes: Changes) -> None:
-        if not changes:
-            return
-        with self._writing:
-            if not (changes.dropped or changes.operations) and not any(
-                    self._store.contains_named_graph(ox.NamedNode(g)) for g in changes.replaced):
-                # every replaced graph is new, so the changes are pure insertions: one atomic extend, several times
-                # faster than parsing the same triples as INSERT DATA (the lock keeps the check true until written)
-                quads = [ox.Quad(s, p, o, ox.NamedNode(graph))
-                         for graphs in (changes.replaced, changes.inserted) for graph, triples in graphs.items()
-                         for s, p, o in triples]
-                try:
-                    self._store.extend(quads)
-                except OSError as err:
-                    raise StoreError(f"update failed, nothing was written: {err}") from None
-            else:
-                self.update(changes.as_sparql())
+        if changes:
+            self.update(changes.as_sparql())
 
     def load(self, data, format: str, *, graph: str | None = None) -> None:
         target = ox.NamedNode(graph) if graph else ox.DefaultGraph()
