@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test run bench bench-match bench-sparql bench-scale venv browser clean
+.PHONY: test run bench bench-match bench-pages bench-sparql bench-scale venv browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ bench: $(STAMP)
 
 bench-match: $(STAMP)
 	$(BIN)/python benchmarks/bench_matching.py --services 100000 --products 50
+
+bench-pages: $(STAMP)
+	$(BIN)/python benchmarks/bench_pages.py --store var/bench/matching-100000
 
 bench-sparql: $(STAMP)
 	$(BIN)/python benchmarks/bench_sparql.py --services 10000 --repeats 30
