@@ -61,7 +61,8 @@ def service_graph(service: str) -> str:
     """The named graph of a service: a stable hash of its IRI, so any IRI a provider chooses is safe."""
     return SERVICE_GRAPH_BASE + hashlib.sha1(service.encode("utf-8")).hexdigest()[:24]
 
-_PUBLISHING = threading.Lock()
+
+_PUBLISHING = threading.Lock()  # see publish: one batch at a time reads the current versions and writes
 
 
 @functools.cache
@@ -252,7 +253,8 @@ def _publish_batch(store: Store, valid: list[str], closures: dict[str, list[ox.T
     if rows:
         changes.update(_query("record-publication.ru").replace("#ROWS#", " ".join(rows)))
     if first_rows:
-        for graph, triples in _first_records(first_rows, changes.replaced).items():
+        new_graphs = {g: changes.replaced[g] for g in (service_graph(s) for s in valid if s not in versions)}
+        for graph, triples in _first_records(first_rows, new_graphs).items():
             changes.insert(graph, triples)
     if changes:
         store.commit(changes)

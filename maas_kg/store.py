@@ -56,7 +56,8 @@ def solution_rows(result) -> list[dict[str, Term | None]]:
     if not isinstance(result, ox.QuerySolutions):
         raise StoreError("select() needs a SELECT query")
     names = [v.value for v in result.variables]
-    return [dict(zip(names, row)) for row in result]  # a solution iterates its values in variable order (4x faster than by name)
+    # a solution iterates its values in variable order: 4x faster than looking each up by name
+    return [dict(zip(names, row)) for row in result]
 
 
 def boolean_answer(result) -> bool:
@@ -81,7 +82,6 @@ class Changes:
     def insert(self, graph: str, triples: Iterable[Triple]) -> None:
         """Add triples to a graph, keeping what it holds."""
         self.inserted.setdefault(graph, []).extend(triples)
-
 
     def drop_graph(self, graph: str) -> None:
         self.dropped.append(graph)
@@ -109,16 +109,10 @@ class Changes:
                 elif body or (line.strip() and not line.lstrip().startswith("#")):
                     body.append(line)
             operations.append("\n".join(body))
-        parts = [f"DROP SILENT GRAPH <{g}>" for g in self.dropped]
-        for graph, triples in self.replaced.items():
-            parts.append(f"DROP SILENT GRAPH <{graph}>")
-            if triples:
-                body = "\n".join(f"{s} {p} {o} ." for s, p, o in triples)
-                parts.append(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}")
-        for graph, triples in self.inserted.items():
-            if triples:
-                body = "\n".join(f"{s} {p} {o} ." for s, p, o in triples)
-                parts.append(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}")
+        parts = [f"DROP SILENT GRAPH <{g}>" for g in [*self.dropped, *self.replaced]]
+        for graphs in (self.replaced, self.inserted):
+            parts += [f"INSERT DATA {{ GRAPH <{graph}> {{\n" + "\n".join(f"{s} {p} {o} ." for s, p, o in triples)
+                      + "\n} }" for graph, triples in graphs.items() if triples]
         parts.extend(operations)
         return "\n".join(prologue.values()) + "\n" + " ;\n".join(parts)
 
