@@ -126,14 +126,29 @@ def _without_repeats(violations: list[Violation], problems: list[Violation]) -> 
 
 def validate_services(normalised: NormalisedInput) -> dict[str, list[Violation]]:
     """Validate every service of an input; violations per service."""
-    closures = _closures(normalised.triples)
+    return _verdicts(normalised, _closures(normalised.triples))
+
+
+def _verdicts(normalised: NormalisedInput, closures: dict[str, list[ox.Triple]]) -> dict[str, list[Violation]]:
     if not closures:
         raise CatalogueError(NO_SERVICE)
     result = _assign(normalised.problems, closures)
+    # one validation of the whole input, in the store the normalisation rules ran in (compiled shapes are fast
+    # enough that batching no longer pays; batches bound the size of each transaction)
     violations = validate_instances(normalised.triples, store=normalised.store)
     for service, found in _assign(_without_repeats(violations, normalised.problems), closures).items():
         result[service].extend(found)
     return result
+
+
+def read_services(data: bytes, format: str) -> tuple[dict[str, list[ox.Triple]], dict[str, list[Violation]],
+                                                     dict[str, str | None]]:
+    """Parse, normalise and validate the services of an input: (triples of each service, its violations, its
+    provider)."""
+    normalised = read_input(data, format, kind="service")
+    closures = _closures(normalised.triples)
+    verdicts = _verdicts(normalised, closures)
+    return closures, verdicts, {service: _provider_of(closure, service) for service, closure in closures.items()}
 
 
 def validate_document(data: bytes, format: str, *, kind: str = "service") -> ValidationReport:
@@ -156,7 +171,7 @@ def check_document(data: bytes, format: str, *, kind: str = "service") -> Valida
 
 # -- publishing ---------------------------------------------------------------------------------------------------
 
-def _current_versions(store: Store, services: list[str]) -> dict[str, int]:
+def current_versions(store: Store, services: list[str]) -> dict[str, int]:
     if not services:
         return {}
     values = " ".join(f"<{s}>" for s in services)
@@ -201,18 +216,8 @@ def publish(store: Store, data: bytes, format: str, *, publisher: str | None = N
     Values of provider-private properties (``maas:visibility maas:ProviderPrivate``) never enter ``store``: they go
     to ``private`` after their batch is committed, or are dropped when no private store is given.
     """
-    normalised = read_input(data, format, kind="service")
-    closures = _closures(normalised.triples)
-    if not closures:
-        raise CatalogueError(NO_SERVICE)
-    verdicts = _assign(normalised.problems, closures)
-    # one validation of the whole input, in the store the normalisation rules ran in (compiled shapes are fast
-    # enough that batching no longer pays; batches now bound the size of each transaction)
-    for service, found in _assign(_without_repeats(validate_instances(normalised.triples, store=normalised.store),
-                                                   normalised.problems), closures).items():
-        verdicts[service].extend(found)
+    closures, verdicts, providers = read_services(data, format)
     results: list[PublishResult] = []
-    providers = {service: _provider_of(closure, service) for service, closure in closures.items()}
     names = list(closures)
     withheld = private_properties(store)
     if atomic:
@@ -235,7 +240,19 @@ def _publish_batch(store: Store, valid: list[str], closures: dict[str, list[ox.T
                    providers: dict[str, str | None], publisher: str | None, withheld, private: PrivateStore | None,
                    results: list[PublishResult]) -> None:
     """Write one batch of valid services in one transaction, with their catalogue records and history."""
-    versions = _current_versions(store, valid)
+    changes, private_rows = batch_changes(valid, current_versions(store, valid), closures, providers, publisher,
+                                          withheld, results)
+    if changes:
+        store.commit(changes)
+        if private is not None:
+            private.put(private_rows)
+
+
+def batch_changes(valid: list[str], versions: dict[str, int], closures: dict[str, list[ox.Triple]],
+                  providers: dict[str, str | None], publisher: str | None, withheld,
+                  results: list[PublishResult]) -> tuple[Changes, list]:
+    """The writes that publish ``valid`` services whose current ``versions`` are known (absent: never published),
+    and the provider-private rows that go to the private store once they are committed."""
     now, changes, rows, first_rows, private_rows = _now(), Changes(), [], [], []
     for service in valid:
         graph, version = service_graph(service), versions.get(service, 0) + 1
@@ -256,10 +273,7 @@ def _publish_batch(store: Store, valid: list[str], closures: dict[str, list[ox.T
         new_graphs = {g: changes.replaced[g] for g in (service_graph(s) for s in valid if s not in versions)}
         for graph, triples in _first_records(first_rows, new_graphs).items():
             changes.insert(graph, triples)
-    if changes:
-        store.commit(changes)
-        if private is not None:
-            private.put(private_rows)
+    return changes, private_rows
 
 
 def _first_records(rows: list[str], graphs: dict[str, list[Triple]]) -> dict[str, list[Triple]]:

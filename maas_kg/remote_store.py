@@ -177,6 +177,10 @@ class SparqlHttpStore:
                    headers={"Content-Type": fmt.media_type})
 
     def bulk_load(self, data, format: str, *, graph: str | None = None) -> None:
+        if graph is None and rdf_format(format) in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+            if isinstance(data, str) and not Path(data).exists():
+                data = data.encode("utf-8")
+            return self.import_dataset(data, format)  # quads keep their graphs, as in the embedded bulk load
         if isinstance(data, Path) or (isinstance(data, str) and Path(data).exists()):
             with open(data, "rb") as handle:
                 return self.load(handle, format, graph=graph)
