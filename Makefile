@@ -28,7 +28,15 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
-test: $(STAMP) $(CHROMIUM)
+# Debian's Virtuoso 7 for the remote-store tests against a second server family (the tests start it themselves)
+VIRTUOSO ?= /usr/bin/virtuoso-t
+
+$(VIRTUOSO):
+	@command -v apt-get >/dev/null || { echo "the Virtuoso tests need $(VIRTUOSO): install virtuoso-opensource"; exit 1; }
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq virtuoso-opensource
+
+test: $(STAMP) $(CHROMIUM) $(VIRTUOSO)
 	MAAS_KG_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The main job on the embedded on-disk store (var/store) with the demo catalogue: fill it, show a match, then serve

@@ -101,7 +101,8 @@ def plot(rows: list[dict], output: Path) -> None:
     axes.set_yscale("log")
     axes.set_xlabel("published services")
     axes.set_ylabel("match latency (ms)")
-    axes.set_title(f"MaaS-KG match latency against catalogue size ({rows[0]['products']} products per size)")
+    counts = "/".join(str(r["products"]) for r in rows)
+    axes.set_title(f"MaaS-KG match latency against catalogue size ({counts} products)", fontsize=10)
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=7)
     figure.tight_layout()
@@ -112,6 +113,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--products", type=int, default=50)
+    parser.add_argument("--previous", type=Path,
+                        help="a scale.json of an earlier run whose other sizes join the table and the plot (marked)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the child process: measure one size
     args = parser.parse_args()
     if args.one:
@@ -124,6 +127,11 @@ def main() -> None:
                                capture_output=True, text=True, check=True)
         rows.append(json.loads(next(line for line in child.stdout.splitlines() if line.startswith("RESULT "))[7:]))
         print(f"  {json.dumps(rows[-1])}", flush=True)
+    if args.previous:
+        measured = {r["size"] for r in rows}
+        rows += [{**r, "earlier": str(args.previous)} for r in json.loads(args.previous.read_text())
+                 if r["size"] not in measured]
+        rows.sort(key=lambda r: r["size"])
     out = Path("var/bench")
     (out / "scale.json").write_text(json.dumps(rows, indent=1))
     plot(rows, out / "scale.png")
@@ -131,7 +139,8 @@ def main() -> None:
           "Oxigraph server | remote / embedded (p95) | peak memory: matcher, store server |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['services']:,} | {r['embedded_p50'] * 1000:,.0f} / {r['embedded_p95'] * 1000:,.0f} ms "
+        print(f"| {r['services']:,}{' (earlier run)' if r.get('earlier') else ''}, {r['products']} products "
+              f"| {r['embedded_p50'] * 1000:,.0f} / {r['embedded_p95'] * 1000:,.0f} ms "
               f"| {r['floor_p50'] * 1000:,.0f} / {r['floor_p95'] * 1000:,.0f} ms "
               f"| {r['embedded_p95'] / r['floor_p95']:.2f}x "
               f"| {r['remote_p50'] * 1000:,.0f} / {r['remote_p95'] * 1000:,.0f} ms "

@@ -371,9 +371,13 @@ def list_services(store: Store, *, process: str | None = None, material: str | N
     ``limit`` / ``offset`` give a page in a stable order."""
     found = _services_found(process=process, material=material, country=country, certification=certification,
                             near=near, service=service)
-    page = f"LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
-    query = _query("list-services.rq").replace("#FOUND#", _without_prologue(found)).replace("#PAGE#", page)
-    result = store.query(query, union_default_graph=True)
+    page = f"ORDER BY ?listingKey ?record\n" + (f"LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else "")
+    rows = store.select(found + page, union_default_graph=True)
+    if not rows:
+        return []
+    names = ["record", "processType", "listingKey", "countryFilter"]
+    block = rules.values(names, [[row[n] for n in names] for row in rows])
+    result = store.query(_query("list-services.rq").replace("#PAGE#", block), union_default_graph=True)
     names = [v.value for v in result.variables]
     return [{n: (row[n].value if row[n] is not None else None) for n in names} for row in result]
 

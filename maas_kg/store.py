@@ -263,11 +263,12 @@ def default_location() -> str:
 
 def open_store(location: str | None = None, *, read_only: bool = False, timeout: float = 30.0) -> Store:
     """Open the store at ``location``: ``memory``, a directory (the embedded store), or the base URL of an Oxigraph
-    server (``http://host:7878``); ``$MAAS_KG_STORE`` if not given, else ``var/store``."""
+    server (``http://host:7878``) or, prefixed ``virtuoso+``, of a Virtuoso 7 server (``virtuoso+http://host:8890``);
+    ``$MAAS_KG_STORE`` if not given, else ``var/store``."""
     location = location or default_location()
     if location == "memory":
         return OxigraphStore(None)
-    if location.startswith(("http://", "https://")):
+    if location.startswith(("http://", "https://", "virtuoso+http://", "virtuoso+https://")):
         from maas_kg.remote_store import SparqlHttpStore  # only remote users need requests
 
         return SparqlHttpStore(location, timeout=timeout)

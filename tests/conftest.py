@@ -17,7 +17,8 @@ import requests
 from maas_kg import knowledge
 from maas_kg.ontology_graphs import sync_ontology
 from maas_kg.serving import StoreServer, free_port
-from maas_kg.store import open_store
+from maas_kg.dialects import without_lateral
+from maas_kg.store import OxigraphStore, open_store
 
 BIN = Path(sys.executable).parent
 PROVIDER = "https://w3id.org/maas-kg/id/provider/weber"
@@ -124,8 +125,39 @@ def running_service(folder: Path, *, providers: int, seed: int = 1, serve_args: 
             pytest.fail("the server did not stop on SIGTERM")
 
 
-#: the two store backends every catalogue and matching test runs against
-STORE_KINDS = ("embedded", "remote")
+#: the store backends every catalogue and matching test runs against: the embedded store, an Oxigraph server, and
+#: the embedded store given every rule in its SPARQL 1.1 form (no LATERAL), as stores without LATERAL get them;
+#: MAAS_KG_TEST_STORES=...,virtuoso adds a Virtuoso 7 server (see the README for what passes there)
+STORE_KINDS = tuple(os.environ.get("MAAS_KG_TEST_STORES", "embedded,remote,sparql11").split(","))
+
+
+class Sparql11Store(OxigraphStore):
+    """The in-memory embedded store, sent every query and update rewritten by ``dialects.without_lateral``."""
+
+    def query(self, sparql: str, **kwargs):
+        return super().query(without_lateral(sparql), **kwargs)
+
+    def update(self, sparql: str) -> None:
+        super().update(without_lateral(sparql))
+
+_virtuoso = None
+
+
+def virtuoso_store():
+    """A store on the Virtuoso server shared by the session (started on first use), emptied of every graph."""
+    global _virtuoso
+    import atexit
+    import tempfile
+
+    from virtuoso import VirtuosoServer
+
+    if _virtuoso is None:
+        _virtuoso = VirtuosoServer(Path(tempfile.mkdtemp(prefix="maas-kg-virtuoso-"))).__enter__()
+        atexit.register(_virtuoso.__exit__, None, None, None)
+    store = open_store(_virtuoso.location, timeout=120)
+    for graph in store.named_graphs():
+        store.update(f"DROP SILENT GRAPH <{graph}>")
+    return store
 
 
 @contextlib.contextmanager
@@ -136,6 +168,17 @@ def fresh_store(kind: str, folder: Path):
         store = open_store("memory")
         sync_ontology(store)
         yield store
+        return
+    if kind == "sparql11":
+        store = Sparql11Store(None)
+        sync_ontology(store)
+        yield store
+        return
+    if kind == "virtuoso":
+        store = virtuoso_store()
+        sync_ontology(store)
+        yield store
+        store.close()
         return
     with StoreServer(str(folder)) as server:
         store = open_store(server.url)
