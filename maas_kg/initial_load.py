@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -54,7 +54,7 @@ def initial_load(store: Store, inputs: Iterable[bytes], format: str, *, publishe
     """Publish every valid service of ``inputs`` (documents in ``format``) into ``store`` by one bulk load.
 
     ``workers`` processes prepare the inputs in parallel; ``progress(results)`` is called as each input is
-    prepared; the prepared N-Quads wait in ``scratch`` (default: a temporary folder next to nothing in the store).
+    prepared; the prepared N-Quads wait in a temporary folder under ``scratch`` (default: the system's temporary folder).
     Raises ``CatalogueError`` before writing anything if a service is already in the catalogue or repeated."""
     withheld = private_properties(store)
     results: list[PublishResult] = []
@@ -73,8 +73,7 @@ def initial_load(store: Store, inputs: Iterable[bytes], format: str, *, publishe
 
 
 def _refuse_conflicts(store: Store, services: list[str]) -> None:
-    seen: set[str] = set()
-    repeated = {s for s in services if s in seen or seen.add(s)}
+    repeated = {s for s, times in Counter(services).items() if times > 1}
     published = set()
     for start in range(0, len(services), 2000):
         published |= set(catalogue.current_versions(store, services[start:start + 2000]))
