@@ -23,6 +23,48 @@ from maas_kg.store import OxigraphStore, open_store
 BIN = Path(sys.executable).parent
 PROVIDER = "https://w3id.org/maas-kg/id/provider/weber"
 
+#: every process the suite starts inherits this mark, so the end of the run can find any that outlived it
+RUN_MARK = "MAAS_KG_TEST_RUN"
+os.environ[RUN_MARK] = f"{os.getpid()}-{time.time_ns()}"
+
+
+def marked_processes() -> dict[int, str]:
+    """The processes other than this one that carry this run's mark: pid -> command line."""
+    mark = f"{RUN_MARK}={os.environ[RUN_MARK]}".encode()
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if mark in (entry / "environ").read_bytes().split(b"\0"):
+                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone meanwhile, or a zombie
+            continue
+    return found
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """No process may outlive the suite, whatever the tests' outcome: the ones still running are killed and fail the
+    run."""
+    if _virtuoso is not None:
+        _virtuoso.__exit__(None, None, None)
+    deadline = time.monotonic() + 15  # a server a fixture just stopped may take a moment to exit
+    left = marked_processes()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.5)
+        left = marked_processes()
+    if not left:
+        return
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"{len(left)} process(es) outlived the tests (killed now):", red=True)
+        for pid, command in sorted(left.items()):
+            reporter.write_line(f"  {pid} {command[:200]}", red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
 
 @pytest.fixture(scope="session")
 def ontology() -> rdflib.Graph:
@@ -100,29 +142,52 @@ def running_service(folder: Path, *, providers: int, seed: int = 1, serve_args: 
                                     *serve_args], env=env, stdout=output, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if requests.get(f"{base}/health", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the server did not start: " + log.read_text(errors="replace")[-2000:])
-        time.sleep(0.3)
     try:
+        wait_until_healthy(base, process, log)
         yield {"base": base, "env": env, "provider": provider_key, "admin": admin_key, "process": process,
                "log": log}
     finally:
-        if process.poll() is not None:
-            return  # killed by the test
-        process.send_signal(signal.SIGTERM)
+        stopped = stop_process_group(process)
+    if not stopped:
+        pytest.fail("the server did not stop on SIGTERM")
+
+
+def wait_until_healthy(base: str, process: subprocess.Popen, log: Path, *, within: float = 180) -> None:
+    """Wait for ``/health`` to answer 200. A refused connection or a slow answer means "not ready yet" (a busy
+    machine may take seconds to answer the first request); only a server that exits or stays silent for
+    ``within`` seconds fails the test."""
+    deadline = time.monotonic() + within
+    while True:
         try:
-            process.wait(timeout=15)  # well below gunicorn's 20 s grace: a worker hanging at exit would show
+            if requests.get(f"{base}/health", timeout=10).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail("the server did not start: " + log.read_text(errors="replace")[-2000:])
+        time.sleep(0.3)
+
+
+def stop_process_group(process: subprocess.Popen, *, grace: float = 15) -> bool:
+    """End a process started with ``start_new_session=True`` and everything in its group (gunicorn's workers, the
+    store server), whatever state the test left it in: SIGTERM, then SIGKILL after ``grace`` seconds. True if the
+    leader stopped on SIGTERM (or had already stopped), False if it had to be killed."""
+    graceful = True
+    if process.poll() is None:
+        _signal_group(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)  # below gunicorn's 20 s grace: a worker hanging at exit would show
         except subprocess.TimeoutExpired:
-            process.kill()
-            pytest.fail("the server did not stop on SIGTERM")
+            graceful = False
+    _signal_group(process.pid, signal.SIGKILL)  # whatever of the group is still there (killed leader's children)
+    if process.poll() is None:
+        process.wait(timeout=30)
+    return graceful
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
 
 
 #: the store backends every catalogue and matching test runs against: the embedded store, an Oxigraph server, and
@@ -146,14 +211,12 @@ _virtuoso = None
 def virtuoso_store():
     """A store on the Virtuoso server shared by the session (started on first use), emptied of every graph."""
     global _virtuoso
-    import atexit
     import tempfile
 
     from virtuoso import VirtuosoServer
 
-    if _virtuoso is None:
+    if _virtuoso is None:  # stopped by pytest_sessionfinish
         _virtuoso = VirtuosoServer(Path(tempfile.mkdtemp(prefix="maas-kg-virtuoso-"))).__enter__()
-        atexit.register(_virtuoso.__exit__, None, None, None)
     store = open_store(_virtuoso.location, timeout=120)
     for graph in store.named_graphs():
         store.update(f"DROP SILENT GRAPH <{graph}>")
