@@ -2,23 +2,91 @@
 
 Query via GET (``?query=``), POST form (``application/x-www-form-urlencoded``) or POST direct
 (``application/sparql-query``); exactly one query per request; answers by Accept. Updates on ``/sparql`` are 403.
+``default-graph-uri`` / ``named-graph-uri`` set a query's dataset and ``using-graph-uri`` / ``using-named-graph-uri``
+an update's, from the URL or, for a form POST, from the form and the URL together. Relative IRIs resolve against the
+endpoint's public URL. Public queries run at most ``SPARQL_CONCURRENCY`` at a time in a worker process and
+``SPARQL_PER_CLIENT`` per client; more get 503 at once, so the catalogue, matching and /health keep answering.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+import contextlib
+import threading
+from collections import Counter
+
+from flask import Blueprint, Response, current_app, request, url_for
 
 from api.auth import admin_required
 from api.negotiation import best_response
-from api.problems import Problem
+from api.problems import Problem, problem_response
 from api.state import resources
 from maas_kg import public_sparql
-from maas_kg.public_sparql import QueryMalformed, QueryRefused, QueryTimeout
+from maas_kg.public_sparql import QueryMalformed, QueryRefused, QueryTimeout, QueryTooLarge
 from maas_kg.store import StoreError
 
 bp = Blueprint("sparql", __name__)
 
 _FORM = "application/x-www-form-urlencoded"
+# characters an IRI may not hold (RFC 3987 and SPARQL's IRIREF): the public base is built from the Host header
+_NOT_IN_IRI = set('<>"{}|^`\\ ') | {chr(c) for c in range(0x21)}
+
+
+class SlotsTaken(Exception):
+    """Every slot for public queries that the request could take is in use."""
+
+
+class QuerySlots:
+    """At most ``per_worker`` public queries at a time in this worker process and ``per_client`` for one remote
+    address, taken without waiting (a thread that waited would hold a gunicorn thread as well)."""
+
+    def __init__(self, per_worker: int, per_client: int):
+        self.per_worker, self.per_client = per_worker, per_client
+        self._lock = threading.Lock()
+        self._running = 0
+        self._by_client: Counter[str] = Counter()
+
+    @contextlib.contextmanager
+    def taken(self, client: str):
+        with self._lock:
+            if self._running >= self.per_worker or self._by_client[client] >= self.per_client:
+                raise SlotsTaken()
+            self._running += 1
+            self._by_client[client] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running -= 1
+                self._by_client[client] -= 1
+                if not self._by_client[client]:
+                    del self._by_client[client]
+
+
+@bp.record_once
+def _create_slots(state) -> None:
+    config = state.app.config
+    state.app.extensions["maas_kg_sparql_slots"] = QuerySlots(config["SPARQL_CONCURRENCY"],
+                                                              config["SPARQL_PER_CLIENT"])
+
+
+def _busy() -> Response:
+    slots: QuerySlots = current_app.extensions["maas_kg_sparql_slots"]
+    response = problem_response(
+        503, "Too many queries",
+        f"this endpoint runs at most {slots.per_worker} public SPARQL queries at a time in each worker process, "
+        f"and at most {slots.per_client} per client in each; they are in use: retry in a few seconds (after your "
+        "running query has finished), or narrow the query so that it finishes sooner")
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def public_base() -> str:
+    """The public URL of /sparql: the base of relative IRIs in queries and in updates alike (``<a>`` is
+    ``http://host/a`` in both, which it would not be with each request's own URL)."""
+    base = url_for("sparql.query", _external=True)
+    if _NOT_IN_IRI & set(base):
+        raise Problem(400, "Bad Host header", "the Host header makes the endpoint's URL an invalid IRI")
+    return base
 
 
 def _text_parameter(values: list[str], name: str) -> str | None:
@@ -35,24 +103,28 @@ def _utf8(data: bytes) -> str:
 
 
 def _operation(name: str, direct_type: str) -> tuple[str, list[str], list[str]]:
-    """The query (or update) text and the dataset IRIs from a protocol request."""
+    """The query (or update) text and the dataset IRIs from a protocol request. With a form POST, dataset
+    parameters count from the form and from the URL alike (never ignored); the text itself comes from the body."""
     if request.method == "GET":
         if name == "update":
             raise Problem(405, "Use POST", "updates are sent with POST")
         text = _text_parameter(request.args.getlist(name), name)
-        graphs = request.args
+        graphs = [request.args]
     elif request.mimetype == _FORM:
         form = request.form
+        if request.args.getlist(name):
+            raise Problem(400, f"{name.capitalize()} in the URL", f"a form POST carries the {name} in its body, "
+                          "not in the URL")
         text = _text_parameter(form.getlist(name), name)
         if text is None and name == "query" and "update" in form:
             raise Problem(403, "Read-only endpoint", "this endpoint is read-only: updates go to /sparql/update "
                           "with an administrator's key")
-        graphs = form
+        graphs = [form, request.args]
     elif request.mimetype == direct_type:
         if request.args.getlist(name):
             raise Problem(400, f"More than one {name}", f"send the {name} in the body or in the URL, not both")
         text = _utf8(request.get_data())
-        graphs = request.args
+        graphs = [request.args]
     elif request.mimetype == "application/sparql-update" and name == "query":
         raise Problem(403, "Read-only endpoint", "this endpoint is read-only: updates go to /sparql/update")
     else:
@@ -60,8 +132,20 @@ def _operation(name: str, direct_type: str) -> tuple[str, list[str], list[str]]:
                       f"POST the {name} as {_FORM} or {direct_type} (got {request.mimetype or 'none'})")
     if not text:
         raise Problem(400, f"No {name}", f"the request carries no {name}: use the '{name}' parameter")
-    prefix = "using-" if name == "update" else ""
-    return text, graphs.getlist(f"{prefix}default-graph-uri"), graphs.getlist(f"{prefix}named-graph-uri")
+    parameters = ("using-graph-uri", "using-named-graph-uri") if name == "update" else \
+        ("default-graph-uri", "named-graph-uri")
+    default_graphs, named_graphs = ([iri for source in graphs for iri in source.getlist(parameter)]
+                                    for parameter in parameters)
+    return text, default_graphs, named_graphs
+
+
+def _dataset_iris(iris: list[str], parameter: str) -> list[str]:
+    """The graph IRIs of a protocol parameter, each an absolute IRI (it goes to the store as given)."""
+    for iri in iris:
+        if ":" not in iri or _NOT_IN_IRI & set(iri):
+            raise Problem(400, "Bad graph IRI", f"{parameter} must be an absolute IRI such as "
+                          f"https://example.org/graph (got {iri[:200]!r})")
+    return iris
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
@@ -71,16 +155,27 @@ def query():
     if request.method == "GET" and "update" in request.args:
         raise Problem(403, "Read-only endpoint", "this endpoint is read-only")
     text, default_graphs, named_graphs = _operation("query", "application/sparql-query")
-    if default_graphs or named_graphs:
-        raise Problem(400, "Dataset not supported", "this endpoint answers over the whole public catalogue; use "
-                      "FROM / GRAPH in the query instead of default-graph-uri / named-graph-uri")
+    default_graphs = _dataset_iris(default_graphs, "default-graph-uri")
+    named_graphs = _dataset_iris(named_graphs, "named-graph-uri")
     config = current_app.config
     try:
-        form = public_sparql.query_form(text)
-        chosen = _format_parameter(form) or best_response(public_sparql.media_types(form))
-        answer = public_sparql.answer(resources().catalogue, text, chosen, limit=config["SPARQL_RESULT_LIMIT"],
+        with current_app.extensions["maas_kg_sparql_slots"].taken(request.remote_addr or "unknown"):
+            return _answer(text, config, default_graphs or None, named_graphs or None)
+    except SlotsTaken:
+        return _busy()
+
+
+def _answer(text: str, config, default_graphs: list[str] | None, named_graphs: list[str] | None) -> Response:
+    try:
+        operation = public_sparql.parse_query(text, base=public_base(),
+                                              max_characters=config["SPARQL_MAX_QUERY_CHARACTERS"])
+        chosen = _format_parameter(operation.form) or best_response(public_sparql.media_types(operation.form))
+        answer = public_sparql.answer(resources().catalogue, operation, chosen, limit=config["SPARQL_RESULT_LIMIT"],
                                       timeout=config["SPARQL_TIMEOUT"],
-                                      allow_list=config["SPARQL_REMOTE_ALLOW_LIST"])
+                                      allow_list=config["SPARQL_REMOTE_ALLOW_LIST"],
+                                      default_graph=default_graphs, named_graphs=named_graphs)
+    except QueryTooLarge as err:
+        raise Problem(413, "Query too large", str(err)) from None
     except QueryRefused as err:
         raise Problem(403, "Refused", str(err)) from None
     except QueryMalformed as err:
@@ -132,17 +227,42 @@ def _service_description() -> Response:
 @bp.post("/sparql/update")
 @admin_required
 def update():
-    text, default_graphs, named_graphs = _operation("update", "application/sparql-update")
-    if default_graphs or named_graphs:
-        raise Problem(400, "Dataset not supported", "use WITH / USING in the update instead of using-graph-uri")
+    text, using_graphs, using_named_graphs = _operation("update", "application/sparql-update")
+    using_graphs = _dataset_iris(using_graphs, "using-graph-uri")
+    using_named_graphs = _dataset_iris(using_named_graphs, "using-named-graph-uri")
+    config = current_app.config
     try:
-        public_sparql.check_update(text, current_app.config["SPARQL_REMOTE_ALLOW_LIST"])
+        operation = public_sparql.parse_update(text, base=public_base(),
+                                               max_characters=config["SPARQL_MAX_QUERY_CHARACTERS"])
+        public_sparql.refuse_remote_access(operation, config["SPARQL_REMOTE_ALLOW_LIST"])
+    except QueryTooLarge as err:
+        raise Problem(413, "Update too large", str(err)) from None
     except QueryRefused as err:
         raise Problem(403, "Refused", str(err)) from None
+    except QueryMalformed as err:
+        raise Problem(400, "Malformed update", str(err)) from None
+    store = resources().catalogue
+    if using_graphs or using_named_graphs:
+        _check_using_parameters(operation, store)
+        dataset = {"using_graphs": using_graphs, "using_named_graphs": using_named_graphs}
+    else:
+        dataset = {}
     try:
-        resources().catalogue.update(text)
+        store.update(operation.text, **dataset)
     except StoreError as err:
         if "syntax" in str(err).lower():
             raise Problem(400, "Malformed update", str(err)) from None
         raise
     return Response(status=204)
+
+
+def _check_using_parameters(operation: public_sparql.Operation, store) -> None:
+    """SPARQL 1.1 Protocol 2.2.3: using-graph-uri / using-named-graph-uri act as USING / USING NAMED, and may not
+    be combined with USING, USING NAMED or WITH in the update itself."""
+    if operation.dataset_clauses:
+        clauses = ", ".join(sorted(set(operation.dataset_clauses)))
+        raise Problem(400, "Dataset given twice", f"the update has {clauses}: send either those or the "
+                      "using-graph-uri / using-named-graph-uri parameters, not both")
+    if not public_sparql.remote_store(store):
+        raise Problem(400, "Dataset parameters not supported", "this service's embedded store cannot apply "
+                      "using-graph-uri / using-named-graph-uri: write USING / USING NAMED in the update instead")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,14 +85,27 @@ class SparqlHttpStore:
         self.endpoints = Endpoints.configured(endpoints) if isinstance(endpoints, str) else endpoints
         self.location = self.endpoints.query
         self.timeout = timeout
-        self._http = requests.Session()
-        # straight to the store: no proxy or .netrc from the environment (reading them took 0.7 ms a request)
-        self._http.trust_env = False
+        # one requests.Session per thread (gunicorn's gthread workers share this store between threads, and a
+        # Session is not thread-safe); all are closed by close()
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
         self._virtuoso = self.endpoints.flavour == "virtuoso"
         # Virtuoso 7 has no LATERAL: the rules go to it in their SPARQL 1.1 form
         self._dialect = without_lateral if self._virtuoso else (lambda sparql: sparql)
 
     # -- plumbing -------------------------------------------------------------------------------------------------
+
+    @property
+    def _http(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            # straight to the store: no proxy or .netrc from the environment (reading them took 0.7 ms a request)
+            session.trust_env = False
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
 
     def _send(self, method: str, url: str, *, what: str, **kwargs) -> requests.Response:
         try:
@@ -123,16 +137,17 @@ class SparqlHttpStore:
 
     def raw_query(self, sparql: str, accept: str, *, union_default_graph: bool = False,
                   default_graph: list[str] | None = None, named_graphs: list[str] | None = None,
-                  timeout: float | None = None) -> requests.Response:
-        """Send a query and return the server's response unparsed (the public endpoint streams it on)."""
+                  timeout: float | None = None, stream: bool = False) -> requests.Response:
+        """Send a query and return the server's response unparsed; with ``stream`` its body is not read yet (the
+        public endpoint parses it as it arrives from ``response.raw`` and must close the response)."""
         params = self._query_params(union_default_graph, default_graph, named_graphs)
         if self._virtuoso:  # Virtuoso 7 waits forever on a query sent as the request body: send it as a form
             return self._send("POST", self.endpoints.query, what="query", params=params,
                               data={"query": self._dialect(sparql)}, timeout=timeout or self.timeout,
-                              headers={"Accept": accept})
+                              headers={"Accept": accept}, stream=stream)
         return self._send(
             "POST", self.endpoints.query, what="query", params=params,
-            data=sparql.encode("utf-8"), timeout=timeout or self.timeout,
+            data=sparql.encode("utf-8"), timeout=timeout or self.timeout, stream=stream,
             headers={"Content-Type": "application/sparql-query; charset=utf-8", "Accept": accept})
 
     # -- reading --------------------------------------------------------------------------------------------------
@@ -192,11 +207,17 @@ class SparqlHttpStore:
 
     # -- writing --------------------------------------------------------------------------------------------------
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, *, using_graphs: list[str] | None = None,
+               using_named_graphs: list[str] | None = None) -> None:
+        """Run an update; ``using_graphs`` / ``using_named_graphs`` are the protocol's ``using-graph-uri`` /
+        ``using-named-graph-uri`` (like USING / USING NAMED), passed on to the store."""
+        params = [("using-graph-uri", g) for g in using_graphs or []] + \
+            [("using-named-graph-uri", g) for g in using_named_graphs or []]
         if self._virtuoso:
-            self._send("POST", self.endpoints.update, what="update", data={"update": self._dialect(sparql)})
+            self._send("POST", self.endpoints.update, what="update", params=params,
+                       data={"update": self._dialect(sparql)})
             return
-        self._send("POST", self.endpoints.update, what="update", data=sparql.encode("utf-8"),
+        self._send("POST", self.endpoints.update, what="update", data=sparql.encode("utf-8"), params=params,
                    headers={"Content-Type": "application/sparql-update; charset=utf-8"})
 
     def commit(self, changes: Changes) -> None:
@@ -289,4 +310,8 @@ class SparqlHttpStore:
         """Nothing to do: the server persists each request."""
 
     def close(self) -> None:
-        self._http.close()
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+        self._local = threading.local()

@@ -4,10 +4,17 @@ An embedded store on disk can be opened for writing by one process only. So for 
 Oxigraph server that owns it (the same storage format as the embedded store) and points every worker at it over the
 SPARQL 1.1 protocols: the server runs one writer at a time and each update request is one transaction, so readers
 never see half a service. With ``--store http(s)://...`` the workers use that store directly.
+
+That server listens on 127.0.0.1 at a random port without authentication (Oxigraph has no socket or token option):
+any local process can reach it. Unless SERVICE targets are allow-listed (``MAAS_KG_SPARQL_ALLOW``), it runs under a
+seccomp filter that denies the ``connect`` system call, so no query it runs can open a connection (it only accepts).
 """
 
 from __future__ import annotations
 
+import errno
+import logging
+import os
 import shutil
 import signal
 import socket
@@ -18,6 +25,17 @@ from pathlib import Path
 
 from maas_kg.ontology_graphs import sync_ontology
 from maas_kg.store import StoreError, StoreLocked, open_store
+
+
+log = logging.getLogger(__name__)
+
+#: SERVICE targets the public endpoint may name (space-separated IRI prefixes); empty: none, and the store server
+#: started here gets no network access at all
+ALLOW_LIST_VARIABLE = "MAAS_KG_SPARQL_ALLOW"
+
+
+def sparql_allow_list() -> tuple[str, ...]:
+    return tuple(filter(None, os.environ.get(ALLOW_LIST_VARIABLE, "").split()))
 
 
 class ServeError(StoreError):
@@ -38,21 +56,43 @@ def oxigraph_binary() -> str:
     return found
 
 
-class StoreServer:
-    """An Oxigraph server process that owns the on-disk store at ``location`` (a context manager)."""
+def no_connect_filter():
+    """A seccomp filter that makes ``connect`` fail with EPERM (everything else allowed), or None where libseccomp
+    is missing. Built here, loaded in the child just before exec: the filter (and no-new-privileges) survive exec."""
+    try:
+        import pyseccomp
+    except Exception as err:  # the ctypes binding raises while loading libseccomp.so.2 when it is not installed
+        log.warning("libseccomp is not available (%s): the store server runs WITHOUT the filter that keeps it off "
+                    "the network; only the SPARQL parser stands between SERVICE and the network", err)
+        return None
+    syscall_filter = pyseccomp.SyscallFilter(defaction=pyseccomp.ALLOW)
+    syscall_filter.add_rule(pyseccomp.ERRNO(errno.EPERM), "connect")
+    return syscall_filter
 
-    def __init__(self, location: str, *, timeout: float = 10.0, port: int | None = None):
+
+class StoreServer:
+    """An Oxigraph server process that owns the on-disk store at ``location`` (a context manager). Unless
+    ``network`` is true, it cannot open connections (see ``no_connect_filter``): SERVICE and LOAD fail inside it."""
+
+    def __init__(self, location: str, *, timeout: float = 10.0, port: int | None = None, network: bool = False):
         self.location, self.timeout = location, timeout
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
+        self.network = network
 
     def __enter__(self) -> "StoreServer":
         Path(self.location).mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [oxigraph_binary(), "serve", "--location", self.location, "--bind", f"127.0.0.1:{self.port}",
-             "--timeout-s", str(max(1, round(self.timeout)))],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        syscall_filter = None if self.network else no_connect_filter()
+        try:
+            self.process = subprocess.Popen(
+                [oxigraph_binary(), "serve", "--location", self.location, "--bind", f"127.0.0.1:{self.port}",
+                 "--timeout-s", str(max(1, round(self.timeout)))],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                preexec_fn=syscall_filter.load if syscall_filter else None)
+        except subprocess.SubprocessError as err:  # the kernel refused the filter (no seccomp support)
+            raise ServeError(f"could not keep the store server off the network (seccomp: {err}): run on a kernel "
+                             "with seccomp, or allow-list SERVICE targets with MAAS_KG_SPARQL_ALLOW") from None
         store = open_store(self.url, timeout=2)
         deadline = time.monotonic() + 60
         while True:
@@ -81,7 +121,12 @@ class StoreServer:
                 self.process.wait()
 
 
-def run_gunicorn(config: dict, *, host: str, port: int, workers: int, timeout: float) -> None:
+#: threads of each gunicorn worker
+WORKER_THREADS = 4
+
+
+def run_gunicorn(config: dict, *, host: str, port: int, workers: int, timeout: float,
+                 threads: int = WORKER_THREADS) -> None:
     """Serve ``api.create_app(config)`` with gunicorn until it is stopped (SIGINT / SIGTERM)."""
     from gunicorn.app.base import BaseApplication
 
@@ -89,6 +134,10 @@ def run_gunicorn(config: dict, *, host: str, port: int, workers: int, timeout: f
         def load_config(self):
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
+            # threads, so that a worker whose threads wait on long SPARQL queries still answers /health, the
+            # catalogue and matches; public queries take at most MAAS_KG_SPARQL_CONCURRENCY of them (api/sparql.py)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", threads)
             self.cfg.set("timeout", int(timeout) + 60)  # matches may take long; the store's own timeout is shorter
             self.cfg.set("graceful_timeout", 20)
             self.cfg.set("accesslog", "-")
@@ -118,7 +167,7 @@ def serve(location: str, *, host: str, port: int, workers: int, sparql_timeout: 
         return run_gunicorn(config, host=host, port=port, workers=workers, timeout=sparql_timeout)
     # the master process never opens the embedded store itself: RocksDB's threads and locks would be copied into
     # the forked workers and hang them at exit. The ontology is synced through the store server instead.
-    with StoreServer(location, timeout=sparql_timeout, port=store_port) as server:
+    with StoreServer(location, timeout=sparql_timeout, port=store_port, network=bool(sparql_allow_list())) as server:
         sync_ontology(open_store(server.url))
         config["STORE"] = server.url
         run_gunicorn(config, host=host, port=port, workers=workers, timeout=sparql_timeout)
