@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from api import config as default_config
-from api import docs, graph_store, health, matching, ontology, problems, services, sparql, state, web
+from api import docs, graph_store, health, matching, negotiation, ontology, problems, services, sparql, state, web
 
 
 def create_app(config: object | Mapping | None = None) -> Flask:
@@ -24,6 +24,7 @@ def create_app(config: object | Mapping | None = None) -> Flask:
     app.json.sort_keys = False
     app.url_map.merge_slashes = False  # service IRIs travel percent-encoded in paths: "//" must stay
     problems.register(app)
+    app.before_request(negotiation.bound_streamed_body)  # before any blueprint's hooks and handlers
     state.init_app(app)
     for blueprint in (health.bp, services.bp, matching.bp, ontology.bp, sparql.bp, graph_store.bp, docs.bp, web.bp):
         app.register_blueprint(blueprint)

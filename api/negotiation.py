@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import request
+import io
+
+from flask import current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.problems import Problem
 
@@ -15,6 +18,25 @@ BODY_FORMATS = {
     "application/json": "json",
 }
 RDF_RESPONSES = ["text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"]
+_READ_SIZE = 64 * 1024
+
+
+def bound_streamed_body() -> None:
+    """Before every request: read a body sent without Content-Length (chunked) here, and answer 413 if it is longer
+    than ``MAX_CONTENT_LENGTH``, before any handler sees a byte of it. Werkzeug 3.1 ends such a stream silently at
+    the limit: a 10.49 MB chunked body was read as its first 10 MB and published. A body within the limit is handed
+    on with its Content-Length, like any other."""
+    environ, limit = request.environ, current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is None or environ.get("CONTENT_LENGTH") or "wsgi.input_terminated" not in environ:
+        return  # a Content-Length over the limit is refused by Werkzeug itself
+    stream, chunks, size = environ["wsgi.input"], [], 0
+    while chunk := stream.read(min(_READ_SIZE, limit + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge()
+    environ["wsgi.input"] = io.BytesIO(b"".join(chunks))
+    environ["CONTENT_LENGTH"] = str(size)
 
 
 def best_response(available: list[str]) -> str:

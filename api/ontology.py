@@ -96,8 +96,9 @@ def read_extension(name: str):
 def remove_extension(name: str):
     try:
         extensions.remove_extension(resources().catalogue, name)
-    except LookupError:
-        raise Problem(404, "No such extension", f"there is no extension {name}") from None
+    except LookupError as err:
+        raise Problem(404, "No such extension", f"{err}; the extensions are: "
+                      f"{', '.join(extensions.list_extensions(resources().catalogue)) or 'none'}") from None
     return Response(status=204)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from maas_kg.catalogue import CatalogueError
 from maas_kg.ingest import InputError
@@ -20,6 +20,11 @@ from maas_kg.vocabulary import AmbiguousTerm, UnknownTerm
 
 log = logging.getLogger(__name__)
 
+#: a problem quotes at most this many characters of any text (the input may be 10 MB: 11 MB of garbage once came
+#: back as a 10 MB "detail") and lists at most this many items (violations) in any member
+MAX_QUOTED_CHARACTERS = 500
+MAX_LISTED_ITEMS = 100
+
 
 class Problem(Exception):
     """An HTTP error with a title, a detail saying what to do, and optional extra members (e.g. violations)."""
@@ -29,8 +34,31 @@ class Problem(Exception):
         self.status, self.title, self.detail, self.extra, self.report = status, title, detail, extra, report
 
 
+def shortened(value, depth: int = 0):
+    """``value`` (a problem member) with long texts cut to an excerpt and long lists to their first items; a member
+    ``<name>_omitted`` beside a cut list counts the items left out. Problem members are built by this service and
+    nest a few levels only."""
+    if isinstance(value, str):
+        if len(value) <= MAX_QUOTED_CHARACTERS:
+            return value
+        return value[:MAX_QUOTED_CHARACTERS] + f"... ({len(value) - MAX_QUOTED_CHARACTERS} more characters)"
+    if depth > 5:
+        return value
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            result[key] = shortened(item, depth + 1)
+            if isinstance(item, (list, tuple)) and len(item) > MAX_LISTED_ITEMS:
+                result[f"{key}_omitted"] = len(item) - MAX_LISTED_ITEMS
+        return result
+    if isinstance(value, (list, tuple)):
+        return [shortened(item, depth + 1) for item in value[:MAX_LISTED_ITEMS]]
+    return value
+
+
 def problem_response(status: int, title: str, detail: str, **extra):
-    response = jsonify({"type": "about:blank", "title": title, "status": status, "detail": detail, **extra})
+    document = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    response = jsonify(shortened(document))
     response.status_code = status
     response.mimetype = "application/problem+json"
     return response
@@ -60,6 +88,15 @@ def register(app: Flask) -> None:
     @app.errorhandler(InputError)
     def _malformed(err):
         return problem_response(400, "Malformed input", str(err))
+
+    @app.errorhandler(RecursionError)
+    def _too_deep(err):
+        # only input nests deep enough to exhaust the stack (JSON, JSON-LD, RDF lists): the parsers in
+        # maas_kg.ingest refuse it first; this answers for any reader that has no such check
+        log.warning("recursion limit reached while reading a request: %s", request.path)
+        return problem_response(400, "Input nested too deeply", "the request nests objects, arrays or elements "
+                                "too deeply to be read: flatten it (service and product documents need fewer "
+                                "than 10 levels)")
 
     @app.errorhandler(UnknownTerm)
     @app.errorhandler(AmbiguousTerm)
@@ -92,6 +129,12 @@ def register(app: Flask) -> None:
     def _store(err):
         log.error("store error: %s", err)
         return problem_response(500, "Store error", str(err))
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(err):
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        return problem_response(413, "Content too large", f"the request body is larger than {limit:,} bytes (the "
+                                "limit, MAAS_KG_MAX_BODY_BYTES); nothing was written. Send it in several requests")
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):

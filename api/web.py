@@ -12,7 +12,9 @@ import json
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
 from api.auth import ownership_check
+from api.problems import shortened
 from api.services import service_url
+from api.sparql import SlotsTaken, public_base
 from api.state import resources
 from maas_kg import browse, catalogue, knowledge, public_sparql
 from maas_kg.catalogue import CatalogueError
@@ -216,7 +218,7 @@ def publish_page():
         results = catalogue.publish(resources().catalogue, data, format_for(fmt), publisher=key.agent,
                                     may_publish=ownership_check(key, {}), atomic=True, private=resources().private)
     except (InputError, CatalogueError) as err:
-        context["error"] = str(err)
+        context["error"] = shortened(str(err))  # the input may be 10 MB: quote an excerpt
         return render_template("publish.html", **context), 400
     failed = [r for r in results if not r.published]
     if failed:
@@ -297,7 +299,7 @@ def match_page():
         try:
             fmt = format_for(upload.filename)
         except InputError as err:
-            context["error"] = str(err)
+            context["error"] = shortened(str(err))  # the input may be 10 MB: quote an excerpt
             return render_template("match.html", **context), 400
     elif request.form.get("source") == "file":
         context["error"] = "choose a product file to upload (JSON, JSON-LD or Turtle)"
@@ -308,11 +310,11 @@ def match_page():
     try:
         result = state.workspace.match(data, fmt, today=datetime.date.today(), k=3)
     except ProductError as err:
-        context["error"] = str(err)
+        context["error"] = shortened(str(err))  # the input may be 10 MB: quote an excerpt
         context["report"] = _report(err.report.violations) if err.report is not None else None
         return render_template("match.html", **context), 422
     except (InputError, UnknownTerm, AmbiguousTerm) as err:
-        context["error"] = str(err)
+        context["error"] = shortened(str(err))  # the input may be 10 MB: quote an excerpt
         return render_template("match.html", **context), 400
     context["result"] = as_json(state.catalogue, result, top=10)
     return render_template("match.html", **context)
@@ -342,11 +344,19 @@ def query_page():
     if request.values.get("query"):
         config = current_app.config
         try:
-            graph_query = public_sparql.query_form(text) in ("CONSTRUCT", "DESCRIBE")
-            answer = public_sparql.answer(
-                resources().catalogue, text, "application/n-triples" if graph_query else "application/sparql-results+json",
-                limit=min(config["SPARQL_RESULT_LIMIT"], 1000), timeout=config["SPARQL_TIMEOUT"],
-                allow_list=config["SPARQL_REMOTE_ALLOW_LIST"])
+            # the same checks, base and slots as /sparql: the page is another door to the same endpoint
+            with current_app.extensions["maas_kg_sparql_slots"].taken(request.remote_addr or "unknown"):
+                operation = public_sparql.parse_query(text, base=public_base(),
+                                                      max_characters=config["SPARQL_MAX_QUERY_CHARACTERS"])
+                graph_query = operation.form in ("CONSTRUCT", "DESCRIBE")
+                answer = public_sparql.answer(
+                    resources().catalogue, operation,
+                    "application/n-triples" if graph_query else "application/sparql-results+json",
+                    limit=min(config["SPARQL_RESULT_LIMIT"], 1000), timeout=config["SPARQL_TIMEOUT"],
+                    allow_list=config["SPARQL_REMOTE_ALLOW_LIST"])
+        except SlotsTaken:
+            error = ("the SPARQL endpoint is busy (every query slot of this worker, or yours, is in use): "
+                     "retry in a few seconds")
         except (QueryMalformed, QueryRefused, QueryTimeout, StoreError) as err:
             error = str(err)
         else:

@@ -90,6 +90,10 @@ def add_extension(store: Store, name: str, data: bytes, *, reasoner: bool = True
 
 
 def remove_extension(store: Store, name: str) -> None:
+    """Drop the extension ``name``; ``LookupError`` if there is none (a name no extension can have included)."""
+    if not _NAME.fullmatch(name):
+        raise LookupError(f"no extension has the name {name[:80]!r}: names are 1-64 lower-case letters, digits "
+                          "and '-'")
     graph = extension_graph(name)
     if graph not in stored_extensions(store):
         raise LookupError(f"no extension {name}")

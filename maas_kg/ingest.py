@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import json
+import urllib.parse
+import xml.parsers.expat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +37,18 @@ FORMATS = {
 _OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "rdfxml": ox.RdfFormat.RDF_XML,
                "jsonld": ox.RdfFormat.JSON_LD}
 DOCUMENT_TYPES = {"service": "maas:ManufacturingService", "product": "maas:Product"}
+
+#: JSON nesting refused beyond this depth. Service and product documents nest fewer than 10 levels; pyoxigraph
+#: 0.5.13's JSON-LD parser crashed the whole process (segmentation fault) on 5,000 nested objects, and Python's
+#: json module raises RecursionError near 1,000.
+MAX_JSON_DEPTH = 100
+#: XML element nesting refused beyond this depth. pyoxigraph 0.5.13's RDF/XML parser is quadratic in it: 1.3 s for
+#: 10,000 nested elements, 27 s for 40,000 (measured); real RDF/XML nests a few dozen levels at most.
+MAX_XML_DEPTH = 200
+#: name resolution per document: unknown names beyond the first ones are counted, not reported one by one, and only
+#: the first get "closest known" suggestions (difflib over every label: 47 s for 2,000 unknown names, measured)
+MAX_REPORTED_UNKNOWN = 50
+MAX_SUGGESTED_UNKNOWN = 10
 
 
 class InputError(ValueError):
@@ -91,6 +105,82 @@ def json_fields() -> dict[str, str]:
     return fields
 
 
+def refuse_unsafe_rdf(data: bytes, format: str) -> None:
+    """Raise ``InputError`` before an RDF parser sees ``data`` (in ``format``, see ``format_for``) if it would blow
+    up there: RDF/XML with a DOCTYPE, entity declarations or deep nesting, JSON(-LD) nested too deeply, or JSON-LD
+    naming a remote ``@context``."""
+    if format == "rdfxml":
+        refuse_xml_declarations(data)
+    elif format in ("jsonld", "json"):
+        document = parse_json(data, "JSON-LD" if format == "jsonld" else "JSON")
+        if format == "jsonld":
+            _refuse_remote_contexts(document)
+
+
+def refuse_xml_declarations(data: bytes) -> None:
+    """Raise ``InputError`` if the XML document ``data`` has a DOCTYPE or entity declaration (nested internal
+    entities expand exponentially: two 1,090-byte bodies grew two workers to 5-6 GB) or elements nested deeper than
+    ``MAX_XML_DEPTH``. Read with expat, which expands nothing before its handlers refuse."""
+    parser = xml.parsers.expat.ParserCreate()
+    depth = 0
+
+    def refuse_declaration(*_):
+        raise InputError("RDF/XML with a DOCTYPE or entity declaration is refused (entities can expand without "
+                         "bound): remove the <!DOCTYPE ...> and write the entities' text out")
+
+    def enter(*_):
+        nonlocal depth
+        depth += 1
+        if depth > MAX_XML_DEPTH:
+            raise InputError(f"RDF/XML nested deeper than {MAX_XML_DEPTH} elements (line {parser.CurrentLineNumber}"
+                             "): flatten it, e.g. give nested nodes an rdf:about or rdf:nodeID")
+
+    def leave(_):
+        nonlocal depth
+        depth -= 1
+
+    parser.StartDoctypeDeclHandler = refuse_declaration
+    parser.EntityDeclHandler = refuse_declaration
+    parser.StartElementHandler = enter
+    parser.EndElementHandler = leave
+    try:
+        parser.Parse(data, True)
+    except xml.parsers.expat.ExpatError as err:
+        raise InputError(f"malformed RDF/XML at line {err.lineno}, column {err.offset + 1}: "
+                         f"{xml.parsers.expat.ErrorString(err.code)}") from None
+
+
+def parse_json(data: bytes | str, what: str = "JSON"):
+    """The JSON document in ``data``; ``InputError`` (naming ``what``) if it is malformed or nested deeper than
+    ``MAX_JSON_DEPTH``."""
+    try:
+        document = json.loads(data)
+    except json.JSONDecodeError as err:
+        raise InputError(f"malformed {what} at line {err.lineno}, column {err.colno}: {err.msg}") from None
+    except RecursionError:
+        raise InputError(f"{what} nested too deeply: at most {MAX_JSON_DEPTH} levels of objects and arrays") from None
+    except ValueError as err:  # e.g. a number of more than 4,300 digits
+        raise InputError(f"malformed {what}: {str(err)[:200]}") from None
+    if _json_depth(document) > MAX_JSON_DEPTH:
+        raise InputError(f"{what} nested too deeply: at most {MAX_JSON_DEPTH} levels of objects and arrays")
+    return document
+
+
+def _json_depth(document) -> int:
+    """How deep ``document`` nests objects and arrays (iteratively: the document may be deeper than the stack)."""
+    deepest, pending = 0, [(document, 1)]
+    while pending:
+        node, depth = pending.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            break
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def parse(data: bytes, format: str, *, kind: str = "service") -> list[ox.Triple]:
     """Parse ``data`` in ``format`` (see ``format_for``); ``kind`` says what plain JSON documents describe."""
     text, format = _rdf_text(data, format, kind)
@@ -109,8 +199,8 @@ def _rdf_text(data: bytes, format: str, kind: str) -> tuple[str, str]:
     if format == "json":
         text = json.dumps(_plain_json_as_jsonld(text, kind))
         format = "jsonld"
-    elif format == "jsonld":
-        _refuse_remote_contexts(text)
+    else:
+        refuse_unsafe_rdf(data, format)
     if format not in _OX_FORMATS:
         raise InputError(f"unknown input format {format!r}")
     return text, format
@@ -118,10 +208,7 @@ def _rdf_text(data: bytes, format: str, kind: str) -> tuple[str, str]:
 
 def _plain_json_as_jsonld(text: str, kind: str) -> dict:
     """Wrap plain JSON (one object, a list, or {"services": [...]}) as JSON-LD with our context and types."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}") from None
+    doc = parse_json(text)
     if isinstance(doc, dict) and isinstance(doc.get(kind + "s"), list):
         doc = doc[kind + "s"]
     items = doc if isinstance(doc, list) else [doc]
@@ -132,31 +219,39 @@ def _plain_json_as_jsonld(text: str, kind: str) -> dict:
         if "@context" in item:
             raise InputError(f"{kind} #{number} has an @context: the plain JSON format uses MaaS-KG's own "
                              "context; send JSON-LD (application/ld+json) to bring your own inline context")
-        graph.append({**item, "@type": DOCUMENT_TYPES[kind]})
+        graph.append({**_with_iri_safe_weights(item), "@type": DOCUMENT_TYPES[kind]})
     return {"@context": json_context(), "@graph": graph}
 
 
-def _refuse_remote_contexts(text: str) -> None:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"malformed JSON-LD at line {err.lineno}, column {err.colno}: {err.msg}") from None
+def _with_iri_safe_weights(item: dict) -> dict:
+    """The item with its ``weights`` keys percent-encoded. The context makes each key an IRI; a key that makes no
+    IRI ("lead time") would vanish from the JSON-LD, and one with a colon would be read as an IRI of its own. Every
+    key stays a name the normalisation rules look up, and an unknown one is reported (``_unknown_criteria``)."""
+    weights = item.get("weights")
+    if not isinstance(weights, dict):
+        return item
+    return {**item, "weights": {urllib.parse.quote(key, safe=""): value for key, value in weights.items()}}
 
-    def contexts(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "@context":
-                    yield value
-                yield from contexts(value)
-        elif isinstance(node, list):
-            for value in node:
-                yield from contexts(value)
 
-    for ctx in contexts(doc):
+def _refuse_remote_contexts(document) -> None:
+    for ctx in _contexts(document):
         for entry in ctx if isinstance(ctx, list) else [ctx]:
             if isinstance(entry, str):
                 raise InputError(f"remote JSON-LD @context {entry!r} is never fetched: inline the context, or "
                                  "use the plain JSON format (application/json) with MaaS-KG's own context")
+
+
+def _contexts(document):
+    """Every ``@context`` value in a JSON-LD document, walked with a list rather than recursion."""
+    pending = [document]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if "@context" in node:
+                yield node["@context"]
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
 
 
 # -- name resolution ---------------------------------------------------------------------------------------------
@@ -196,8 +291,13 @@ def term_indexes() -> dict[str, TermIndex]:
 
 
 def _resolve_names(store: ox.Store) -> list[Violation]:
+    """Replace the names people typed with taxonomy terms; a problem for each name that names no term (or several).
+
+    Past ``MAX_REPORTED_UNKNOWN`` unknown names the rest are only counted, and only the first
+    ``MAX_SUGGESTED_UNKNOWN`` get suggestions: a document of thousands of unknown names is answered at once."""
     problems: list[Violation] = []
     indexes = term_indexes()
+    unreported = 0
     for quad in list(store.quads_for_pattern(None, None, None, ox.DefaultGraph())):
         spec = _NAME_FIELDS.get(quad.predicate.value)
         if spec is None:
@@ -212,12 +312,55 @@ def _resolve_names(store: ox.Store) -> list[Violation]:
             field_name = "material"
         store.remove(quad)
         try:
-            term = indexes[spec.index].resolve(name)
+            term = indexes[spec.index].resolve(name, suggest=len(problems) < MAX_SUGGESTED_UNKNOWN)
         except (UnknownTerm, AmbiguousTerm) as err:
+            if len(problems) >= MAX_REPORTED_UNKNOWN:
+                unreported += 1
+                continue
             problems.append(Violation(focus=_node_text(quad.subject), path=target, value=name,
                                       message=f"{field_name}: {err}", component="name resolution"))
             continue
         store.add(ox.Quad(quad.subject, ox.NamedNode(target), ox.NamedNode(str(term))))
+    if unreported:
+        problems.append(Violation(focus=problems[-1].focus, path=None, value=None, component="name resolution",
+                                  message=f"{unreported} more name(s) are unknown or ambiguous besides the "
+                                          f"{MAX_REPORTED_UNKNOWN} reported: correct these first"))
+    return problems
+
+
+UNKNOWN_CRITERION = "https://w3id.org/maas-kg/input/unknown-criterion#"
+_CRITERION = ox.NamedNode(str(MAAS.criterion))
+_HAS_CRITERION_WEIGHT = ox.NamedNode(str(MAAS.hasCriterionWeight))
+
+
+@functools.cache
+def criterion_names() -> tuple[str, ...]:
+    """The names of the can-criteria (``skos:notation`` of the ontology's ``maas:MatchCriterion`` individuals): the
+    keys a product's ``weights`` may use."""
+    graph = knowledge.ontology_graph()
+    return tuple(sorted(str(name) for criterion in graph.subjects(RDF.type, MAAS.MatchCriterion)
+                        for name in graph.objects(criterion, SKOS.notation)))
+
+
+def _unknown_criteria(store: ox.Store) -> list[Violation]:
+    """A problem for every weight whose key names no criterion; the weight itself is removed, so that the shapes do
+    not report it a second time."""
+    problems = []
+    for quad in list(store.quads_for_pattern(None, _CRITERION, None, ox.DefaultGraph())):
+        if not quad.object.value.startswith(UNKNOWN_CRITERION):
+            continue
+        # encoded twice: by the plain JSON reader (_with_iri_safe_weights), then by the rule's ENCODE_FOR_URI
+        name = urllib.parse.unquote(urllib.parse.unquote(quad.object.value[len(UNKNOWN_CRITERION):]))
+        owners = [q.subject for q in store.quads_for_pattern(None, _HAS_CRITERION_WEIGHT, quad.subject,
+                                                              ox.DefaultGraph())]
+        for removed in list(store.quads_for_pattern(quad.subject, None, None, ox.DefaultGraph())):
+            store.remove(removed)
+        for owner in owners:
+            store.remove(ox.Quad(owner, _HAS_CRITERION_WEIGHT, quad.subject, ox.DefaultGraph()))
+        problems.append(Violation(
+            focus=_node_text(owners[0] if owners else quad.subject), path=str(MAAS.hasCriterionWeight), value=name,
+            message=f"weights: unknown criterion {name[:80]!r}; the criteria are {', '.join(criterion_names())}",
+            component="name resolution"))
     return problems
 
 
@@ -259,7 +402,7 @@ def normalise(triples: list[ox.Triple] | None = None, *, store: ox.Store | None 
         store.update(rule)
     geo.add_unit_vectors(store)
     # after the rules, so that problems name the final (minted) IRIs and products are typed
-    problems = _resolve_names(store)
+    problems = _resolve_names(store) + _unknown_criteria(store)
     result = [q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())]
     return NormalisedInput(result, problems, store)
 

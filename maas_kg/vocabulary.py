@@ -11,6 +11,9 @@ from rdflib.namespace import RDFS, SKOS
 
 from maas_kg.knowledge import MAT, PROC
 
+#: names longer than this get no suggestions
+MAX_SUGGESTED_LENGTH = 100
+
 
 class UnknownTerm(LookupError):
     """A name that matches no term; ``suggestions`` holds the closest known labels."""
@@ -18,13 +21,18 @@ class UnknownTerm(LookupError):
     def __init__(self, kind: str, name: str, suggestions: list[str]):
         self.kind, self.name, self.suggestions = kind, name, suggestions
         hint = f"; closest known: {', '.join(suggestions)}" if suggestions else ""
-        super().__init__(f"unknown {kind} {name!r}{hint}")
+        super().__init__(f"unknown {kind} {_quoted(name)}{hint}")
 
 
 class AmbiguousTerm(LookupError):
     def __init__(self, kind: str, name: str, matches: list[str]):
         self.kind, self.name, self.matches = kind, name, matches
-        super().__init__(f"{kind} {name!r} is ambiguous: it names {', '.join(matches)}")
+        super().__init__(f"{kind} {_quoted(name)} is ambiguous: it names {', '.join(matches)}")
+
+
+def _quoted(name: str, limit: int = 80) -> str:
+    """``name`` quoted for a message, shortened to ``limit`` characters."""
+    return repr(name) if len(name) <= limit else repr(name[:limit]) + f"... ({len(name)} characters)"
 
 
 @dataclass(frozen=True)
@@ -55,22 +63,27 @@ class TermIndex:
                     names[_key(str(value))].add(term)
         return cls(kind, root, {k: frozenset(v) for k, v in names.items()}, frozenset(members))
 
-    def resolve(self, name: str) -> rdflib.URIRef:
-        """Return the one term that ``name`` denotes, or raise UnknownTerm / AmbiguousTerm."""
+    def resolve(self, name: str, *, suggest: bool = True) -> rdflib.URIRef:
+        """Return the one term that ``name`` denotes, or raise UnknownTerm / AmbiguousTerm (with the closest known
+        names if ``suggest``: finding them costs milliseconds per name, the lookup itself microseconds)."""
         text = name.strip()
         if text.startswith(("http://", "https://")):
             iri = rdflib.URIRef(text)
             if iri in self.members:
                 return iri
-            raise UnknownTerm(self.kind, name, self.suggest(text.rsplit("#", 1)[-1].rsplit("/", 1)[-1]))
+            local = text.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+            raise UnknownTerm(self.kind, name, self.suggest(local) if suggest else [])
         found = self.names.get(_key(text), frozenset())
         if len(found) == 1:
             return next(iter(found))
         if found:
             raise AmbiguousTerm(self.kind, name, sorted(str(t) for t in found))
-        raise UnknownTerm(self.kind, name, self.suggest(text))
+        raise UnknownTerm(self.kind, name, self.suggest(text) if suggest else [])
 
     def suggest(self, name: str, limit: int = 3) -> list[str]:
+        # difflib is quadratic in the length of the name: a long name has no close match among short labels anyway
+        if len(name) > MAX_SUGGESTED_LENGTH:
+            return []
         return difflib.get_close_matches(_key(name), list(self.names), n=limit, cutoff=0.6)
 
 
