@@ -31,11 +31,21 @@ def current_key() -> ApiKey | None:
 
 def ownership_check(key: ApiKey, owners: dict[str, str | None]):
     """``may_publish`` for ``catalogue.publish``: ``key`` may write a service when it may change the provider the
-    input names and the provider of the version published now. ``owners`` collects the published providers."""
-    def may_publish(service: str, provider: str | None) -> bool:
-        owners.update(catalogue.providers_of(resources().catalogue, [service]))
-        previous = owners.get(service)
-        return key.may_change(provider) and (previous is None or key.may_change(previous))
+    input names, the service's IRI is in a namespace the key may use (``ApiKey.may_name``), and the IRI's owner on
+    record (published or withdrawn) is the key's provider. ``owners`` collects the providers published now."""
+    def may_publish(service: str, provider: str | None) -> bool | str:
+        store = resources().catalogue
+        owners.update(catalogue.providers_of(store, [service]))
+        if not key.may_change(provider):
+            return "you may only publish services of your own organisation"
+        owner = catalogue.owners_of(store, [service]).get(service) or owners.get(service)
+        if owner is not None and not key.may_change(owner):
+            return f"{service} belongs to {owner} (its catalogue record, kept after a withdrawal, says so)"
+        if not key.may_name(service):
+            spaces = ", ".join([f"{key.provider}/", *key.namespaces])
+            return (f"{service} is outside your namespaces ({spaces}): give the service an IRI under one of them, "
+                    "or ask an administrator to grant you its namespace")
+        return True
     return may_publish
 
 

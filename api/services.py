@@ -13,7 +13,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from api.auth import current_key, key_required, ownership_check
 from api.negotiation import RDF_RESPONSES, best_response, body, body_format
-from api.problems import Problem
+from api.problems import Problem, shortened
 from api.state import resources
 from maas_kg import catalogue
 from maas_kg.ingest import json_context, json_fields, term_indexes
@@ -25,11 +25,12 @@ bp = Blueprint("services", __name__)
 # IRIs minted by MaaS-KG (and the demo's) are addressed by their path under this base; others by the whole IRI,
 # percent-encoded
 ID_BASE = "https://w3id.org/maas-kg/id/"
+MAX_PAGE = 10**9
 
 
 def service_iri(service_id: str) -> str:
-    """The IRI a ``/services/{id}`` path names."""
-    service_id = urllib.parse.unquote(service_id)
+    """The IRI a ``/services/{id}`` path names. The routing has percent-decoded the path once already, which undoes
+    exactly the quoting of ``service_url``: the id is not decoded again (a service IRI may contain "%3E")."""
     if service_id.startswith(("http://", "https://", "urn:")):
         iri = service_id
     elif service_id.startswith(("http:/", "https:/")):  # a client or proxy merged the slashes of '://'
@@ -46,8 +47,22 @@ def service_iri(service_id: str) -> str:
 
 
 def service_url(service: str) -> str:
-    local = service[len(ID_BASE):] if service.startswith(ID_BASE) else urllib.parse.quote(service, safe="")
+    """The path of ``service``'s resource: its part under ``ID_BASE`` where that reads back as the same IRI, else the
+    whole IRI; percent-encoded either way, so that ``service_iri`` of the decoded path is ``service`` again."""
+    local = service[len(ID_BASE):] if service.startswith(ID_BASE) else None
+    if local is None or not _short_path_reads_back(local):
+        local = urllib.parse.quote(service, safe="")
+    else:
+        local = urllib.parse.quote(local, safe="/")
     return url_for("services.list_services") + "/" + local
+
+
+def _short_path_reads_back(local: str) -> bool:
+    """Whether the path under ``ID_BASE`` names the same IRI: not if it looks like a whole IRI, and not if clients
+    would rewrite it (an empty, "." or ".." segment)."""
+    segments = local.split("/")
+    return bool(local) and not local.startswith(("http:/", "https:/", "urn:")) \
+        and not any(segment in ("", ".", "..") for segment in segments)
 
 
 def _results_problem(results) -> Problem:
@@ -55,8 +70,9 @@ def _results_problem(results) -> Problem:
     refused = [r for r in failed if any(v.component == "access control" for v in r.violations)]
     violations = [{"service": r.service, **v.__dict__} for r in failed for v in r.violations]
     if refused and len(refused) == len(failed):
-        return Problem(403, "Not your service", "a key may only publish services of its own organisation; "
-                       "nothing was written", violations=violations)
+        reasons = sorted({v.message for r in refused for v in r.violations if v.component == "access control"})
+        return Problem(403, "Not your service", "; ".join(reasons[:3]) + "; nothing was written",
+                       violations=violations)
     report = ValidationReport(conforms=False, violations=[v for r in failed for v in r.violations])
     return Problem(422, "Invalid service", f"{len(failed)} service(s) do not conform to the shapes; nothing was "
                    "written. Each violation names the node, the property, the value found and what to fix.",
@@ -136,9 +152,19 @@ def withdraw_service(service_id: str):
     owner = catalogue.providers_of(store, [service]).get(service)
     if owner is None:
         raise Problem(404, "No such service", f"{service} is not published")
-    if not key.may_change(owner):
-        raise Problem(403, "Not your service", f"{service} belongs to {owner}; nothing was changed")
-    version = catalogue.withdraw(store, service, agent=key.agent, private=resources().private)
+
+    def may_withdraw(owner_on_record: str | None) -> None:
+        if not key.may_change(owner) or (owner_on_record is not None and not key.may_change(owner_on_record)):
+            raise Problem(403, "Not your service", f"{service} belongs to {owner_on_record or owner}; nothing was "
+                          "changed")
+
+    try:
+        version = catalogue.withdraw(store, service, agent=key.agent, private=resources().private,
+                                     may_withdraw=may_withdraw)
+    except catalogue.ServiceConflict as err:
+        raise Problem(409, "Withdrawn meanwhile", f"{err}: a concurrent request withdrew it first") from None
+    except catalogue.UnknownService as err:
+        raise Problem(404, "No such service", str(err)) from None
     return jsonify({"service": service, "withdrawn_version": version})
 
 
@@ -153,7 +179,7 @@ def get_private_values(service_id: str):
         raise Problem(404, "No such service", f"{service} is not published")
     if not key.may_change(owner):
         raise Problem(403, "Not your service", f"the private values of {service} belong to {owner}")
-    found = resources().private.get(service)
+    found = catalogue.private_values(resources().catalogue, resources().private, service)
     triples = [(t.subject, t.predicate, t.object) for t in found.triples] if found else []
     chosen = best_response(["application/json"] + RDF_RESPONSES)
     if chosen != "application/json":
@@ -238,6 +264,8 @@ def list_services():
         raise Problem(400, "Bad page", "page and per_page must be whole numbers") from None
     if page < 1 or size < 1:
         raise Problem(400, "Bad page", "page and per_page start at 1")
+    if page > MAX_PAGE:  # the store parses OFFSET as a 64-bit number: page=10^21 was a 500
+        raise Problem(400, "Bad page", f"page is at most {MAX_PAGE:,}: no catalogue has that many pages")
     near = _near()
     indexes = term_indexes()
     try:
@@ -300,5 +328,7 @@ def validate():
     if chosen == "text/turtle":
         return Response(report.as_rdf().serialize(format="turtle"), mimetype="text/turtle")
     fields = json_fields()
-    return jsonify({"conforms": report.conforms,
-                    "violations": [{**v.__dict__, "field": fields.get(v.path or "")} for v in report.violations]})
+    # like a problem, the report quotes excerpts of the input only (a value may be megabytes long)
+    return jsonify(shortened({"conforms": report.conforms,
+                              "violations": [{**v.__dict__, "field": fields.get(v.path or "")}
+                                             for v in report.violations]}))

@@ -7,10 +7,12 @@ on-disk store safely); ``create_app`` opens them once, not per request.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
+from maas_kg.catalogue import reconcile_private
 from maas_kg.keys import KeyRing
 from maas_kg.private_data import PrivateStore, default_private_file
 from maas_kg.ontology_graphs import sync_ontology
@@ -25,11 +27,15 @@ class Resources:
     #: provider-private values of the services (never in the catalogue store)
     private: PrivateStore
     _workspace: Workspace | None = field(default=None, repr=False)
+    # a worker's threads (gunicorn gthread) may ask for the workspace at once: it is built once
+    _workspace_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def workspace(self) -> Workspace:
-        if self._workspace is None:  # built on the first match: 0.4 s of ontology loading
-            self._workspace = Workspace(self.catalogue)
+        if self._workspace is None:
+            with self._workspace_lock:
+                if self._workspace is None:  # built on the first match: 0.4 s of ontology loading
+                    self._workspace = Workspace(self.catalogue)
         return self._workspace
 
 
@@ -39,6 +45,9 @@ def init_app(app: Flask) -> None:
     if app.config["SYNC_ONTOLOGY"]:
         sync_ontology(catalogue)
     private = PrivateStore(app.config.get("PRIVATE_FILE") or default_private_file(app.config["KEYS_FILE"]))
+    # rows of versions a crash kept from being published (written before the store commit) are dropped; in the
+    # publishing lock, so a publication under way in another worker keeps its row
+    reconcile_private(catalogue, private)
     app.extensions["maas_kg"] = Resources(catalogue, KeyRing(app.config["KEYS_FILE"]), private)
 
 

@@ -453,5 +453,26 @@ def keys_revoke(ctx: click.Context, key_id: str) -> None:
     click.echo(f"revoked key {record.key_id} ({record.provider or 'administrator'})")
 
 
+@keys.command("grant")
+@click.option("--provider", required=True, help="The provider organisation's IRI.")
+@click.option("--namespace", required=True,
+              help="An IRI prefix under which the provider's keys may publish services, besides the provider IRI "
+                   "followed by '/' (which is always its own), e.g. https://example.org/acme/service/.")
+@click.pass_context
+def keys_grant(ctx: click.Context, provider: str, namespace: str) -> None:
+    """Let a provider's keys publish services under another IRI namespace (services already published there keep
+    their owners)."""
+    _keyring(ctx).grant(provider, namespace)
+    click.echo(f"{provider} may publish services under {namespace}")
+
+
+@keys.command("grants")
+@click.pass_context
+def keys_grants(ctx: click.Context) -> None:
+    """List the namespaces granted to providers."""
+    rows = [{"provider": p, "namespace": n, "granted": g} for p, n, g in _keyring(ctx).grants()]
+    click.echo(_table(rows, ["provider", "namespace", "granted"]))
+
+
 if __name__ == "__main__":
     main()

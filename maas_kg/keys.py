@@ -14,8 +14,11 @@ import hmac
 import os
 import secrets
 import sqlite3
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
+
+import pyoxigraph as ox
 
 DEFAULT_KEYS_FILE = "var/keys.sqlite"
 ENV_VARIABLE = "MAAS_KG_KEYS"
@@ -31,6 +34,15 @@ CREATE TABLE IF NOT EXISTS api_keys (
     revoked  TEXT
 )"""
 
+# IRI namespaces an administrator granted a provider beyond its own (its provider IRI followed by '/')
+_GRANTS = """
+CREATE TABLE IF NOT EXISTS namespace_grants (
+    provider  TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    granted   TEXT NOT NULL,
+    PRIMARY KEY (provider, namespace)
+)"""
+
 
 class KeyRingError(ValueError):
     """A key could not be created or revoked; the message says why."""
@@ -44,6 +56,8 @@ class ApiKey:
     label: str | None
     created: str
     revoked: str | None = None
+    #: IRI prefixes an administrator granted this key's provider, besides its own namespace
+    namespaces: tuple[str, ...] = ()
 
     @property
     def agent(self) -> str:
@@ -53,6 +67,14 @@ class ApiKey:
     def may_change(self, provider: str | None) -> bool:
         """Whether this key may create, replace or withdraw a service of ``provider``."""
         return self.admin or (provider is not None and provider == self.provider)
+
+    def may_name(self, service: str) -> bool:
+        """Whether this key may publish a service under the IRI ``service``: administrators anywhere, a provider
+        under its own provider IRI followed by '/' and under the namespaces granted to it."""
+        if self.admin:
+            return True
+        owned = ((self.provider + "/",) if self.provider else ()) + self.namespaces
+        return any(service.startswith(prefix) and len(service) > len(prefix) for prefix in owned)
 
 
 def default_keys_file() -> str:
@@ -75,6 +97,7 @@ class KeyRing:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.execute(_SCHEMA)
+            db.execute(_GRANTS)
 
     def _connect(self) -> sqlite3.Connection:
         # a connection per call: cheap, and safe across threads and forked worker processes
@@ -121,4 +144,40 @@ class KeyRing:
                              "WHERE key_id = ?", (parts[1],)).fetchone()
         if row is None or row[6] is not None or not hmac.compare_digest(row[1], _digest(token)):
             return None
-        return ApiKey(row[0], row[2], bool(row[3]), row[4], row[5])
+        return ApiKey(row[0], row[2], bool(row[3]), row[4], row[5], namespaces=tuple(self.namespaces(row[2])))
+
+    def grant(self, provider: str, namespace: str) -> None:
+        """Let ``provider``'s keys publish services whose IRIs start with ``namespace`` (an absolute http(s) IRI
+        prefix). Services published there already keep their owners."""
+        for name, value in (("provider", provider), ("namespace", namespace)):
+            if not _is_http_iri(value):
+                raise KeyRingError(f"the {name} must be an absolute http(s) IRI such as "
+                                   f"https://example.org/provider/acme/, not {value!r}")
+        with self._connect() as db:
+            db.execute("INSERT OR IGNORE INTO namespace_grants (provider, namespace, granted) VALUES (?, ?, ?)",
+                       (provider, namespace, _now()))
+
+    def namespaces(self, provider: str | None) -> list[str]:
+        """The namespaces granted to ``provider`` (its own, provider IRI + '/', is implied and not listed)."""
+        if provider is None:
+            return []
+        with self._connect() as db:
+            rows = db.execute("SELECT namespace FROM namespace_grants WHERE provider = ? ORDER BY namespace",
+                              (provider,)).fetchall()
+        return [r[0] for r in rows]
+
+    def grants(self) -> list[tuple[str, str, str]]:
+        """Every grant: (provider, namespace, when granted)."""
+        with self._connect() as db:
+            return db.execute("SELECT provider, namespace, granted FROM namespace_grants "
+                              "ORDER BY provider, namespace").fetchall()
+
+
+def _is_http_iri(value: str) -> bool:
+    """An absolute http(s) IRI, by the RDF store's IRI parser and the URL's scheme and host."""
+    try:
+        ox.NamedNode(value)
+    except ValueError:
+        return False
+    parts = urllib.parse.urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)

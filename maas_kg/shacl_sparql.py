@@ -189,6 +189,14 @@ def _text(term) -> str | None:
 _ONTOLOGY_GRAPH = ox.NamedNode("urn:maas-kg:validation-ontology")
 
 
+def with_validation_ontology(store: ox.Store) -> ox.NamedNode:
+    """Add the part of the ontology validation reads (``validation.validation_ontology``) to ``store`` in a named
+    graph, once; return that graph."""
+    if not store.contains_named_graph(_ONTOLOGY_GRAPH):
+        store.extend(_ontology_quads_in_graph())
+    return _ONTOLOGY_GRAPH
+
+
 def validate_triples(triples: Iterable[ox.Triple], checks: tuple[_Check, ...] | None = None) -> list[Violation]:
     """Validate instance data against the data shapes (and the types and class hierarchy of the ontology)."""
     store = ox.Store()
@@ -199,9 +207,7 @@ def validate_triples(triples: Iterable[ox.Triple], checks: tuple[_Check, ...] | 
 def validate_store(store: ox.Store, checks: tuple[_Check, ...] | None = None) -> list[Violation]:
     """Validate the default graph of ``store`` in place (the ontology's types and class hierarchy are added to it in a
     named graph that the queries see as part of their default graph)."""
-    if not store.contains_named_graph(_ONTOLOGY_GRAPH):
-        store.extend(_ontology_quads_in_graph())
-    dataset = [ox.DefaultGraph(), _ONTOLOGY_GRAPH]
+    dataset = [ox.DefaultGraph(), with_validation_ontology(store)]
     violations: set[Violation] = set()
     for check in checks or _compiled_data_shapes():
         for row in store.query(check.query, default_graph=dataset):

@@ -7,9 +7,9 @@ from dataclasses import asdict, dataclass, field
 
 import pyshacl
 import rdflib
-from rdflib.namespace import SH
+from rdflib.namespace import SH, VANN
 
-from maas_kg.knowledge import TAXONOMY_QA_SHAPES, load_shapes, ontology_graph
+from maas_kg.knowledge import MAAS, TAXONOMY_QA_SHAPES, load_shapes, ontology_graph
 
 
 @dataclass(frozen=True)
@@ -137,17 +137,18 @@ def read_report(report: rdflib.Graph, data: rdflib.Graph | None = None,
 
 @functools.cache
 def validation_ontology() -> rdflib.Graph:
-    """The part of the ontology the data shapes read: types and the class hierarchy.
+    """The part of the ontology the data shapes and the description-scope rule read: types, the class hierarchy,
+    the classes whose instances providers describe (``maas:describedByProviders``) and the namespaces of the
+    ontology's modules (``vann:preferredNamespaceUri``).
 
     pyshacl copies its ``ont_graph`` into every data graph it validates; passing only these triples instead of
     every label and definition keeps each validation call cheap.
     """
     full = ontology_graph()
     slim = rdflib.Graph()
-    for triple in full.triples((None, rdflib.RDF.type, None)):
-        slim.add(triple)
-    for triple in full.triples((None, rdflib.RDFS.subClassOf, None)):
-        slim.add(triple)
+    for predicate in (rdflib.RDF.type, rdflib.RDFS.subClassOf, MAAS.describedByProviders, VANN.preferredNamespaceUri):
+        for triple in full.triples((None, predicate, None)):
+            slim.add(triple)
     return slim
 
 

@@ -22,6 +22,7 @@ from maas_kg.store import OxigraphStore, open_store
 
 BIN = Path(sys.executable).parent
 PROVIDER = "https://w3id.org/maas-kg/id/provider/weber"
+SERVICE_NAMESPACE = "https://w3id.org/maas-kg/id/service/"
 
 #: every process the suite starts inherits this mark, so the end of the run can find any that outlived it
 RUN_MARK = "MAAS_KG_TEST_RUN"
@@ -132,6 +133,8 @@ def running_service(folder: Path, *, providers: int, seed: int = 1, serve_args: 
     if providers:
         assert cli(env, "demo", "--providers", str(providers), "--seed", str(seed)).returncode == 0
     provider_key = cli(env, "keys", "create", "--provider", PROVIDER).stdout.strip()
+    # the test services (tests/data/service-weber.json) are named under id/service/, not under PROVIDER + "/"
+    assert cli(env, "keys", "grant", "--provider", PROVIDER, "--namespace", SERVICE_NAMESPACE).returncode == 0
     admin_key = cli(env, "keys", "create", "--admin").stdout.strip()
     port = free_port()
     # its own process group, so that a test can kill the whole service (gunicorn, workers, store server) at once

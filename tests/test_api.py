@@ -33,6 +33,7 @@ def app(tmp_path_factory):
     keys = app.extensions["maas_kg"].keys
     app.test_keys = {"weber": keys.create(provider=WEBER_PROVIDER)[0], "other": keys.create(provider=OTHER_PROVIDER)[0],
                      "admin": keys.create(admin=True)[0]}
+    keys.grant(WEBER_PROVIDER, "https://w3id.org/maas-kg/id/service/")  # its test services are named there
     return app
 
 

@@ -37,6 +37,7 @@ def app(tmp_path):
     app.test_keys = {"weber": keys.create(provider="https://w3id.org/maas-kg/id/provider/weber")[0],
                      "other": keys.create(provider="https://w3id.org/maas-kg/id/provider/other")[0],
                      "admin": keys.create(admin=True)[0]}
+    keys.grant("https://w3id.org/maas-kg/id/provider/weber", "https://w3id.org/maas-kg/id/service/")
     return app
 
 
