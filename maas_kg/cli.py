@@ -375,7 +375,10 @@ def ontology_check(reasoner: bool) -> None:
     from maas_kg.validation import validate_taxonomy
     from maas_kg.vocabulary import material_index, process_index
 
-    graph = knowledge.ontology_graph()
+    from maas_kg.reasoning import load_via_catalog
+
+    # the ontology as Protégé opens it: maas.ttl and its imports, resolved through catalog-v001.xml
+    graph, _ = load_via_catalog(knowledge.ontology_dir() / "maas.ttl")
     processes, materials = process_index(graph), material_index(graph)
     click.echo(f"modules: {len(knowledge.ontology_modules())}, triples: {len(graph)}, "
                f"process classes: {len(processes.members)}, material classes: {len(materials.members)}")

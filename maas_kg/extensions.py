@@ -73,6 +73,8 @@ def check_extension(store: Store, name: str, triples: list, *, reasoner: bool = 
         from maas_kg.reasoning import check_consistency
 
         result = check_consistency(merged)
+        if result.unsupported_datatypes:  # not an inconsistency: a datatype HermiT (and Protégé) cannot read
+            raise ExtensionRejected(result.message)
         if not result.ok:
             raise ExtensionRejected(f"HermiT finds the extended ontology inconsistent: {result.message}")
 

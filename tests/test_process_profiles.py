@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import rdflib
-from rdflib.namespace import RDFS
+from rdflib.namespace import DCTERMS, RDFS
 
 from maas_kg.knowledge import MAAS, MAT, PROC
 
@@ -76,3 +76,74 @@ def test_engineering_facts(ontology):
     assert float(effective(ontology, PROC.CylindricalGrinding, MAAS.profileRaTypical)[0]) <= 0.4
     assert effective(ontology, PROC.InjectionMoulding, MAAS.profileNeedsTooling)[0].toPython() is True
     assert MAAS.LatticeShape in effective(ontology, PROC.PowderBedFusion, MAAS.profileShape)
+
+
+# The material lists of the casting (DIN 8580 group 1.1) and forming (group 2) classes, as reviewed in issue 16
+# against process-facts.md, NADCA, ASM Handbook vols. 14A/14B/15, Kalpakjian tables 11.1 and 14.2 and Groover ch. 11.
+# Each entry: routine materials, special-variant materials (both as stated or inherited).
+REVIEWED_MATERIALS = {
+    "GravityCasting": ({"CastIron", "Steel", "AluminiumAlloy", "Copper", "Brass", "MagnesiumAlloy", "ZincAlloy",
+                        "NickelAlloy"}, set()),
+    "SandCasting": ({"CastIron", "Steel", "AluminiumAlloy", "Copper", "Brass", "MagnesiumAlloy", "ZincAlloy",
+                     "NickelAlloy"}, set()),
+    "InvestmentCasting": ({"Steel", "AluminiumAlloy", "Copper", "Brass", "NickelAlloy", "TitaniumAlloy"},
+                          {"CastIron", "MagnesiumAlloy"}),
+    "PermanentMouldCasting": ({"AluminiumAlloy", "MagnesiumAlloy", "Copper", "Brass", "ZincAlloy"}, {"CastIron"}),
+    "DieCasting": ({"AluminiumAlloy", "ZincAlloy", "MagnesiumAlloy", "Brass"}, {"Copper"}),
+    "VacuumDieCasting": ({"AluminiumAlloy", "ZincAlloy", "MagnesiumAlloy", "Brass"}, {"Copper"}),
+    "LowPressureDieCasting": ({"AluminiumAlloy", "MagnesiumAlloy"}, {"Brass"}),
+    "CentrifugalCasting": ({"CastIron", "Steel", "AluminiumAlloy", "Copper", "Brass", "NickelAlloy"}, set()),
+    "ContinuousCasting": ({"Steel", "CastIron", "AluminiumAlloy", "Copper", "Brass"}, set()),
+    "DipMoulding": ({"Polymer"}, set()),
+    "Foaming": ({"Polymer"}, {"AluminiumAlloy"}),
+    "FibreReinforcedPlasticMoulding": ({"Composite"}, set()),
+    "CrystalGrowing": ({"Ceramic"}, set()),
+    "OpenDieForging": ({"Steel", "AluminiumAlloy", "TitaniumAlloy", "Copper", "Brass", "NickelAlloy"},
+                       {"MagnesiumAlloy"}),
+    "ClosedDieForging": ({"Steel", "AluminiumAlloy", "TitaniumAlloy", "Copper", "Brass", "MagnesiumAlloy",
+                          "NickelAlloy"}, {"Thermoplastic"}),
+    "ColdForging": ({"Steel", "AluminiumAlloy", "Copper", "Brass"}, {"Thermoplastic"}),
+    "ExtrusionForming": ({"AluminiumAlloy", "Copper", "Brass", "MagnesiumAlloy"},
+                         {"Steel", "TitaniumAlloy", "NickelAlloy"}),
+    "BendingForming": ({"Steel", "AluminiumAlloy", "Copper", "Brass"}, {"TitaniumAlloy", "Thermoplastic"}),
+    "PressBrakeBending": ({"Steel", "AluminiumAlloy", "Copper", "Brass"}, {"TitaniumAlloy"}),
+    "DeepDrawing": ({"Steel", "AluminiumAlloy", "Copper", "Brass"}, {"TitaniumAlloy", "NickelAlloy"}),
+    "Thermoforming": ({"Thermoplastic"}, {"Composite"}),
+    "MetalSpinning": ({"Steel", "AluminiumAlloy", "Copper", "Brass"}, {"TitaniumAlloy", "NickelAlloy"}),
+}
+# the classes whose list changed in the review carry its source
+STATED_WITH_A_SOURCE = set(REVIEWED_MATERIALS) - {"VacuumDieCasting"}
+
+
+@pytest.mark.parametrize("name", sorted(REVIEWED_MATERIALS))
+def test_reviewed_material_lists_of_casting_and_forming(ontology, name):
+    routine, special = REVIEWED_MATERIALS[name]
+    cls = PROC[name]
+    assert {str(m).rsplit("#", 1)[1] for m in effective(ontology, cls, MAAS.profileMaterial)} == routine
+    assert {str(m).rsplit("#", 1)[1] for m in effective(ontology, cls, MAAS.profileSpecialMaterial)} == special
+    if name in STATED_WITH_A_SOURCE:
+        assert list(ontology.objects(cls, DCTERMS.source)), f"{name}: the reviewed list needs a dcterms:source"
+        assert any("Reviewed (issue 16)" in c for c in ontology.objects(cls, RDFS.comment)), name
+
+
+def _covers(graph, listed, material) -> bool:
+    return any(m in set(graph.transitive_objects(material, RDFS.subClassOf)) for m in listed)
+
+
+def test_no_forming_class_takes_cast_iron_and_no_sand_or_metal_mould_takes_titanium(ontology):
+    forming = set(ontology.transitive_subjects(RDFS.subClassOf, PROC.Forming))
+    for cls in forming:
+        assert not _covers(ontology, effective(ontology, cls, MAAS.profileMaterial), MAT.GreyCastIron), cls
+    for cls in (PROC.SandCasting, PROC.GravityCasting, PROC.PermanentMouldCasting, PROC.DieCasting,
+                PROC.LowPressureDieCasting, PROC.CentrifugalCasting):
+        for prop in (MAAS.profileMaterial, MAAS.profileSpecialMaterial):
+            assert not _covers(ontology, effective(ontology, cls, prop), MAT.Ti6Al4V), (cls, prop)
+    assert _covers(ontology, effective(ontology, PROC.InvestmentCasting, MAAS.profileMaterial), MAT.Ti6Al4V)
+
+
+def test_casting_takes_only_metals_and_its_non_casting_subgroups_no_metal(ontology):
+    metal = set(ontology.transitive_subjects(RDFS.subClassOf, MAT.Metal))
+    for name in ("DipMoulding", "FibreReinforcedPlasticMoulding", "CrystalGrowing"):
+        assert not set(effective(ontology, PROC[name], MAAS.profileMaterial)) & metal, name
+    for name in ("DieCasting", "SandCasting", "InvestmentCasting", "PermanentMouldCasting", "CentrifugalCasting"):
+        assert set(effective(ontology, PROC[name], MAAS.profileMaterial)) <= metal, name
