@@ -7,6 +7,7 @@ package as ``maas_kg.ontology``, ``maas_kg.shapes`` and ``maas_kg.queries``. Bot
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import rdflib
@@ -32,7 +33,9 @@ def _folder(name: str) -> Path:
 
 
 def ontology_dir() -> Path:
-    return _folder("ontology")
+    """The ontology modules: ``MAAS_KG_ONTOLOGY_DIR`` where set (an editor's working copy), else the shipped ones."""
+    chosen = os.environ.get("MAAS_KG_ONTOLOGY_DIR")
+    return Path(chosen) if chosen else _folder("ontology")
 
 
 def shapes_dir() -> Path:

@@ -1,54 +1,24 @@
+"""Fixtures and the end-of-run check; the helpers the tests share are in ``harness.py``."""
+
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 
 import pytest
 import rdflib
-import requests
 
+import harness
+from harness import Listener, marked_processes
 from maas_kg import knowledge
-from maas_kg.ontology_graphs import sync_ontology
-from maas_kg.serving import StoreServer, free_port
-from maas_kg.dialects import without_lateral
-from maas_kg.store import OxigraphStore, open_store
-
-BIN = Path(sys.executable).parent
-PROVIDER = "https://w3id.org/maas-kg/id/provider/weber"
-SERVICE_NAMESPACE = "https://w3id.org/maas-kg/id/service/"
-
-#: every process the suite starts inherits this mark, so the end of the run can find any that outlived it
-RUN_MARK = "MAAS_KG_TEST_RUN"
-os.environ[RUN_MARK] = f"{os.getpid()}-{time.time_ns()}"
-
-
-def marked_processes() -> dict[int, str]:
-    """The processes other than this one that carry this run's mark: pid -> command line."""
-    mark = f"{RUN_MARK}={os.environ[RUN_MARK]}".encode()
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            if mark in (entry / "environ").read_bytes().split(b"\0"):
-                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:  # gone meanwhile, or a zombie
-            continue
-    return found
 
 
 def pytest_sessionfinish(session, exitstatus):
     """No process may outlive the suite, whatever the tests' outcome: the ones still running are killed and fail the
     run."""
-    if _virtuoso is not None:
-        _virtuoso.__exit__(None, None, None)
+    harness.stop_virtuoso()
     deadline = time.monotonic() + 15  # a server a fixture just stopped may take a moment to exit
     left = marked_processes()
     while left and time.monotonic() < deadline:
@@ -82,172 +52,8 @@ def examples_dir():
     return knowledge.shapes_dir() / "examples"
 
 
-class Listener:
-    """A local TCP listener that records every connection: nothing may reach it."""
-
-    def __init__(self):
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.listen()
-        self.socket.settimeout(0.2)
-        self.port = self.socket.getsockname()[1]
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                connection, _ = self.socket.accept()
-                self.connections += 1
-                connection.close()
-            except OSError:
-                pass
-
-    def close(self):
-        self._stop.set()
-        self._thread.join()
-        self.socket.close()
-
-
 @pytest.fixture
 def listener():
     running = Listener()
     yield running
     running.close()
-
-
-def cli(env, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "maas-kg"), *args], env=env, capture_output=True, text=True, timeout=300)
-
-
-@contextlib.contextmanager
-def running_service(folder: Path, *, providers: int, seed: int = 1, serve_args: tuple[str, ...] = (),
-                    store: str | None = None, env: dict | None = None):
-    """The real service as `make run` starts it: a demo catalogue (``providers`` demo providers, none for 0) in an
-    on-disk store under ``folder`` (or the store ``store`` names), a provider key for PROVIDER and an admin key, then
-    `maas-kg serve` (gunicorn, two workers) on a free loopback port."""
-    env = {**os.environ, "MAAS_KG_STORE": store or str(folder / "store"), "MAAS_KG_KEYS": str(folder / "keys.sqlite"),
-           **(env or {})}
-    if providers:
-        assert cli(env, "demo", "--providers", str(providers), "--seed", str(seed)).returncode == 0
-    provider_key = cli(env, "keys", "create", "--provider", PROVIDER).stdout.strip()
-    # the test services (tests/data/service-weber.json) are named under id/service/, not under PROVIDER + "/"
-    assert cli(env, "keys", "grant", "--provider", PROVIDER, "--namespace", SERVICE_NAMESPACE).returncode == 0
-    admin_key = cli(env, "keys", "create", "--admin").stdout.strip()
-    port = free_port()
-    # its own process group, so that a test can kill the whole service (gunicorn, workers, store server) at once
-    # (its access log goes to a file: a pipe nobody reads would fill up and stall the server)
-    log = folder / f"serve-{port}.log"
-    with open(log, "wb") as output:
-        process = subprocess.Popen([str(BIN / "maas-kg"), "serve", "--port", str(port), "--workers", "2",
-                                    *serve_args], env=env, stdout=output, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base, process, log)
-        yield {"base": base, "env": env, "provider": provider_key, "admin": admin_key, "process": process,
-               "log": log}
-    finally:
-        stopped = stop_process_group(process)
-    if not stopped:
-        pytest.fail("the server did not stop on SIGTERM")
-
-
-def wait_until_healthy(base: str, process: subprocess.Popen, log: Path, *, within: float = 180) -> None:
-    """Wait for ``/health`` to answer 200. A refused connection or a slow answer means "not ready yet" (a busy
-    machine may take seconds to answer the first request); only a server that exits or stays silent for
-    ``within`` seconds fails the test."""
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            if requests.get(f"{base}/health", timeout=10).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail("the server did not start: " + log.read_text(errors="replace")[-2000:])
-        time.sleep(0.3)
-
-
-def stop_process_group(process: subprocess.Popen, *, grace: float = 15) -> bool:
-    """End a process started with ``start_new_session=True`` and everything in its group (gunicorn's workers, the
-    store server), whatever state the test left it in: SIGTERM, then SIGKILL after ``grace`` seconds. True if the
-    leader stopped on SIGTERM (or had already stopped), False if it had to be killed."""
-    graceful = True
-    if process.poll() is None:
-        _signal_group(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=grace)  # below gunicorn's 20 s grace: a worker hanging at exit would show
-        except subprocess.TimeoutExpired:
-            graceful = False
-    _signal_group(process.pid, signal.SIGKILL)  # whatever of the group is still there (killed leader's children)
-    if process.poll() is None:
-        process.wait(timeout=30)
-    return graceful
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-#: the store backends every catalogue and matching test runs against: the embedded store, an Oxigraph server, and
-#: the embedded store given every rule in its SPARQL 1.1 form (no LATERAL), as stores without LATERAL get them;
-#: MAAS_KG_TEST_STORES=...,virtuoso adds a Virtuoso 7 server (see the README for what passes there)
-STORE_KINDS = tuple(os.environ.get("MAAS_KG_TEST_STORES", "embedded,remote,sparql11").split(","))
-
-
-class Sparql11Store(OxigraphStore):
-    """The in-memory embedded store, sent every query and update rewritten by ``dialects.without_lateral``."""
-
-    def query(self, sparql: str, **kwargs):
-        return super().query(without_lateral(sparql), **kwargs)
-
-    def update(self, sparql: str) -> None:
-        super().update(without_lateral(sparql))
-
-_virtuoso = None
-
-
-def virtuoso_store():
-    """A store on the Virtuoso server shared by the session (started on first use), emptied of every graph."""
-    global _virtuoso
-    import tempfile
-
-    from virtuoso import VirtuosoServer
-
-    if _virtuoso is None:  # stopped by pytest_sessionfinish
-        _virtuoso = VirtuosoServer(Path(tempfile.mkdtemp(prefix="maas-kg-virtuoso-"))).__enter__()
-    store = open_store(_virtuoso.location, timeout=120)
-    for graph in store.named_graphs():
-        store.update(f"DROP SILENT GRAPH <{graph}>")
-    return store
-
-
-@contextlib.contextmanager
-def fresh_store(kind: str, folder: Path):
-    """An empty store with the ontology loaded: the embedded pyoxigraph store (in memory), or a real Oxigraph server
-    started here (on disk under ``folder``) reached over the SPARQL 1.1 protocols."""
-    if kind == "embedded":
-        store = open_store("memory")
-        sync_ontology(store)
-        yield store
-        return
-    if kind == "sparql11":
-        store = Sparql11Store(None)
-        sync_ontology(store)
-        yield store
-        return
-    if kind == "virtuoso":
-        store = virtuoso_store()
-        sync_ontology(store)
-        yield store
-        store.close()
-        return
-    with StoreServer(str(folder)) as server:
-        store = open_store(server.url)
-        sync_ontology(store)
-        yield store
-        store.close()

@@ -15,7 +15,7 @@ from maas_kg.ingest import InputError, read_input
 from maas_kg.knowledge import MAAS, MAT, PROC
 from maas_kg.store import StoreError
 
-from conftest import STORE_KINDS, fresh_store
+from harness import STORE_KINDS, fresh_store
 
 DATA = Path(__file__).parent / "data"
 WEBER = "https://w3id.org/maas-kg/id/service/weber-5axis"

@@ -22,7 +22,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import BIN, PROVIDER, cli, running_service
+from harness import BIN, PROVIDER, cli, running_service
 from maas_kg import catalogue, knowledge
 from maas_kg.initial_load import first_publications
 from maas_kg.keys import KeyRing

@@ -12,7 +12,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import running_service
+from harness import running_service
 
 pytestmark = pytest.mark.slow
 

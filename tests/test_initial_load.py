@@ -16,7 +16,7 @@ from maas_kg.catalogue import CatalogueError
 from maas_kg.demo import generate_services
 from maas_kg.initial_load import initial_load
 
-from conftest import STORE_KINDS, fresh_store
+from harness import STORE_KINDS, fresh_store
 
 DATA = Path(__file__).parent / "data"
 _STAMP = re.compile(r'"\d{4}-\d\d-\d\dT[\d:]+(Z|[+-]\d\d:\d\d)?"\^\^<http://www.w3.org/2001/XMLSchema#dateTime>')

@@ -25,7 +25,7 @@ from maas_kg.products import submit_product
 from maas_kg.store import Changes
 from maas_kg.translation import RouteStep
 
-from conftest import STORE_KINDS, fresh_store
+from harness import STORE_KINDS, fresh_store
 
 TODAY = datetime.date(2026, 11, 22)
 PROC, MAT, MAAS = knowledge.PROC, knowledge.MAT, knowledge.MAAS

@@ -18,7 +18,7 @@ import rdflib
 import requests
 from rdflib.compare import to_isomorphic
 
-from conftest import cli, running_service
+from harness import cli, running_service
 from maas_kg.serving import StoreServer, free_port
 
 pytestmark = pytest.mark.slow

@@ -14,7 +14,7 @@ import rdflib
 import requests
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
-from conftest import cli, running_service
+from harness import cli, running_service
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from maas_kg.demo import generate_services
 from maas_kg.public_sparql import QueryRefused, check_remote_access, check_update
 from maas_kg.serving import StoreServer
 
-from conftest import STORE_KINDS
+from harness import STORE_KINDS
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 SERVICES = """PREFIX maas: <https://w3id.org/maas-kg/ns#>

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api import create_app
-from conftest import running_service
+from harness import running_service
 from maas_kg.public_sparql import (QueryMalformed, QueryRefused, QueryTooLarge, check_remote_access, check_update,
                                    parse_query, parse_update)
 from maas_kg.serving import StoreServer

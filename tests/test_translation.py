@@ -4,7 +4,7 @@ with provenance, and an ontology editor's new Turtle file changes the routes wit
 from __future__ import annotations
 
 import json
-import uuid
+import shutil
 from pathlib import Path
 
 import pytest
@@ -119,18 +119,20 @@ def test_routes_are_stored_with_provenance(store):
     assert int(rows[0]["steps"].value) == sum(len(r.steps) for r in result.routes)
 
 
-def test_an_editors_new_turtle_file_changes_the_routes_without_code_changes(store):
-    name = f"test-extension-{uuid.uuid4().hex[:8]}"
-    module = knowledge.ontology_dir() / f"{name}.ttl"
+def test_an_editors_new_turtle_file_changes_the_routes_without_code_changes(store, tmp_path, monkeypatch):
+    # an editor's working copy of the ontology folder (MAAS_KG_ONTOLOGY_DIR): the shipped folder is never written
+    working_copy = tmp_path / "ontology"
+    shutil.copytree(knowledge.ontology_dir(), working_copy)
+    monkeypatch.setenv("MAAS_KG_ONTOLOGY_DIR", str(working_copy))
+    name = "superfinishing"
+    module = working_copy / f"{name}.ttl"
     superfinishing = (Path(__file__).parent / "data" / "superfinishing.ttl").read_text(encoding="utf-8")
     module.write_text(f"{superfinishing}\n<https://w3id.org/maas-kg/ontology/{name}> a owl:Ontology .\n",
                       encoding="utf-8")
-    try:
-        assert PROC.ShaftSuperfinishing not in {c for chain in chains(routes(store, "turned-ground-shaft")) for c in chain}
-        assert name in sync_ontology(store)
-        assert [PROC.Turning, PROC.ShaftSuperfinishing] in chains(routes(store, "turned-ground-shaft"))
-    finally:
-        module.unlink()
+    assert PROC.ShaftSuperfinishing not in {c for chain in chains(routes(store, "turned-ground-shaft")) for c in chain}
+    assert name in sync_ontology(store)
+    assert [PROC.Turning, PROC.ShaftSuperfinishing] in chains(routes(store, "turned-ground-shaft"))
+    module.unlink()
     assert "-" + name in sync_ontology(store)
     assert PROC.ShaftSuperfinishing not in {c for chain in chains(routes(store, "turned-ground-shaft")) for c in chain}
 

@@ -15,7 +15,7 @@ from maas_kg import catalogue
 from maas_kg.demo import generate_services
 
 import virtuoso
-from conftest import fresh_store
+from harness import fresh_store
 
 # make test installs Virtuoso; only a bare pytest on a machine without it skips (never in CI)
 pytestmark = pytest.mark.skipif(not virtuoso.installed() and not os.environ.get("CI"),

@@ -28,7 +28,7 @@ import rdflib
 import requests
 from rdflib.compare import isomorphic
 
-from conftest import running_service
+from harness import running_service
 
 pytestmark = pytest.mark.slow
 

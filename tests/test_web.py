@@ -14,7 +14,7 @@ import pytest
 import rdflib
 import requests
 
-from conftest import PROVIDER, running_service
+from harness import PROVIDER, running_service
 
 pytestmark = pytest.mark.slow
 
