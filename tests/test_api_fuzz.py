@@ -20,6 +20,9 @@ APP = create_app({"STORE": "memory", "KEYS_FILE": str(_FOLDER / "keys.sqlite"), 
                   "SPARQL_TIMEOUT": 2.0, "SPARQL_RESULT_LIMIT": 200})
 catalogue.publish(APP.extensions["maas_kg"].catalogue, json.dumps(list(generate_services(4, 5))).encode(), "json")
 PROVIDER_KEY = APP.extensions["maas_kg"].keys.create(provider="https://w3id.org/maas-kg/id/provider/fuzz")[0]
+ADMIN_KEY = APP.extensions["maas_kg"].keys.create(admin=True)[0]
+#: operations only administrators may call: fuzzed with an administrator's key, so they parse their input too
+ADMIN_PATHS = ("/ontology/extensions", "/graph-store", "/sparql/update")
 
 
 
@@ -36,8 +39,10 @@ schema = schemathesis.openapi.from_wsgi("/openapi.json", APP)
 @schema.parametrize()
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_generated_request_gets_a_server_error(case):
-    # with a provider key, so that the write operations get past authentication and parse their bodies
-    response = case.call(headers={"Authorization": f"Bearer {PROVIDER_KEY}"})
+    # with a provider's key, or an administrator's for the administrators' operations, so that every write
+    # operation gets past authentication and parses its body
+    key = ADMIN_KEY if case.path.startswith(ADMIN_PATHS) else PROVIDER_KEY
+    response = case.call(headers={"Authorization": f"Bearer {key}"})
     assert response.status_code < 500, (case.method, case.formatted_path, response.status_code, response.text[:300])
 
 
@@ -77,3 +82,24 @@ def test_arbitrary_json_bodies_never_get_a_server_error(document):
     for path in ("/services", "/match"):
         response = client.post(path, data=data, content_type="application/json", headers=headers)
         assert response.status_code < 500, (path, response.status_code, response.get_data(as_text=True)[:300])
+
+
+def _documented_operations() -> set[tuple[str, str]]:
+    document = APP.test_client().get("/openapi.json").get_json()
+    return {(path, method.upper()) for path, item in document["paths"].items() for method in item
+            if method in ("get", "put", "post", "delete", "patch")}
+
+
+def test_the_openapi_document_lists_exactly_the_api_routes():
+    """Every route of the API's blueprints is in /openapi.json and every operation there is a route (the web pages,
+    the docs and static files are not part of the API)."""
+    import re
+
+    not_api = ("web", "docs", "static")
+    routes = set()
+    for rule in APP.url_map.iter_rules():
+        if rule.endpoint.split(".")[0] in not_api and rule.rule != "/openapi.json":
+            continue
+        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        routes |= {(path, method) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert routes == _documented_operations()
