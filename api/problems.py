@@ -12,7 +12,7 @@ from maas_kg.catalogue import CatalogueError
 from maas_kg.ingest import InputError
 from maas_kg.products import ProductError
 from maas_kg.reasoning import ReasonerUnavailable
-from maas_kg.remote_store import StoreUnavailable
+from maas_kg.store import StoreUnavailable
 from maas_kg.store import StoreError
 from maas_kg.translation import TranslationError
 from maas_kg.validation import ValidationReport

@@ -22,7 +22,7 @@ from api.problems import Problem, problem_response
 from api.state import resources
 from maas_kg import public_sparql
 from maas_kg.public_sparql import QueryMalformed, QueryRefused, QueryTimeout, QueryTooLarge
-from maas_kg.store import StoreError
+from maas_kg.store import StoreSyntaxError
 
 bp = Blueprint("sparql", __name__)
 
@@ -249,10 +249,8 @@ def update():
         dataset = {}
     try:
         store.update(operation.text, **dataset)
-    except StoreError as err:
-        if "syntax" in str(err).lower():
-            raise Problem(400, "Malformed update", str(err)) from None
-        raise
+    except StoreSyntaxError as err:
+        raise Problem(400, "Malformed update", str(err)) from None
     return Response(status=204)
 
 
@@ -263,6 +261,6 @@ def _check_using_parameters(operation: public_sparql.Operation, store) -> None:
         clauses = ", ".join(sorted(set(operation.dataset_clauses)))
         raise Problem(400, "Dataset given twice", f"the update has {clauses}: send either those or the "
                       "using-graph-uri / using-named-graph-uri parameters, not both")
-    if not public_sparql.remote_store(store):
+    if not store.update_dataset_parameters:
         raise Problem(400, "Dataset parameters not supported", "this service's embedded store cannot apply "
                       "using-graph-uri / using-named-graph-uri: write USING / USING NAMED in the update instead")

@@ -27,7 +27,7 @@ from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate, trave
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from maas_kg.store import Store, StoreError
+from maas_kg.store import Store, StoreSyntaxError
 
 # media types of the answers, by query form; the first is the default
 RESULT_TYPES = {
@@ -253,7 +253,7 @@ def answer(store: Store, query: str | Operation, media_type: str, *, limit: int,
     if named_graphs and default_graph is None:
         default_graph = []  # the protocol: named graphs alone make a dataset with an empty default graph
     deadline = time.monotonic() + timeout
-    if remote_store(store):
+    if store.raw_answers:
         return _remote_answer(store, operation, media_type, limit=limit, timeout=timeout, deadline=deadline,
                               default_graph=default_graph, named_graphs=named_graphs)
     try:
@@ -261,10 +261,8 @@ def answer(store: Store, query: str | Operation, media_type: str, *, limit: int,
                              named_graphs=named_graphs)
     except SyntaxError as err:
         raise QueryMalformed(f"SPARQL syntax error: {err}") from None
-    except StoreError as err:
-        if "syntax" in str(err).lower() or "parse" in str(err).lower():
-            raise QueryMalformed(str(err)) from None
-        raise
+    except StoreSyntaxError as err:
+        raise QueryMalformed(str(err)) from None
     return _serialised(result, media_type, limit=limit, deadline=deadline, timeout=timeout)
 
 
@@ -303,10 +301,8 @@ def _remote_answer(store, operation: Operation, media_type: str, *, limit: int, 
         response = store.raw_query(operation.text, wire, union_default_graph=default_graph is None,
                                    default_graph=default_graph, named_graphs=named_graphs, timeout=timeout,
                                    stream=True)
-    except StoreError as err:
-        if "syntax" in str(err).lower() or "parse" in str(err).lower():
-            raise QueryMalformed(str(err)) from None
-        raise
+    except StoreSyntaxError as err:
+        raise QueryMalformed(str(err)) from None
     try:
         response.raw.decode_content = True
         if graph_query:
@@ -330,8 +326,3 @@ def _bounded(results, limit: int, deadline: float, timeout: float) -> tuple[list
             raise QueryTimeout(f"the query did not finish within {timeout:g} s")
         taken.append(item)
     return taken, False
-
-
-def remote_store(store: Store) -> bool:
-    """Whether ``store`` is reached over HTTP (SPARQL protocols), not embedded."""
-    return hasattr(store, "raw_query")

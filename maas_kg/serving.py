@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from maas_kg.ontology_graphs import sync_ontology
-from maas_kg.store import StoreError, StoreLocked, open_store
+from maas_kg.store import StoreError, StoreLocked, open_store, remote_backend
 
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ def serve(location: str, *, host: str, port: int, workers: int, sparql_timeout: 
             raise ServeError("an in-memory store cannot be shared by several workers: use --workers 1 or a directory")
         config.update(STORE="memory", SYNC_ONTOLOGY=True)
         return run_gunicorn(config, host=host, port=port, workers=1, timeout=sparql_timeout)
-    if location.startswith(("http://", "https://")):
+    if remote_backend(location) is not None:  # any store URL open_store knows (BACKENDS)
         sync_ontology(open_store(location))
         config["STORE"] = location
         return run_gunicorn(config, host=host, port=port, workers=workers, timeout=sparql_timeout)

@@ -20,7 +20,7 @@ import requests
 
 from maas_kg.ontology_graphs import sync_ontology
 from maas_kg.serving import StoreServer, free_port
-from maas_kg.dialects import without_lateral
+from maas_kg.store.dialects import without_lateral
 from maas_kg.store import OxigraphStore, open_store
 
 BIN = Path(sys.executable).parent
@@ -159,6 +159,8 @@ STORE_KINDS = tuple(os.environ.get("MAAS_KG_TEST_STORES", "embedded,remote,sparq
 
 class Sparql11Store(OxigraphStore):
     """The in-memory embedded store, sent every query and update rewritten by ``dialects.without_lateral``."""
+
+    supports_lateral = False
 
     def query(self, sparql: str, **kwargs):
         return super().query(without_lateral(sparql), **kwargs)

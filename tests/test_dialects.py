@@ -9,7 +9,7 @@ import pyoxigraph as ox
 import pytest
 
 from maas_kg import knowledge
-from maas_kg.dialects import without_lateral
+from maas_kg.store.dialects import without_lateral
 
 RULES = sorted(p for p in knowledge.queries_dir().rglob("*.r[qu]") if "LATERAL" in p.read_text())
 

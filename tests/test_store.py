@@ -86,7 +86,7 @@ def test_disk_store_persists_and_is_locked_while_open(tmp_path):
 
 
 def test_a_remote_store_that_is_down_says_so_without_hanging():
-    from maas_kg.remote_store import SparqlHttpStore, StoreUnavailable
+    from maas_kg.store.remote import SparqlHttpStore, StoreUnavailable
     from maas_kg.serving import free_port
 
     store = open_store(f"http://127.0.0.1:{free_port()}", timeout=2)
@@ -148,3 +148,32 @@ def test_the_remote_endpoints_can_be_named_one_by_one(tmp_path, monkeypatch):
         store.commit(changes)
         assert store.ask("ASK { ?s ?p 1 }", union_default_graph=True)
         assert len(store.graph_triples("http://example.org/g")) == 1
+
+
+def test_one_table_of_url_schemes_picks_the_backend(tmp_path):
+    from maas_kg.store import BACKENDS, OxigraphStore, open_store
+    from maas_kg.store.remote import SparqlHttpStore
+    from maas_kg.store.virtuoso import VirtuosoStore
+
+    assert set(BACKENDS) == {"http", "https", "virtuoso+http", "virtuoso+https"}
+    oxigraph = open_store("http://127.0.0.1:7878")
+    assert type(oxigraph) is SparqlHttpStore and oxigraph.endpoints.query == "http://127.0.0.1:7878/query"
+    assert oxigraph.supports_lateral and oxigraph.atomic_commit and oxigraph.raw_answers
+    virtuoso = open_store("virtuoso+http://127.0.0.1:8890/")
+    assert type(virtuoso) is VirtuosoStore and virtuoso.endpoints.update == "http://127.0.0.1:8890/sparql"
+    assert not virtuoso.supports_lateral and not virtuoso.atomic_commit
+    embedded = open_store(str(tmp_path / "store"))
+    assert type(embedded) is OxigraphStore and not embedded.raw_answers and not embedded.update_dataset_parameters
+    embedded.close()
+
+
+def test_syntax_errors_are_their_own_kind_on_every_backend(tmp_path):
+    from maas_kg.serving import StoreServer
+    from maas_kg.store import StoreSyntaxError, open_store
+
+    with StoreServer(str(tmp_path / "server")) as server:
+        for store in (open_store("memory"), open_store(server.url)):
+            with pytest.raises(StoreSyntaxError):
+                store.query("SELEKT * WHERE { ?s ?p ?o }")
+            with pytest.raises(StoreSyntaxError):
+                store.update("INSERT DATUM { <urn:a> <urn:b> <urn:c> }")

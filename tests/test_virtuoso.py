@@ -65,3 +65,16 @@ def test_publishing_withdrawal_and_facets_match_the_embedded_store(store):
         assert catalogue.facet_counts(store, country="DE") == catalogue.facet_counts(reference, country="DE")
         assert catalogue.providers_of(store, [r["id"] for r in json.loads(services)]) == \
             catalogue.providers_of(reference, [r["id"] for r in json.loads(services)])
+
+
+def test_serve_takes_a_virtuoso_url_as_a_store_not_as_a_folder(store, tmp_path, monkeypatch):
+    import requests
+
+    from harness import running_service
+
+    monkeypatch.chdir(tmp_path)
+    location = store.endpoints.query.removesuffix("/sparql").replace("http://", "virtuoso+http://")
+    with running_service(tmp_path, providers=0, store=location) as service:
+        health = requests.get(f"{service['base']}/health", timeout=30)
+        assert health.status_code == 200, health.text
+    assert not (tmp_path / "virtuoso+http:").exists()

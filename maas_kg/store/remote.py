@@ -12,38 +12,21 @@ import io
 import os
 import shutil
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 import requests
 
-from maas_kg.dialects import without_lateral
-from maas_kg.store import Changes, StoreError, Triple, boolean_answer, rdf_format, solution_rows
+from maas_kg.store.base import (Changes, StoreError, StoreRefused, StoreSyntaxError, StoreUnavailable, Triple,
+                                dataset_format,
+                                boolean_answer, rdf_format, solution_rows)
 
 _RESULTS_JSON = "application/sparql-results+json"
 _NQUADS = "application/n-quads"
 _NTRIPLES = "application/n-triples"
 
-# which flag turns the union default graph on, per server family (the SPARQL protocol has no standard one);
-# Virtuoso's default graph is the union of all graphs already
-_UNION_PARAMETERS = {"oxigraph": {"union-default-graph": ""}}
-# graphs a Virtuoso server holds for itself: not part of the knowledge graph, so not listed, counted or exported
-_VIRTUOSO_GRAPHS = ("http://www.openlinksw.com/schemas/virtrdf#", "http://www.w3.org/ns/ldp#",
-                    "http://localuriqaserver/sparql", "http://www.w3.org/2002/07/owl#")
-
-
-class StoreUnavailable(StoreError):
-    """The remote store did not answer (down, unreachable or too slow)."""
-
-
-class StoreRefused(StoreError):
-    """The remote store answered with an error status (kept in ``status``)."""
-
-    def __init__(self, message: str, status: int):
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -53,36 +36,38 @@ class Endpoints:
     query: str
     update: str
     graph_store: str
-    flavour: str = "oxigraph"
 
     @classmethod
-    def for_oxigraph(cls, base: str) -> "Endpoints":
+    def under(cls, base: str) -> "Endpoints":
+        """Oxigraph server's layout under ``base``."""
         base = base.rstrip("/")
-        return cls(f"{base}/query", f"{base}/update", f"{base}/store", "oxigraph")
+        return cls(f"{base}/query", f"{base}/update", f"{base}/store")
 
-    @classmethod
-    def for_virtuoso(cls, base: str) -> "Endpoints":
-        """Virtuoso 7: queries and updates at ``/sparql``, the Graph Store Protocol at ``/sparql-graph-crud`` (the
-        server's ``SPARQL`` user needs the ``SPARQL_UPDATE`` role)."""
-        base = base.rstrip("/")
-        return cls(f"{base}/sparql", f"{base}/sparql", f"{base}/sparql-graph-crud", "virtuoso")
-
-    @classmethod
-    def configured(cls, base: str) -> "Endpoints":
-        """Oxigraph's layout under ``base``, with each endpoint replaced by ``MAAS_KG_QUERY_URL``,
-        ``MAAS_KG_UPDATE_URL`` or ``MAAS_KG_GRAPH_STORE_URL`` where set (stores whose endpoints live elsewhere)."""
-        flavour, _, rest = base.partition("+")
-        default = cls.for_virtuoso(rest) if flavour == "virtuoso" and rest else cls.for_oxigraph(base)
-        return cls(os.environ.get("MAAS_KG_QUERY_URL") or default.query,
-                   os.environ.get("MAAS_KG_UPDATE_URL") or default.update,
-                   os.environ.get("MAAS_KG_GRAPH_STORE_URL") or default.graph_store, default.flavour)
+    def configured(self) -> "Endpoints":
+        """These endpoints, each replaced by ``MAAS_KG_QUERY_URL``, ``MAAS_KG_UPDATE_URL`` or
+        ``MAAS_KG_GRAPH_STORE_URL`` where set (stores whose endpoints live elsewhere)."""
+        return Endpoints(os.environ.get("MAAS_KG_QUERY_URL") or self.query,
+                         os.environ.get("MAAS_KG_UPDATE_URL") or self.update,
+                         os.environ.get("MAAS_KG_GRAPH_STORE_URL") or self.graph_store)
 
 
 class SparqlHttpStore:
-    """A remote SPARQL 1.1 store. ``timeout`` (seconds) bounds every request so a dead store cannot hang a caller."""
+    """A remote SPARQL 1.1 store (Oxigraph server's layout by default). ``timeout`` (seconds) bounds every request so
+    a dead store cannot hang a caller. Server families that differ subclass it (``store.virtuoso``)."""
+
+    supports_lateral = True  # Oxigraph server, Jena 4.7+
+    atomic_commit = True  # one update request is one transaction in SPARQL 1.1 stores with transactions
+    update_dataset_parameters = True
+    raw_answers = True
+    #: query parameters that make the default graph the union of all graphs (the protocol has no standard one)
+    union_parameters: tuple[tuple[str, str], ...] = (("union-default-graph", ""),)
+
+    @classmethod
+    def endpoints_under(cls, base: str) -> Endpoints:
+        return Endpoints.under(base)
 
     def __init__(self, endpoints: Endpoints | str, *, timeout: float = 30.0):
-        self.endpoints = Endpoints.configured(endpoints) if isinstance(endpoints, str) else endpoints
+        self.endpoints = (self.endpoints_under(endpoints) if isinstance(endpoints, str) else endpoints).configured()
         self.location = self.endpoints.query
         self.timeout = timeout
         # one requests.Session per thread (gunicorn's gthread workers share this store between threads, and a
@@ -90,9 +75,6 @@ class SparqlHttpStore:
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._sessions_lock = threading.Lock()
-        self._virtuoso = self.endpoints.flavour == "virtuoso"
-        # Virtuoso 7 has no LATERAL: the rules go to it in their SPARQL 1.1 form
-        self._dialect = without_lateral if self._virtuoso else (lambda sparql: sparql)
 
     # -- plumbing -------------------------------------------------------------------------------------------------
 
@@ -118,7 +100,7 @@ class SparqlHttpStore:
         if response.status_code >= 400:
             message = response.text.strip()[:500] or response.reason
             if response.status_code == 400:
-                raise StoreError(f"SPARQL syntax error: {message}")
+                raise StoreSyntaxError(f"SPARQL syntax error: {message}")
             if response.status_code >= 500 and "timeout" in message.lower():
                 raise StoreUnavailable(f"the SPARQL store gave up ({what}): {message}")
             raise StoreRefused(f"the SPARQL store refused the {what} ({response.status_code}): {message}",
@@ -131,7 +113,7 @@ class SparqlHttpStore:
         if default_graph is not None:
             params += [("default-graph-uri", g) for g in default_graph]
         elif union_default_graph:
-            params += list(_UNION_PARAMETERS.get(self.endpoints.flavour, {}).items())
+            params += list(self.union_parameters)
         params += [("named-graph-uri", g) for g in named_graphs or []]
         return params
 
@@ -141,10 +123,6 @@ class SparqlHttpStore:
         """Send a query and return the server's response unparsed; with ``stream`` its body is not read yet (the
         public endpoint parses it as it arrives from ``response.raw`` and must close the response)."""
         params = self._query_params(union_default_graph, default_graph, named_graphs)
-        if self._virtuoso:  # Virtuoso 7 waits forever on a query sent as the request body: send it as a form
-            return self._send("POST", self.endpoints.query, what="query", params=params,
-                              data={"query": self._dialect(sparql)}, timeout=timeout or self.timeout,
-                              headers={"Accept": accept}, stream=stream)
         return self._send(
             "POST", self.endpoints.query, what="query", params=params,
             data=sparql.encode("utf-8"), timeout=timeout or self.timeout, stream=stream,
@@ -163,13 +141,7 @@ class SparqlHttpStore:
         if kind == _NTRIPLES or kind.startswith("text/turtle"):
             fmt = ox.RdfFormat.N_TRIPLES if kind == _NTRIPLES else ox.RdfFormat.TURTLE
             return [q.triple for q in ox.parse(response.content, format=fmt)]
-        result = ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
-        if self._virtuoso and [v.value for v in result.variables] == ["__ASK_RETVAL"]:
-            # Virtuoso answers ASK as one row holding the integer 1, or no row
-            answer = b"true" if any(True for _ in result) else b"false"
-            return ox.parse_query_results(b'{"head": {}, "boolean": ' + answer + b"}",
-                                          format=ox.QueryResultsFormat.JSON)
-        return result
+        return ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
 
     def select(self, sparql: str, *, union_default_graph: bool = False) -> list[dict]:
         return solution_rows(self.query(sparql, union_default_graph=union_default_graph))
@@ -188,16 +160,10 @@ class SparqlHttpStore:
         return [(q.subject, q.predicate, q.object) for q in ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES)]
 
     def named_graphs(self) -> list[str]:
-        if self._virtuoso:  # Virtuoso finds no graph for GRAPH ?g { }, and lists its own graphs
-            rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
-            return sorted(g for g in (row["g"].value for row in rows) if g not in _VIRTUOSO_GRAPHS)
         rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
         return sorted(row["g"].value for row in rows if isinstance(row["g"], ox.NamedNode))
 
     def quad_count(self) -> int:
-        if self._virtuoso:  # every triple is in a named graph there; the default graph is their union
-            rows = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-            return sum(int(row["n"].value) for row in rows if row["g"].value not in _VIRTUOSO_GRAPHS)
         rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
         return int(rows[0]["n"].value)
 
@@ -213,33 +179,12 @@ class SparqlHttpStore:
         ``using-named-graph-uri`` (like USING / USING NAMED), passed on to the store."""
         params = [("using-graph-uri", g) for g in using_graphs or []] + \
             [("using-named-graph-uri", g) for g in using_named_graphs or []]
-        if self._virtuoso:
-            self._send("POST", self.endpoints.update, what="update", params=params,
-                       data={"update": self._dialect(sparql)})
-            return
         self._send("POST", self.endpoints.update, what="update", data=sparql.encode("utf-8"), params=params,
                    headers={"Content-Type": "application/sparql-update; charset=utf-8"})
 
     def commit(self, changes: Changes) -> None:
-        # one update request is one transaction in SPARQL 1.1 stores that support transactions (Oxigraph does)
-        if changes and self._virtuoso:
-            self._commit_in_steps(changes)
-        elif changes:
+        if changes:
             self.update(changes.as_sparql())
-
-    def _commit_in_steps(self, changes: Changes) -> None:
-        """Virtuoso 7 refuses blank nodes in INSERT DATA and updates that compile to more than 10,000 lines of
-        SQL, so graphs are written through its Graph Store one request each, then the rule operations: not one
-        transaction (see the README's deployment note)."""
-        for graph in [*changes.dropped, *changes.replaced]:
-            self.update(f"DROP SILENT GRAPH <{graph}>")
-        for graphs in (changes.replaced, changes.inserted):
-            for graph, triples in graphs.items():
-                if triples:
-                    self.load(ox.serialize([ox.Triple(*t) for t in triples], format=ox.RdfFormat.N_TRIPLES),
-                              "ntriples", graph=graph)
-        if changes.operations:
-            self.update(Changes(operations=changes.operations).as_sparql())
 
     def load(self, data, format: str, *, graph: str | None = None) -> None:
         fmt = rdf_format(format)
@@ -258,22 +203,8 @@ class SparqlHttpStore:
                 return self.load(handle, format, graph=graph)
         return self.load(data, format, graph=graph)
 
-    def bulk_add(self, quads: Iterable[ox.Quad]) -> None:
-        buffer = io.BytesIO()
-        ox.serialize(quads, buffer, format=ox.RdfFormat.N_QUADS)
-        self.import_dataset(io.BytesIO(buffer.getvalue()))
-
     def export(self, output, format: str = "nquads") -> None:
-        fmt = rdf_format(format)
-        if fmt not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-            raise StoreError("export keeps named graphs: use nquads or trig")
-        if self._virtuoso:  # no Graph Store GET of the whole dataset there: graph by graph
-            quads = (ox.Quad(s, p, o, ox.NamedNode(g)) for g in self.named_graphs() for s, p, o in self.graph_triples(g))
-            if isinstance(output, (str, Path)):
-                ox.serialize(quads, str(output), format=fmt)
-            else:
-                ox.serialize(quads, output, format=fmt)
-            return
+        fmt = dataset_format(format, "export keeps named graphs")
         response = self._send("GET", self.endpoints.graph_store, what="export", headers={"Accept": fmt.media_type},
                               stream=True)
         if isinstance(output, (str, Path)):
@@ -283,21 +214,10 @@ class SparqlHttpStore:
             shutil.copyfileobj(response.raw, output)
 
     def import_dataset(self, data, format: str = "nquads") -> None:
-        fmt = rdf_format(format)
-        if fmt not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-            raise StoreError("import reads datasets: use nquads or trig")
+        fmt = dataset_format(format, "import reads datasets")
         if isinstance(data, (str, Path)):
             with open(data, "rb") as handle:
                 return self.import_dataset(handle, format)
-        if self._virtuoso:  # Virtuoso's Graph Store takes one graph a request
-            graphs: dict[str, list[ox.Triple]] = {}
-            for quad in ox.parse(data.read() if hasattr(data, "read") else data, format=fmt):
-                if isinstance(quad.graph_name, ox.DefaultGraph):
-                    raise StoreError("this store keeps every triple in a named graph: the data has default-graph triples")
-                graphs.setdefault(quad.graph_name.value, []).append(quad.triple)
-            for graph, triples in graphs.items():
-                self.load(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), "ntriples", graph=graph)
-            return
         self._send("POST", self.endpoints.graph_store, what="import", data=data,
                    headers={"Content-Type": fmt.media_type})
 
