@@ -16,7 +16,7 @@ from api import docs, graph_store, health, matching, negotiation, ontology, prob
 def create_app(config: object | Mapping | None = None) -> Flask:
     """Build the application; ``config`` is a config object or a mapping that overrides the defaults."""
     app = Flask(__name__)
-    app.config.from_object(default_config.Config)
+    app.config.update(default_config.defaults())
     if isinstance(config, Mapping):
         app.config.update(config)
     elif config is not None:

@@ -8,15 +8,8 @@ import logging
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from maas_kg.catalogue import CatalogueError
-from maas_kg.ingest import InputError
-from maas_kg.products import ProductError
-from maas_kg.reasoning import ReasonerUnavailable
-from maas_kg.store import StoreUnavailable
-from maas_kg.store import StoreError
-from maas_kg.translation import TranslationError
+from maas_kg.errors import MaasKgError
 from maas_kg.validation import ValidationReport
-from maas_kg.vocabulary import AmbiguousTerm, UnknownTerm
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +78,20 @@ def register(app: Flask) -> None:
             return report_response(err.status, err.title, err.detail, err.report, **err.extra)
         return problem_response(err.status, err.title, err.detail, **err.extra)
 
-    @app.errorhandler(InputError)
-    def _malformed(err):
-        return problem_response(400, "Malformed input", str(err))
+    @app.errorhandler(MaasKgError)
+    def _library(err: MaasKgError):
+        """Every error of the library, by its kind (``maas_kg.errors``): status and title come with the class."""
+        if err.status >= 500:
+            log.error("%s: %s", type(err).__name__, err)
+        report = getattr(err, "report", None)
+        if report is not None:
+            response = report_response(err.status, err.title, str(err), report,
+                                       violations=report.as_dict()["violations"])
+        else:
+            response = problem_response(err.status, err.title, str(err))
+        if err.retry_after is not None:
+            response.headers["Retry-After"] = str(err.retry_after)
+        return response
 
     @app.errorhandler(RecursionError)
     def _too_deep(err):
@@ -97,38 +101,6 @@ def register(app: Flask) -> None:
         return problem_response(400, "Input nested too deeply", "the request nests objects, arrays or elements "
                                 "too deeply to be read: flatten it (service and product documents need fewer "
                                 "than 10 levels)")
-
-    @app.errorhandler(UnknownTerm)
-    @app.errorhandler(AmbiguousTerm)
-    def _unknown(err):
-        return problem_response(422, "Unknown term", str(err))
-
-    @app.errorhandler(ProductError)
-    def _product(err: ProductError):
-        if err.report is None:
-            return problem_response(422, "Invalid product", str(err))
-        return report_response(422, "Invalid product", str(err), err.report,
-                               violations=err.report.as_dict()["violations"])
-
-    @app.errorhandler(CatalogueError)
-    @app.errorhandler(TranslationError)
-    def _refused(err):
-        return problem_response(422, "Cannot do that", str(err))
-
-    @app.errorhandler(ReasonerUnavailable)
-    def _no_reasoner(err):
-        return problem_response(503, "Reasoner unavailable", str(err))
-
-    @app.errorhandler(StoreUnavailable)
-    def _unavailable(err):
-        response = problem_response(503, "Store unavailable", str(err))
-        response.headers["Retry-After"] = "5"
-        return response
-
-    @app.errorhandler(StoreError)
-    def _store(err):
-        log.error("store error: %s", err)
-        return problem_response(500, "Store error", str(err))
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(err):

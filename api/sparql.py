@@ -21,8 +21,6 @@ from api.negotiation import best_response
 from api.problems import Problem, problem_response
 from api.state import resources
 from maas_kg import public_sparql
-from maas_kg.public_sparql import QueryMalformed, QueryRefused, QueryTimeout, QueryTooLarge
-from maas_kg.store import StoreSyntaxError
 
 bp = Blueprint("sparql", __name__)
 
@@ -166,22 +164,13 @@ def query():
 
 
 def _answer(text: str, config, default_graphs: list[str] | None, named_graphs: list[str] | None) -> Response:
-    try:
-        operation = public_sparql.parse_query(text, base=public_base(),
-                                              max_characters=config["SPARQL_MAX_QUERY_CHARACTERS"])
-        chosen = _format_parameter(operation.form) or best_response(public_sparql.media_types(operation.form))
-        answer = public_sparql.answer(resources().catalogue, operation, chosen, limit=config["SPARQL_RESULT_LIMIT"],
-                                      timeout=config["SPARQL_TIMEOUT"],
-                                      allow_list=config["SPARQL_REMOTE_ALLOW_LIST"],
-                                      default_graph=default_graphs, named_graphs=named_graphs)
-    except QueryTooLarge as err:
-        raise Problem(413, "Query too large", str(err)) from None
-    except QueryRefused as err:
-        raise Problem(403, "Refused", str(err)) from None
-    except QueryMalformed as err:
-        raise Problem(400, "Malformed query", str(err)) from None
-    except QueryTimeout as err:
-        raise Problem(503, "Query timeout", f"{err}: narrow the query or add a LIMIT") from None
+    # refusals, syntax errors, sizes and timeouts are maas_kg errors: api.problems answers them
+    operation = public_sparql.parse_query(text, base=public_base(),
+                                          max_characters=config["SPARQL_MAX_QUERY_CHARACTERS"])
+    chosen = _format_parameter(operation.form) or best_response(public_sparql.media_types(operation.form))
+    answer = public_sparql.answer(resources().catalogue, operation, chosen, limit=config["SPARQL_RESULT_LIMIT"],
+                                  timeout=config["SPARQL_TIMEOUT"], allow_list=config["SPARQL_REMOTE_ALLOW_LIST"],
+                                  default_graph=default_graphs, named_graphs=named_graphs)
     response = Response(answer.body, mimetype=answer.media_type)
     if answer.media_type.startswith("text/") or answer.media_type.endswith("json"):
         response.charset = "utf-8"
@@ -231,26 +220,16 @@ def update():
     using_graphs = _dataset_iris(using_graphs, "using-graph-uri")
     using_named_graphs = _dataset_iris(using_named_graphs, "using-named-graph-uri")
     config = current_app.config
-    try:
-        operation = public_sparql.parse_update(text, base=public_base(),
-                                               max_characters=config["SPARQL_MAX_QUERY_CHARACTERS"])
-        public_sparql.refuse_remote_access(operation, config["SPARQL_REMOTE_ALLOW_LIST"])
-    except QueryTooLarge as err:
-        raise Problem(413, "Update too large", str(err)) from None
-    except QueryRefused as err:
-        raise Problem(403, "Refused", str(err)) from None
-    except QueryMalformed as err:
-        raise Problem(400, "Malformed update", str(err)) from None
+    operation = public_sparql.parse_update(text, base=public_base(),
+                                           max_characters=config["SPARQL_MAX_QUERY_CHARACTERS"])
+    public_sparql.refuse_remote_access(operation, config["SPARQL_REMOTE_ALLOW_LIST"])
     store = resources().catalogue
     if using_graphs or using_named_graphs:
         _check_using_parameters(operation, store)
         dataset = {"using_graphs": using_graphs, "using_named_graphs": using_named_graphs}
     else:
         dataset = {}
-    try:
-        store.update(operation.text, **dataset)
-    except StoreSyntaxError as err:
-        raise Problem(400, "Malformed update", str(err)) from None
+    store.update(operation.text, **dataset)
     return Response(status=204)
 
 

@@ -14,7 +14,6 @@ import fcntl
 import functools
 import hashlib
 import io
-import os
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -22,6 +21,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from maas_kg.errors import Unprocessable
+from maas_kg import settings
 from maas_kg import geo, knowledge, rules
 from maas_kg.ingest import NormalisedInput, parse, read_input, to_rdflib
 from maas_kg.private_data import PrivateStore, private_properties, split_private
@@ -41,15 +42,11 @@ _TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _SERVICE = ox.NamedNode(str(MAAS.ManufacturingService))
 
 
-#: the most triples one service may have, with its provider, sites, price and resources (after normalisation):
-#: a rich description has under 100; 800,000 took 45 s to publish and a minute to read back (issue 15, item 6)
-MAX_SERVICE_TRIPLES = int(os.environ.get("MAAS_KG_MAX_SERVICE_TRIPLES", 5000))
-
 NO_SERVICE = ("the input describes no service: give each service the type maas:ManufacturingService "
               "(the plain JSON format does this for you)")
 
 
-class CatalogueError(ValueError):
+class CatalogueError(Unprocessable):
     """A catalogue operation that cannot be done as asked (unknown service, nothing to publish, ...)."""
 
 
@@ -185,9 +182,10 @@ def _assign_to_all(violations: list[Violation], closures: dict[str, list[ox.Trip
 def read_services(data: bytes, format: str, *, max_triples: int | None = None
                   ) -> tuple[dict[str, list[ox.Triple]], dict[str, list[Violation]], dict[str, str | None]]:
     """Parse, normalise and validate the services of an input: (triples of each service, its violations, its
-    provider). A service of more than ``max_triples`` triples (default ``MAX_SERVICE_TRIPLES``) is refused before
+    provider). A service of more than ``max_triples`` triples (default: the setting ``MAAS_KG_MAX_SERVICE_TRIPLES``) is refused before
     validation; an input with more triples than that per service is refused before normalisation."""
-    cap = max_triples or MAX_SERVICE_TRIPLES
+    # a rich description has under 100 triples; 800,000 took 45 s to publish and a minute to read back
+    cap = max_triples or settings.MAX_SERVICE_TRIPLES.value()
     _refuse_oversized_input(data, format, cap)
     normalised = read_input(data, format, kind="service")
     closures = _closures(normalised.triples)

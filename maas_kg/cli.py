@@ -8,18 +8,12 @@ from pathlib import Path
 
 import click
 
-from maas_kg import knowledge
-from maas_kg.catalogue import CatalogueError
-from maas_kg.ingest import InputError
-from maas_kg.keys import KeyRingError
+from maas_kg import knowledge, settings
+from maas_kg.errors import MaasKgError
 from maas_kg.products import ProductError
-from maas_kg.translation import TranslationError
-from maas_kg.store import StoreError
-from maas_kg.vocabulary import AmbiguousTerm, UnknownTerm
 
-_EXPECTED = (StoreError, InputError, CatalogueError, ProductError, TranslationError, UnknownTerm, AmbiguousTerm, KeyRingError,
-             FileNotFoundError,
-             PermissionError, IsADirectoryError, json.JSONDecodeError)
+# every error of the library (maas_kg.errors) and of the files a user names is one line, never a traceback
+_EXPECTED = (MaasKgError, FileNotFoundError, PermissionError, IsADirectoryError, json.JSONDecodeError)
 
 
 class _Group(click.Group):
@@ -90,6 +84,7 @@ def _short(iri: str | None) -> str | None:
 @click.pass_context
 def main(ctx: click.Context, store: str) -> None:
     """MaaS-KG: publish manufacturing services, match products to providers."""
+    settings.check()  # a wrong MAAS_KG_* value is one line now, not a failing worker later
     ctx.ensure_object(dict)
     ctx.obj["store"] = store
 
@@ -101,7 +96,7 @@ def main(ctx: click.Context, store: str) -> None:
 @click.pass_context
 def load(ctx: click.Context, files: tuple[str, ...], graph: str | None, force: bool) -> None:
     """Load the ontology modules (changed ones only); with FILES, also load raw RDF without validation."""
-    from maas_kg.ingest import format_for
+    from maas_kg.ingest import InputError, format_for
     from maas_kg.ontology_graphs import sync_ontology
 
     store = _open(ctx, sync=False)

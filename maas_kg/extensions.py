@@ -15,6 +15,7 @@ import re
 import pyoxigraph as ox
 import rdflib
 
+from maas_kg.errors import Unprocessable
 from maas_kg import knowledge
 from maas_kg.ingest import InputError
 from maas_kg.ontology_graphs import EXTENSION_BASE, META_GRAPH, derive_from_ontology, stored_extensions
@@ -25,8 +26,10 @@ _HASH = "https://w3id.org/maas-kg/ns#contentHash"
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
-class ExtensionRejected(ValueError):
+class ExtensionRejected(Unprocessable):
     """The extension breaks the taxonomy rules or makes the ontology inconsistent; nothing was stored."""
+
+    title = "Extension rejected"
 
     def __init__(self, message: str, report: ValidationReport | None = None):
         super().__init__(message)

@@ -19,6 +19,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
+from maas_kg.errors import InvalidInput
 from maas_kg import geo, knowledge
 from maas_kg.knowledge import MAAS
 from maas_kg.validation import Violation
@@ -51,7 +52,7 @@ MAX_REPORTED_UNKNOWN = 50
 MAX_SUGGESTED_UNKNOWN = 10
 
 
-class InputError(ValueError):
+class InputError(InvalidInput):
     """The input cannot be read at all (syntax, encoding, remote context); the message says where and why."""
 
 

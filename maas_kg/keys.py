@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-import os
 import secrets
 import sqlite3
 import urllib.parse
@@ -20,8 +19,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-DEFAULT_KEYS_FILE = "var/keys.sqlite"
-ENV_VARIABLE = "MAAS_KG_KEYS"
+from maas_kg.errors import InvalidInput
+from maas_kg import settings
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS namespace_grants (
 )"""
 
 
-class KeyRingError(ValueError):
+class KeyRingError(InvalidInput):
     """A key could not be created or revoked; the message says why."""
 
 
@@ -78,7 +78,7 @@ class ApiKey:
 
 
 def default_keys_file() -> str:
-    return os.environ.get(ENV_VARIABLE, DEFAULT_KEYS_FILE)
+    return settings.KEYS.value()
 
 
 def _digest(token: str) -> str:

@@ -7,10 +7,11 @@ package as ``maas_kg.ontology``, ``maas_kg.shapes`` and ``maas_kg.queries``. Bot
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 
 import rdflib
+
+from maas_kg import settings
 
 MAAS = rdflib.Namespace("https://w3id.org/maas-kg/ns#")
 PROC = rdflib.Namespace("https://w3id.org/maas-kg/process#")
@@ -34,7 +35,7 @@ def _folder(name: str) -> Path:
 
 def ontology_dir() -> Path:
     """The ontology modules: ``MAAS_KG_ONTOLOGY_DIR`` where set (an editor's working copy), else the shipped ones."""
-    chosen = os.environ.get("MAAS_KG_ONTOLOGY_DIR")
+    chosen = settings.ONTOLOGY_DIR.value()
     return Path(chosen) if chosen else _folder("ontology")
 
 

@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import datetime
 import io
-import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from maas_kg import rules
+from maas_kg import rules, settings
 from maas_kg.keys import default_keys_file
 
-ENV_VARIABLE = "MAAS_KG_PRIVATE"
 
 # one row per (service, version): publishing writes the row of a new version before the store commits it, and
 # readers take only the row of the version the catalogue publishes, so a crash between the two writes can neither
@@ -42,8 +40,8 @@ _OLD_TABLE = "private_values"
 def default_private_file(keys_file: str | None = None) -> str:
     """``MAAS_KG_PRIVATE``, else ``private.sqlite`` beside the API keys file (both are the operator's private
     files; ``var/`` by default)."""
-    if os.environ.get(ENV_VARIABLE):
-        return os.environ[ENV_VARIABLE]
+    if settings.PRIVATE.value():
+        return settings.PRIVATE.value()
     keys = keys_file or default_keys_file()
     return ":memory:" if keys == ":memory:" else str(Path(keys).with_name("private.sqlite"))
 

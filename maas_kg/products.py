@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from maas_kg.errors import Unprocessable
 from maas_kg.ingest import read_input
 from maas_kg.knowledge import MAAS
 from maas_kg.store import Changes, Store
@@ -14,8 +15,10 @@ PRODUCT_GRAPH_BASE = "https://w3id.org/maas-kg/graph/product/"
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
-class ProductError(ValueError):
+class ProductError(Unprocessable):
     """The product document is invalid; ``report`` lists every violation."""
+
+    title = "Invalid product"
 
     def __init__(self, message: str, report: ValidationReport | None = None):
         super().__init__(message)

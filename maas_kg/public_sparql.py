@@ -27,6 +27,7 @@ from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate, trave
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from maas_kg.errors import InvalidInput, MaasKgError, Unavailable
 from maas_kg.store import Store, StoreSyntaxError
 
 # media types of the answers, by query form; the first is the default
@@ -56,20 +57,28 @@ _QUERY_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "C
                 "DescribeQuery": "DESCRIBE"}
 
 
-class QueryRefused(ValueError):
+class QueryRefused(MaasKgError):
     """The query or update may not run here (HTTP 403): the message says why."""
 
+    status, title = 403, "Refused"
 
-class QueryMalformed(ValueError):
+
+class QueryMalformed(InvalidInput):
     """The request is not a SPARQL query this endpoint can answer (HTTP 400)."""
+
+    title = "Malformed query"
 
 
 class QueryTooLarge(QueryMalformed):
     """The query or update text is longer than this endpoint checks (HTTP 413)."""
 
+    status, title = 413, "Query too large"
 
-class QueryTimeout(RuntimeError):
+
+class QueryTimeout(Unavailable):
     """The query did not finish within the time limit (HTTP 503)."""
+
+    title = "Query timeout"
 
 
 @dataclass
@@ -311,7 +320,8 @@ def _remote_answer(store, operation: Operation, media_type: str, *, limit: int, 
             result = ox.parse_query_results(response.raw, format=ox.QueryResultsFormat.JSON)
         return _serialised(result, media_type, limit=limit, deadline=deadline, timeout=timeout)
     except _BROKEN_STREAM:
-        raise QueryTimeout(f"the query did not finish within {timeout:g} s (the store stopped its answer)") from None
+        raise QueryTimeout(f"the query did not finish within {timeout:g} s (the store stopped its answer): narrow the "
+                           "query or add a LIMIT") from None
     finally:
         response.close()
 
@@ -323,6 +333,6 @@ def _bounded(results, limit: int, deadline: float, timeout: float) -> tuple[list
         if len(taken) == limit:
             return taken, True
         if time.monotonic() > deadline:
-            raise QueryTimeout(f"the query did not finish within {timeout:g} s")
+            raise QueryTimeout(f"the query did not finish within {timeout:g} s: narrow the query or add a LIMIT")
         taken.append(item)
     return taken, False

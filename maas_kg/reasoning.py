@@ -21,6 +21,8 @@ from pathlib import Path
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
+from maas_kg.errors import Unavailable
+
 # The OWL 2 datatype map, OWL 2 Structural Specification (W3C Recommendation, 2nd edition 2012), section 4: the
 # datatypes HermiT (and every conformant OWL 2 DL reasoner) implements, and the only ones of the reserved vocabulary
 # an OWL 2 DL ontology may use. rdfs:Literal is the top datatype (section 5.2), not a member of the map.
@@ -58,8 +60,11 @@ _INCONSISTENT = "org.semanticweb.owlapi.reasoner.InconsistentOntologyException"
 CATALOG_NS = {"catalog": "urn:oasis:names:tc:entity:xmlns:xml:catalog"}
 
 
-class ReasonerUnavailable(RuntimeError):
+class ReasonerUnavailable(Unavailable):
     """HermiT needs a Java runtime; raised when ``java`` is not on PATH."""
+
+    title = "Reasoner unavailable"
+    retry_after = None  # until someone installs Java
 
 
 @dataclass

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import shutil
 import signal
 import socket
@@ -23,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+from maas_kg import settings
 from maas_kg.ontology_graphs import sync_ontology
 from maas_kg.store import StoreError, StoreLocked, open_store, remote_backend
 
@@ -35,7 +35,7 @@ ALLOW_LIST_VARIABLE = "MAAS_KG_SPARQL_ALLOW"
 
 
 def sparql_allow_list() -> tuple[str, ...]:
-    return tuple(filter(None, os.environ.get(ALLOW_LIST_VARIABLE, "").split()))
+    return settings.SPARQL_ALLOW.value()
 
 
 class ServeError(StoreError):

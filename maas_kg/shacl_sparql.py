@@ -18,6 +18,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDF, SH, XSD
 
+from maas_kg.errors import Misconfigured
 from maas_kg.validation import Violation
 
 _NUMERIC = {str(XSD[t]) for t in ("decimal", "integer", "double", "float", "int", "long", "nonNegativeInteger",
@@ -31,7 +32,7 @@ _PREFIXES = ("PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> "
              "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>\n")
 
 
-class UnsupportedShapes(ValueError):
+class UnsupportedShapes(Misconfigured, ValueError):
     """The shapes use SHACL features this validator does not compile."""
 
 

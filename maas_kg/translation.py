@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from maas_kg.errors import Unprocessable
 from maas_kg import rules
 from maas_kg.knowledge import MAAS
 from maas_kg.store import Changes, Store
@@ -39,7 +40,7 @@ RULE_FILES = ("translation/product-characteristics.rq", "translation/primary-pro
               "translation/requested-steps.rq", "translation/joining-steps.rq")
 
 
-class TranslationError(ValueError):
+class TranslationError(Unprocessable):
     """The product lacks what the translation rules need (material, shape class, quantity, bounding box)."""
 
 

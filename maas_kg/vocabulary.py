@@ -9,14 +9,17 @@ from dataclasses import dataclass
 import rdflib
 from rdflib.namespace import RDFS, SKOS
 
+from maas_kg.errors import Unprocessable
 from maas_kg.knowledge import MAT, PROC
 
 #: names longer than this get no suggestions
 MAX_SUGGESTED_LENGTH = 100
 
 
-class UnknownTerm(LookupError):
+class UnknownTerm(Unprocessable, LookupError):
     """A name that matches no term; ``suggestions`` holds the closest known labels."""
+
+    title = "Unknown term"
 
     def __init__(self, kind: str, name: str, suggestions: list[str]):
         self.kind, self.name, self.suggestions = kind, name, suggestions
@@ -24,7 +27,8 @@ class UnknownTerm(LookupError):
         super().__init__(f"unknown {kind} {_quoted(name)}{hint}")
 
 
-class AmbiguousTerm(LookupError):
+class AmbiguousTerm(Unprocessable, LookupError):
+    title = "Unknown term"
     def __init__(self, kind: str, name: str, matches: list[str]):
         self.kind, self.name, self.matches = kind, name, matches
         super().__init__(f"{kind} {_quoted(name)} is ambiguous: it names {', '.join(matches)}")

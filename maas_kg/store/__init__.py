@@ -12,15 +12,13 @@ directory (the embedded store on disk, the default ``var/store``), ``http(s)://`
 
 from __future__ import annotations
 
-import os
 
+from maas_kg import settings
 from maas_kg.store.base import (Changes, Store, StoreError, StoreLocked, StoreRefused, StoreSyntaxError,
                                 StoreUnavailable, Term, Triple, boolean_answer, dataset_format, rdf_format,
                                 solution_rows)
 from maas_kg.store.embedded import OxigraphStore
 
-DEFAULT_LOCATION = "var/store"
-ENV_VARIABLE = "MAAS_KG_STORE"
 
 #: URL scheme -> "module:class" of the backend that serves it (imported on first use: only remote users need
 #: requests); a location without one of these schemes is a directory for the embedded store
@@ -33,7 +31,7 @@ BACKENDS = {
 
 
 def default_location() -> str:
-    return os.environ.get(ENV_VARIABLE, DEFAULT_LOCATION)
+    return settings.STORE.value()
 
 
 def remote_backend(location: str) -> type | None:

@@ -10,6 +10,8 @@ from typing import IO, Protocol
 
 import pyoxigraph as ox
 
+from maas_kg.errors import MaasKgError
+
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Triple = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]
 
@@ -25,8 +27,10 @@ _FORMATS = {
 }
 
 
-class StoreError(RuntimeError):
+class StoreError(MaasKgError, RuntimeError):
     """A store could not be opened or could not carry out an operation; the message says what to do."""
+
+    title = "Store error"
 
 
 class StoreLocked(StoreError):
@@ -36,9 +40,13 @@ class StoreLocked(StoreError):
 class StoreSyntaxError(StoreError):
     """The store could not parse a query or update (the backends raise it for their engine's syntax errors)."""
 
+    status, title = 400, "Malformed query"
+
 
 class StoreUnavailable(StoreError):
     """A remote store did not answer (down, unreachable or too slow)."""
+
+    status, title, retry_after = 503, "Store unavailable", 5
 
 
 class StoreRefused(StoreError):

@@ -9,7 +9,6 @@ an Oxigraph server and the workers are its clients.
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import requests
 
+from maas_kg import settings
 from maas_kg.store.base import (Changes, StoreError, StoreRefused, StoreSyntaxError, StoreUnavailable, Triple,
                                 dataset_format,
                                 boolean_answer, rdf_format, solution_rows)
@@ -46,9 +46,8 @@ class Endpoints:
     def configured(self) -> "Endpoints":
         """These endpoints, each replaced by ``MAAS_KG_QUERY_URL``, ``MAAS_KG_UPDATE_URL`` or
         ``MAAS_KG_GRAPH_STORE_URL`` where set (stores whose endpoints live elsewhere)."""
-        return Endpoints(os.environ.get("MAAS_KG_QUERY_URL") or self.query,
-                         os.environ.get("MAAS_KG_UPDATE_URL") or self.update,
-                         os.environ.get("MAAS_KG_GRAPH_STORE_URL") or self.graph_store)
+        return Endpoints(settings.QUERY_URL.value() or self.query, settings.UPDATE_URL.value() or self.update,
+                         settings.GRAPH_STORE_URL.value() or self.graph_store)
 
 
 class SparqlHttpStore:
