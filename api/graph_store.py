@@ -20,19 +20,18 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from api.auth import admin_required
-from api.negotiation import RDF_RESPONSES, best_response
+from api.negotiation import best_response
+from maas_kg.media_types import RDF_RESPONSES
 from api.problems import Problem
-from api.services import serialise
+from api.formats import serialise
 from api.state import resources
-from maas_kg import ingest
+from maas_kg import ingest, media_types
 from maas_kg.store import Changes
 
 bp = Blueprint("graph_store", __name__)
 
-# the RDF formats a graph is written in (datasets such as TriG or N-Quads name graphs of their own: not here)
-_INGEST_FORMATS = {ox.RdfFormat.TURTLE: "turtle", ox.RdfFormat.N_TRIPLES: "ntriples", ox.RdfFormat.RDF_XML: "rdfxml",
-                   ox.RdfFormat.JSON_LD: "jsonld"}  # their names in maas_kg.ingest
-_GRAPH_FORMATS = tuple(_INGEST_FORMATS)
+# the RDF syntaxes a graph is written in (datasets such as TriG or N-Quads name graphs of their own: not here)
+_GRAPH_SYNTAXES = tuple(s for s in media_types.RDF_SYNTAXES if not s.dataset)
 # parts of one multipart POST: each costs about 0.12 ms (split, parse, blank nodes renamed; 10,000 one-triple parts
 # took 1.25 s), so the 10 MB body limit alone would let ~100,000 tiny parts hold a worker for ~12 s
 _MAX_PARTS = 100
@@ -96,33 +95,33 @@ def _triples(graph: str | None) -> list:
 
 # -- request bodies -------------------------------------------------------------------------------------------------
 
-def _format(media_type: str | None, filename: str | None, what: str) -> ox.RdfFormat:
-    """The RDF format a body or part is in: by its media type, else by its file name's extension."""
-    fmt = ox.RdfFormat.from_media_type(media_type) if media_type else None
-    if fmt is None and filename:
-        fmt = ox.RdfFormat.from_extension(PurePosixPath(filename).suffix.lstrip(".").lower())
-    if fmt not in _GRAPH_FORMATS:
-        names = ", ".join(f.media_type for f in _GRAPH_FORMATS)
+def _format(media_type: str | None, filename: str | None, what: str) -> media_types.Syntax:
+    """The RDF syntax a body or part is in: by its media type, else by its file name's extension."""
+    syntax = media_types.rdf_syntax(media_type) if media_type else None
+    if syntax is None and filename:
+        syntax = media_types.rdf_syntax(PurePosixPath(filename).suffix.lower())
+    if syntax not in _GRAPH_SYNTAXES:
+        names = ", ".join(s.media_type for s in _GRAPH_SYNTAXES)
         raise Problem(415, "Unsupported media type",
                       f"send {what} as one of {names}, or name its file .ttl, .nt, .rdf or .jsonld "
                       f"(got {_excerpt(media_type or filename or 'no type')})")
-    return fmt
+    return syntax
 
 
-def _parsed(data: bytes, fmt: ox.RdfFormat, base: str, what: str) -> list[ox.Triple]:
+def _parsed(data: bytes, syntax: media_types.Syntax, base: str, what: str) -> list[ox.Triple]:
     """The triples of one RDF document; 400 with the parser's message when it is not one."""
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise Problem(400, "Not UTF-8", f"{what} must be UTF-8 text (byte {err.start} is not)") from None
     try:
-        ingest.refuse_unsafe_rdf(data, _INGEST_FORMATS[fmt])
+        ingest.refuse_unsafe_rdf(data, syntax.name)
     except ingest.InputError as err:
         raise Problem(400, "Refused input", f"{what}: {err}") from None
     try:
-        return [q.triple for q in ox.parse(data, format=fmt, base_iri=base)]
+        return [q.triple for q in ox.parse(data, format=syntax.oxigraph, base_iri=base)]
     except SyntaxError as err:
-        raise Problem(400, "Malformed RDF", f"{what} is not valid {fmt.name}: {err}") from None
+        raise Problem(400, "Malformed RDF", f"{what} is not valid {syntax.oxigraph.name}: {err}") from None
 
 
 def _apart(triples: list[ox.Triple]) -> list[ox.Triple]:

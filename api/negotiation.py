@@ -8,16 +8,10 @@ from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.problems import Problem
+from maas_kg import media_types
 
-# request body media type -> maas_kg.ingest format name
-BODY_FORMATS = {
-    "text/turtle": "turtle", "application/x-turtle": "turtle",
-    "application/n-triples": "ntriples", "text/plain": "ntriples",
-    "application/rdf+xml": "rdfxml",
-    "application/ld+json": "jsonld",
-    "application/json": "json",
-}
-RDF_RESPONSES = ["text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"]
+#: the media types a service or product document may be sent as (maas_kg.media_types.INPUT_SYNTAXES)
+BODY_TYPES = sorted(t for s in media_types.INPUT_SYNTAXES for t in (s.media_type, *s.aliases) if "/" in t)
 _READ_SIZE = 64 * 1024
 
 
@@ -52,10 +46,10 @@ def best_response(available: list[str]) -> str:
 def body_format() -> str:
     """The ingest format of the request body, from its Content-Type (415 if unknown)."""
     media_type = request.mimetype
-    if media_type not in BODY_FORMATS:
+    if media_type not in BODY_TYPES:
         raise Problem(415, "Unsupported media type",
-                      f"send the body as one of {', '.join(sorted(BODY_FORMATS))} (got {media_type or 'none'})")
-    return BODY_FORMATS[media_type]
+                      f"send the body as one of {', '.join(BODY_TYPES)} (got {media_type or 'none'})")
+    return media_types.input_syntax(media_type).name
 
 
 def body() -> bytes:

@@ -9,27 +9,27 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from api.auth import admin_required
+from api.formats import serialise
 from api.negotiation import best_response
 from api.problems import Problem
 from api.state import resources
-from maas_kg import extensions, knowledge
+from maas_kg import extensions, knowledge, media_types
+from maas_kg.media_types import RDF_RESPONSES
 from maas_kg.ontology_graphs import extension_triples
 
 bp = Blueprint("ontology", __name__)
 
-_FORMATS = {"text/turtle": ox.RdfFormat.TURTLE, "application/rdf+xml": ox.RdfFormat.RDF_XML,
-            "application/ld+json": ox.RdfFormat.JSON_LD, "application/n-triples": ox.RdfFormat.N_TRIPLES}
 
 
 def _answer(paths, extra=()) -> Response:
-    chosen = best_response(list(_FORMATS))
+    chosen = best_response(RDF_RESPONSES)
     if chosen == "text/turtle" and len(paths) == 1 and not extra:
         return Response(paths[0].read_bytes(), mimetype=chosen)  # the editors' file as written, comments and all
     triples = [ox.Triple(*t) for t in extra]
     for path in paths:
         triples += [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
     output = io.BytesIO()
-    ox.serialize(triples, output, format=_FORMATS[chosen])
+    ox.serialize(triples, output, format=media_types.rdf_syntax(chosen).oxigraph)
     return Response(output.getvalue(), mimetype=chosen)
 
 
@@ -84,11 +84,8 @@ def read_extension(name: str):
     store = resources().catalogue
     if name not in extensions.list_extensions(store):
         raise Problem(404, "No such extension", f"the extensions are: {', '.join(extensions.list_extensions(store)) or 'none'}")
-    chosen = best_response(list(_FORMATS))
-    output = io.BytesIO()
-    ox.serialize([ox.Triple(*t) for t in store.graph_triples(extensions.extension_graph(name))], output,
-                 format=_FORMATS[chosen])
-    return Response(output.getvalue(), mimetype=chosen)
+    chosen = best_response(RDF_RESPONSES)
+    return Response(serialise(store.graph_triples(extensions.extension_graph(name)), chosen), mimetype=chosen)
 
 
 @bp.delete("/ontology/extensions/<name>")

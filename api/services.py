@@ -5,14 +5,14 @@ A provider's key may change only its own organisation's services; everybody may 
 
 from __future__ import annotations
 
-import io
-import urllib.parse
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from api.auth import current_key, key_required, ownership_check
-from api.negotiation import RDF_RESPONSES, best_response, body, body_format
+from api.formats import download_name, download_type, serialise, service_iri, service_url
+from api.negotiation import best_response, body, body_format
+from maas_kg.media_types import RDF_RESPONSES
 from api.problems import Problem, shortened
 from api.state import resources
 from maas_kg import catalogue
@@ -22,47 +22,7 @@ from maas_kg.vocabulary import AmbiguousTerm, UnknownTerm
 
 bp = Blueprint("services", __name__)
 
-# IRIs minted by MaaS-KG (and the demo's) are addressed by their path under this base; others by the whole IRI,
-# percent-encoded
-ID_BASE = "https://w3id.org/maas-kg/id/"
 MAX_PAGE = 10**9
-
-
-def service_iri(service_id: str) -> str:
-    """The IRI a ``/services/{id}`` path names. The routing has percent-decoded the path once already, which undoes
-    exactly the quoting of ``service_url``: the id is not decoded again (a service IRI may contain "%3E")."""
-    if service_id.startswith(("http://", "https://", "urn:")):
-        iri = service_id
-    elif service_id.startswith(("http:/", "https:/")):  # a client or proxy merged the slashes of '://'
-        scheme, rest = service_id.split(":/", 1)
-        iri = f"{scheme}://{rest}"
-    else:
-        iri = ID_BASE + service_id
-    try:
-        ox.NamedNode(iri)
-    except ValueError:
-        raise Problem(404, "No such service", f"{service_id!r} does not name a service: use the path under "
-                      f"{ID_BASE} or the whole IRI, percent-encoded") from None
-    return iri
-
-
-def service_url(service: str) -> str:
-    """The path of ``service``'s resource: its part under ``ID_BASE`` where that reads back as the same IRI, else the
-    whole IRI; percent-encoded either way, so that ``service_iri`` of the decoded path is ``service`` again."""
-    local = service[len(ID_BASE):] if service.startswith(ID_BASE) else None
-    if local is None or not _short_path_reads_back(local):
-        local = urllib.parse.quote(service, safe="")
-    else:
-        local = urllib.parse.quote(local, safe="/")
-    return url_for("services.list_services") + "/" + local
-
-
-def _short_path_reads_back(local: str) -> bool:
-    """Whether the path under ``ID_BASE`` names the same IRI: not if it looks like a whole IRI, and not if clients
-    would rewrite it (an empty, "." or ".." segment)."""
-    segments = local.split("/")
-    return bool(local) and not local.startswith(("http:/", "https:/", "urn:")) \
-        and not any(segment in ("", ".", "..") for segment in segments)
 
 
 def _results_problem(results) -> Problem:
@@ -208,38 +168,15 @@ def _summary(service: str) -> dict:
 @bp.get("/services/<path:service_id>")
 def get_service(service_id: str):
     service = service_iri(service_id)
-    # ?format= serves download links, which cannot set Accept
-    names = {"json": "application/json", "turtle": "text/turtle", "jsonld": "application/ld+json",
-             "ntriples": "application/n-triples", "rdfxml": "application/rdf+xml"}
-    if "format" in request.args and request.args["format"] not in names:
-        raise Problem(400, "Bad format", f"format is one of {', '.join(names)}")
-    chosen = names.get(request.args.get("format", "")) or best_response(["application/json"] + RDF_RESPONSES)
+    chosen = download_type(["application/json", *RDF_RESPONSES])
     summary = _summary(service)
     triples = resources().catalogue.graph_triples(catalogue.service_graph(service))
     if chosen == "application/json":
         return jsonify({**summary, "description": _compact_jsonld(triples)})
     response = Response(serialise(triples, chosen), mimetype=chosen)
     if "format" in request.args:
-        extension = {"text/turtle": "ttl", "application/ld+json": "jsonld", "application/n-triples": "nt",
-                     "application/rdf+xml": "rdf"}[chosen]
-        response.headers["Content-Disposition"] = f'attachment; filename="{_short_name(service)}.{extension}"'
+        response.headers["Content-Disposition"] = f'attachment; filename="{download_name(service, chosen)}"'
     return response
-
-
-def _short_name(service: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "-" for c in service.rstrip("/").rsplit("/", 1)[-1])[:60]
-
-
-def serialise(triples, media_type: str) -> bytes:
-    fmt = {"text/turtle": ox.RdfFormat.TURTLE, "application/ld+json": ox.RdfFormat.JSON_LD,
-           "application/n-triples": ox.RdfFormat.N_TRIPLES, "application/rdf+xml": ox.RdfFormat.RDF_XML}[media_type]
-    output = io.BytesIO()
-    prefixes = {"maas": "https://w3id.org/maas-kg/ns#", "proc": "https://w3id.org/maas-kg/process#",
-                "mat": "https://w3id.org/maas-kg/material#", "xsd": "http://www.w3.org/2001/XMLSchema#",
-                "prov": "http://www.w3.org/ns/prov#"} if fmt == ox.RdfFormat.TURTLE else None
-    ox.serialize([ox.Triple(*t) for t in triples], output, format=fmt,
-                 **({"prefixes": prefixes} if prefixes else {}))
-    return output.getvalue()
 
 
 def _compact_jsonld(triples) -> dict:

@@ -10,82 +10,20 @@ endpoint's public URL. Public queries run at most ``SPARQL_CONCURRENCY`` at a ti
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections import Counter
 
-from flask import Blueprint, Response, current_app, request, url_for
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, request
 
 from api.auth import admin_required
 from api.negotiation import best_response
-from api.problems import Problem, problem_response
+from api import query_slots
+from api.problems import Problem
 from api.state import resources
-from maas_kg import public_sparql
+from maas_kg import media_types, public_sparql
 
 bp = Blueprint("sparql", __name__)
 
 _FORM = "application/x-www-form-urlencoded"
-# characters an IRI may not hold (RFC 3987 and SPARQL's IRIREF): the public base is built from the Host header
-_NOT_IN_IRI = set('<>"{}|^`\\ ') | {chr(c) for c in range(0x21)}
-
-
-class SlotsTaken(Exception):
-    """Every slot for public queries that the request could take is in use."""
-
-
-class QuerySlots:
-    """At most ``per_worker`` public queries at a time in this worker process and ``per_client`` for one remote
-    address, taken without waiting (a thread that waited would hold a gunicorn thread as well)."""
-
-    def __init__(self, per_worker: int, per_client: int):
-        self.per_worker, self.per_client = per_worker, per_client
-        self._lock = threading.Lock()
-        self._running = 0
-        self._by_client: Counter[str] = Counter()
-
-    @contextlib.contextmanager
-    def taken(self, client: str):
-        with self._lock:
-            if self._running >= self.per_worker or self._by_client[client] >= self.per_client:
-                raise SlotsTaken()
-            self._running += 1
-            self._by_client[client] += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._running -= 1
-                self._by_client[client] -= 1
-                if not self._by_client[client]:
-                    del self._by_client[client]
-
-
-@bp.record_once
-def _create_slots(state) -> None:
-    config = state.app.config
-    state.app.extensions["maas_kg_sparql_slots"] = QuerySlots(config["SPARQL_CONCURRENCY"],
-                                                              config["SPARQL_PER_CLIENT"])
-
-
-def _busy() -> Response:
-    slots: QuerySlots = current_app.extensions["maas_kg_sparql_slots"]
-    response = problem_response(
-        503, "Too many queries",
-        f"this endpoint runs at most {slots.per_worker} public SPARQL queries at a time in each worker process, "
-        f"and at most {slots.per_client} per client in each; they are in use: retry in a few seconds (after your "
-        "running query has finished), or narrow the query so that it finishes sooner")
-    response.headers["Retry-After"] = "5"
-    return response
-
-
-def public_base() -> str:
-    """The public URL of /sparql: the base of relative IRIs in queries and in updates alike (``<a>`` is
-    ``http://host/a`` in both, which it would not be with each request's own URL)."""
-    base = url_for("sparql.query", _external=True)
-    if _NOT_IN_IRI & set(base):
-        raise Problem(400, "Bad Host header", "the Host header makes the endpoint's URL an invalid IRI")
-    return base
-
 
 def _text_parameter(values: list[str], name: str) -> str | None:
     if len(values) > 1:
@@ -140,9 +78,11 @@ def _operation(name: str, direct_type: str) -> tuple[str, list[str], list[str]]:
 def _dataset_iris(iris: list[str], parameter: str) -> list[str]:
     """The graph IRIs of a protocol parameter, each an absolute IRI (it goes to the store as given)."""
     for iri in iris:
-        if ":" not in iri or _NOT_IN_IRI & set(iri):
+        try:
+            ox.NamedNode(iri)  # pyoxigraph's IRI parser: absolute IRIs only
+        except ValueError:
             raise Problem(400, "Bad graph IRI", f"{parameter} must be an absolute IRI such as "
-                          f"https://example.org/graph (got {iri[:200]!r})")
+                          f"https://example.org/graph (got {iri[:200]!r})") from None
     return iris
 
 
@@ -157,17 +97,17 @@ def query():
     named_graphs = _dataset_iris(named_graphs, "named-graph-uri")
     config = current_app.config
     try:
-        with current_app.extensions["maas_kg_sparql_slots"].taken(request.remote_addr or "unknown"):
+        with query_slots.slots().taken(request.remote_addr or "unknown"):
             return _answer(text, config, default_graphs or None, named_graphs or None)
-    except SlotsTaken:
-        return _busy()
+    except query_slots.SlotsTaken:
+        return query_slots.busy()
 
 
 def _answer(text: str, config, default_graphs: list[str] | None, named_graphs: list[str] | None) -> Response:
     # refusals, syntax errors, sizes and timeouts are maas_kg errors: api.problems answers them
-    operation = public_sparql.parse_query(text, base=public_base(),
+    operation = public_sparql.parse_query(text, base=query_slots.public_base(),
                                           max_characters=config["SPARQL_MAX_QUERY_CHARACTERS"])
-    chosen = _format_parameter(operation.form) or best_response(public_sparql.media_types(operation.form))
+    chosen = _format_parameter(operation.form) or best_response(list(public_sparql.answer_syntaxes(operation.form)))
     answer = public_sparql.answer(resources().catalogue, operation, chosen, limit=config["SPARQL_RESULT_LIMIT"],
                                   timeout=config["SPARQL_TIMEOUT"], allow_list=config["SPARQL_REMOTE_ALLOW_LIST"],
                                   default_graph=default_graphs, named_graphs=named_graphs)
@@ -179,21 +119,18 @@ def _answer(text: str, config, default_graphs: list[str] | None, named_graphs: l
     return response
 
 
-# ?format= for links that cannot set Accept (downloads in the web pages); Accept is the standard way
-_FORMAT_NAMES = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
-                 "csv": "text/csv", "tsv": "text/tab-separated-values", "turtle": "text/turtle",
-                 "ntriples": "application/n-triples", "jsonld": "application/ld+json", "rdfxml": "application/rdf+xml"}
-
-
 def _format_parameter(form: str) -> str | None:
+    """The media type ``?format=`` names (links that cannot set Accept: the web pages' downloads); Accept is the
+    standard way."""
     name = request.values.get("format")
     if name is None:
         return None
-    media_type = _FORMAT_NAMES.get(name)
-    if media_type not in public_sparql.media_types(form):
-        raise Problem(400, "Bad format", f"a {form} query can be answered as: "
-                      + ", ".join(n for n, t in _FORMAT_NAMES.items() if t in public_sparql.media_types(form)))
-    return media_type
+    graph = form in ("CONSTRUCT", "DESCRIBE")
+    syntax = media_types.named(name, graph=graph)
+    if syntax is None:
+        offered = dict.fromkeys(s.name for s in media_types.answer_syntaxes(graph=graph).values())
+        raise Problem(400, "Bad format", f"a {form} query can be answered as: {', '.join(offered)}")
+    return syntax.media_type
 
 
 def _service_description() -> Response:
@@ -220,7 +157,7 @@ def update():
     using_graphs = _dataset_iris(using_graphs, "using-graph-uri")
     using_named_graphs = _dataset_iris(using_named_graphs, "using-named-graph-uri")
     config = current_app.config
-    operation = public_sparql.parse_update(text, base=public_base(),
+    operation = public_sparql.parse_update(text, base=query_slots.public_base(),
                                            max_characters=config["SPARQL_MAX_QUERY_CHARACTERS"])
     public_sparql.refuse_remote_access(operation, config["SPARQL_REMOTE_ALLOW_LIST"])
     store = resources().catalogue

@@ -13,8 +13,8 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 
 from api.auth import ownership_check
 from api.problems import shortened
-from api.services import service_url
-from api.sparql import SlotsTaken, public_base
+from api.formats import service_url
+from api.query_slots import SlotsTaken, public_base, slots
 from api.state import resources
 from maas_kg import browse, catalogue, knowledge, public_sparql
 from maas_kg.catalogue import CatalogueError
@@ -345,7 +345,7 @@ def query_page():
         config = current_app.config
         try:
             # the same checks, base and slots as /sparql: the page is another door to the same endpoint
-            with current_app.extensions["maas_kg_sparql_slots"].taken(request.remote_addr or "unknown"):
+            with slots().taken(request.remote_addr or "unknown"):
                 operation = public_sparql.parse_query(text, base=public_base(),
                                                       max_characters=config["SPARQL_MAX_QUERY_CHARACTERS"])
                 graph_query = operation.form in ("CONSTRUCT", "DESCRIBE")

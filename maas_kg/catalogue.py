@@ -24,7 +24,7 @@ import pyoxigraph as ox
 from maas_kg.errors import Unprocessable
 from maas_kg import settings
 from maas_kg import geo, knowledge, rules
-from maas_kg.ingest import NormalisedInput, parse, read_input, to_rdflib
+from maas_kg.ingest import NormalisedInput, parse, read_input
 from maas_kg.private_data import PrivateStore, private_properties, split_private
 from maas_kg.knowledge import MAAS, PROC
 from maas_kg.shacl_sparql import validate_instances, with_validation_ontology

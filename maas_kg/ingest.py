@@ -20,7 +20,7 @@ import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from maas_kg.errors import InvalidInput
-from maas_kg import geo, knowledge
+from maas_kg import geo, knowledge, media_types
 from maas_kg.knowledge import MAAS
 from maas_kg.validation import Violation
 from maas_kg.vocabulary import AmbiguousTerm, TermIndex, UnknownTerm, material_index, process_index
@@ -28,15 +28,6 @@ from maas_kg.vocabulary import AmbiguousTerm, TermIndex, UnknownTerm, material_i
 INPUT = "https://w3id.org/maas-kg/input#"
 SCHEMA_GRAPH = ox.NamedNode("https://w3id.org/maas-kg/graph/schema")
 
-#: file extension or media type -> format name
-FORMATS = {
-    ".ttl": "turtle", ".turtle": "turtle", ".nt": "ntriples", ".rdf": "rdfxml", ".owl": "rdfxml", ".xml": "rdfxml",
-    ".jsonld": "jsonld", ".json": "json",
-    "text/turtle": "turtle", "application/n-triples": "ntriples", "application/rdf+xml": "rdfxml",
-    "application/ld+json": "jsonld", "application/json": "json",
-}
-_OX_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "rdfxml": ox.RdfFormat.RDF_XML,
-               "jsonld": ox.RdfFormat.JSON_LD}
 DOCUMENT_TYPES = {"service": "maas:ManufacturingService", "product": "maas:Product"}
 
 #: JSON nesting refused beyond this depth. Service and product documents nest fewer than 10 levels; pyoxigraph
@@ -70,15 +61,10 @@ class NormalisedInput:
 
 
 def format_for(name: str) -> str:
-    """Format name for a file name, extension or media type."""
-    key = name.lower().split(";")[0].strip()
-    if key in FORMATS:
-        return FORMATS[key]
-    suffix = Path(key).suffix
-    if suffix in FORMATS:
-        return FORMATS[suffix]
-    if key in _OX_FORMATS or key == "json":
-        return key
+    """Format name (``media_types.INPUT_SYNTAXES``) for a file name, extension, media type or format name."""
+    syntax = media_types.input_syntax(name) or media_types.input_syntax(Path(name.lower()).suffix)
+    if syntax is not None:
+        return syntax.name
     raise InputError(f"unknown input format {name!r}: use Turtle (.ttl), JSON-LD (.jsonld), N-Triples (.nt), "
                      "RDF/XML (.rdf) or the plain JSON format (.json)")
 
@@ -186,7 +172,7 @@ def parse(data: bytes, format: str, *, kind: str = "service") -> list[ox.Triple]
     """Parse ``data`` in ``format`` (see ``format_for``); ``kind`` says what plain JSON documents describe."""
     text, format = _rdf_text(data, format, kind)
     try:
-        return [q.triple for q in ox.parse(text.encode("utf-8"), format=_OX_FORMATS[format])]
+        return [q.triple for q in ox.parse(text.encode("utf-8"), format=media_types.rdf_syntax(format).oxigraph)]
     except SyntaxError as err:
         raise InputError(f"malformed {format}: {err}") from None
 
@@ -202,7 +188,7 @@ def _rdf_text(data: bytes, format: str, kind: str) -> tuple[str, str]:
         format = "jsonld"
     else:
         refuse_unsafe_rdf(data, format)
-    if format not in _OX_FORMATS:
+    if format == "json" or media_types.input_syntax(format) is None:
         raise InputError(f"unknown input format {format!r}")
     return text, format
 
@@ -413,7 +399,7 @@ def read_input(data: bytes, format: str, *, kind: str = "service") -> Normalised
     text, format = _rdf_text(data, format, kind)
     store = ox.Store()
     try:
-        store.load(input=text.encode("utf-8"), format=_OX_FORMATS[format], to_graph=ox.DefaultGraph())
+        store.load(input=text.encode("utf-8"), format=media_types.rdf_syntax(format).oxigraph, to_graph=ox.DefaultGraph())
     except SyntaxError as err:
         raise InputError(f"malformed {format}: {err}") from None
     if any(True for _ in store.named_graphs()):  # a JSON-LD document may name graphs: its statements count alike

@@ -27,24 +27,10 @@ from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate, trave
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from maas_kg import media_types
 from maas_kg.errors import InvalidInput, MaasKgError, Unavailable
 from maas_kg.store import Store, StoreSyntaxError
 
-# media types of the answers, by query form; the first is the default
-RESULT_TYPES = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "text/csv": ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-    "application/json": ox.QueryResultsFormat.JSON,
-}
-GRAPH_TYPES = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/json": ox.RdfFormat.JSON_LD,
-}
 
 # Longest query or update text checked. rdflib's parser is pure Python; measured on this machine (2 shared cores):
 # a typical 1.4 KB query (queries/examples/five-axis-milling-near-munich.rq) parses and translates in 50-90 ms,
@@ -229,9 +215,9 @@ def query_form(text: str) -> str:
     return parse_query(text).form
 
 
-def media_types(form: str) -> list[str]:
-    """The media types a query of ``form`` can be answered in, the default first."""
-    return list(RESULT_TYPES) if form in ("SELECT", "ASK") else list(GRAPH_TYPES)
+def answer_syntaxes(form: str) -> dict[str, media_types.Syntax]:
+    """What a query of ``form`` can be answered in, by media type, the default first."""
+    return media_types.answer_syntaxes(graph=form in ("CONSTRUCT", "DESCRIBE"))
 
 
 def _json_term(term) -> dict:
@@ -257,7 +243,7 @@ def answer(store: Store, query: str | Operation, media_type: str, *, limit: int,
     ``named_graphs`` name, which overrides FROM and FROM NAMED) and serialise at most ``limit`` results."""
     operation = parse_query(query) if isinstance(query, str) else query
     refuse_remote_access(operation, allow_list)
-    if media_type not in media_types(operation.form):
+    if media_type not in answer_syntaxes(operation.form):
         raise QueryMalformed(f"a {operation.form} query cannot be answered as {media_type}")
     if named_graphs and default_graph is None:
         default_graph = []  # the protocol: named graphs alone make a dataset with an empty default graph
@@ -278,20 +264,20 @@ def answer(store: Store, query: str | Operation, media_type: str, *, limit: int,
 def _serialised(result, media_type: str, *, limit: int, deadline: float, timeout: float) -> Answer:
     """At most ``limit`` results of a pyoxigraph answer (from the store or parsed from a stream) in ``media_type``."""
     if isinstance(result, ox.QueryBoolean):
-        return Answer(result.serialize(format=RESULT_TYPES[media_type]), media_type)
+        return Answer(result.serialize(format=media_types.answer_syntaxes(graph=False)[media_type].oxigraph), media_type)
     if isinstance(result, ox.QuerySolutions):
         names = [v.value for v in result.variables]
         rows, truncated = _bounded(result, limit, deadline, timeout)
         bindings = [{n: _json_term(row[n]) for n in names if row[n] is not None} for row in rows]
         document = json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}}).encode("utf-8")
-        fmt = RESULT_TYPES[media_type]
+        fmt = media_types.answer_syntaxes(graph=False)[media_type].oxigraph
         if fmt == ox.QueryResultsFormat.JSON:
             return Answer(document, media_type, truncated)
         parsed = ox.parse_query_results(document, format=ox.QueryResultsFormat.JSON)
         return Answer(parsed.serialize(format=fmt), media_type, truncated)
     triples, truncated = _bounded(result, limit, deadline, timeout)
     output = io.BytesIO()
-    ox.serialize(triples, output, format=GRAPH_TYPES[media_type])
+    ox.serialize(triples, output, format=media_types.answer_syntaxes(graph=True)[media_type].oxigraph)
     return Answer(output.getvalue(), media_type, truncated)
 
 

@@ -21,7 +21,7 @@ from rdflib.namespace import RDF, SKOS
 
 from api import create_app
 from api.problems import MAX_QUOTED_CHARACTERS
-from api.services import ID_BASE, service_iri, service_url
+from api.formats import ID_BASE, service_iri, service_url
 from harness import running_service
 from maas_kg import ingest, knowledge
 from maas_kg.knowledge import MAAS

@@ -4,12 +4,14 @@ atomic write, the store errors, and the small conversions the backends share. Im
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import IO, Protocol
 
 import pyoxigraph as ox
 
+from maas_kg import media_types
 from maas_kg.errors import MaasKgError
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -17,14 +19,6 @@ Triple = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, Term]
 
 _PREFIX_LINE = re.compile(r"^\s*PREFIX\s+([A-Za-z0-9_.-]*:)", re.IGNORECASE)
 
-_FORMATS = {
-    "nquads": ox.RdfFormat.N_QUADS, "nq": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "turtle": ox.RdfFormat.TURTLE, "ttl": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES, "nt": ox.RdfFormat.N_TRIPLES,
-    "rdfxml": ox.RdfFormat.RDF_XML, "rdf": ox.RdfFormat.RDF_XML, "owl": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD, "json-ld": ox.RdfFormat.JSON_LD,
-}
 
 
 class StoreError(MaasKgError, RuntimeError):
@@ -58,11 +52,12 @@ class StoreRefused(StoreError):
 
 
 def rdf_format(name: str) -> ox.RdfFormat:
-    """The pyoxigraph format for a name or file extension (``trig``, ``nq``, ``ttl``, ...)."""
-    try:
-        return _FORMATS[name.lower().lstrip(".")]
-    except KeyError:
-        raise StoreError(f"unknown RDF format {name!r}: use one of {', '.join(sorted(_FORMATS))}") from None
+    """The pyoxigraph format for a name, media type or file extension (``trig``, ``nq``, ``.ttl``, ...)."""
+    syntax = media_types.rdf_syntax(name) or media_types.rdf_syntax("." + name.lstrip("."))
+    if syntax is None:
+        names = ", ".join(s.name for s in media_types.RDF_SYNTAXES)
+        raise StoreError(f"unknown RDF format {name!r}: use one of {names}")
+    return syntax.oxigraph
 
 
 def dataset_format(name: str, action: str) -> ox.RdfFormat:
