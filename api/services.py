@@ -185,7 +185,7 @@ def _compact_jsonld(triples) -> dict:
 
     import rdflib
 
-    from maas_kg.ingest import to_rdflib
+    from maas_kg.rdf import to_rdflib
 
     graph: rdflib.Graph = to_rdflib([ox.Triple(*t) for t in triples])
     return json.loads(graph.serialize(format="json-ld", context={"@context": json_context()}, auto_compact=True))

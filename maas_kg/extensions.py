@@ -17,7 +17,7 @@ import rdflib
 
 from maas_kg.errors import Unprocessable
 from maas_kg import knowledge
-from maas_kg.ingest import InputError
+from maas_kg.errors import InvalidInput
 from maas_kg.ontology_graphs import EXTENSION_BASE, META_GRAPH, derive_from_ontology, stored_extensions
 from maas_kg.store import Changes, Store
 from maas_kg.validation import ValidationReport, validate_taxonomy
@@ -50,11 +50,11 @@ def _parse(data: bytes) -> list[ox.Triple]:
     try:
         return [q.triple for q in ox.parse(data, format=ox.RdfFormat.TURTLE)]
     except SyntaxError as err:
-        raise InputError(f"malformed Turtle: {err}") from None
+        raise InvalidInput(f"malformed Turtle: {err}") from None
 
 
 def _rdflib(triples) -> rdflib.Graph:
-    from maas_kg.ingest import to_rdflib
+    from maas_kg.rdf import to_rdflib
 
     return to_rdflib(triples)
 

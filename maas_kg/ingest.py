@@ -21,6 +21,7 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from maas_kg.errors import InvalidInput
 from maas_kg import geo, knowledge, media_types
+from maas_kg.rdf import to_oxigraph, to_rdflib
 from maas_kg.knowledge import MAAS
 from maas_kg.validation import Violation
 from maas_kg.vocabulary import AmbiguousTerm, TermIndex, UnknownTerm, material_index, process_index
@@ -262,7 +263,6 @@ _NAME_FIELDS = {
 
 _RDF_TYPE = ox.NamedNode(str(RDF.type))
 _PRODUCT = ox.NamedNode(str(MAAS.Product))
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 @functools.cache
@@ -405,43 +405,3 @@ def read_input(data: bytes, format: str, *, kind: str = "service") -> Normalised
     if any(True for _ in store.named_graphs()):  # a JSON-LD document may name graphs: its statements count alike
         store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } } ; DROP NAMED")
     return normalise(store=store)
-
-
-# -- term conversion ---------------------------------------------------------------------------------------------
-
-def to_oxigraph(term: rdflib.term.Node):
-    if isinstance(term, rdflib.URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, rdflib.BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, rdflib.Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"cannot convert {term!r}")
-
-
-def to_rdflib_term(term) -> rdflib.term.Node:
-    if isinstance(term, ox.NamedNode):
-        return _named(term.value)
-    if isinstance(term, ox.BlankNode):
-        return rdflib.BNode(term.value)
-    if term.language:
-        return rdflib.Literal(term.value, lang=term.language)
-    if term.datatype.value == _XSD_STRING:  # rdflib keeps plain literals without a datatype
-        return rdflib.Literal(term.value)
-    return rdflib.Literal(term.value, datatype=_named(term.datatype.value))
-
-
-@functools.lru_cache(maxsize=65536)
-def _named(iri: str) -> rdflib.URIRef:
-    return rdflib.URIRef(iri)
-
-
-def to_rdflib(triples) -> rdflib.Graph:
-    graph = rdflib.Graph()
-    graph.addN((to_rdflib_term(t.subject), to_rdflib_term(t.predicate), to_rdflib_term(t.object), graph)
-               for t in triples)
-    return graph

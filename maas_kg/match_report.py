@@ -100,7 +100,7 @@ def as_rdf(result: MatchResult):
     resources with rank and score, as an rdflib graph (for Turtle or JSON-LD output)."""
     import pyoxigraph as ox
 
-    from maas_kg.ingest import to_rdflib
+    from maas_kg.rdf import to_rdflib
     from maas_kg.knowledge import MAAS
     from maas_kg.translation import requirements_graph, requirements_triples
 

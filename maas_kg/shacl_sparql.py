@@ -167,7 +167,7 @@ def _compiled_data_shapes() -> tuple[_Check, ...]:
 
 @functools.cache
 def _ontology_quads() -> tuple[ox.Quad, ...]:
-    from maas_kg.ingest import to_oxigraph
+    from maas_kg.rdf import to_oxigraph
     from maas_kg.validation import validation_ontology
 
     return tuple(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.DefaultGraph())
@@ -230,7 +230,7 @@ def validate_instances(triples: Iterable[ox.Triple], *, store: ox.Store | None =
     try:
         checks = _compiled_data_shapes()
     except UnsupportedShapes:
-        from maas_kg.ingest import to_rdflib
+        from maas_kg.rdf import to_rdflib
         from maas_kg.validation import validate_data
 
         return validate_data(to_rdflib(triples), owned=True).violations

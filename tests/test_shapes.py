@@ -144,7 +144,7 @@ def _as_parsed(data):
 
 
 def _assert_validators_agree(data):
-    from maas_kg.ingest import to_oxigraph
+    from maas_kg.rdf import to_oxigraph
     from maas_kg.shacl_sparql import validate_triples
 
     triples = [pyoxigraph.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in data]
