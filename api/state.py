@@ -10,8 +10,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 
+from maas_kg import taxonomy
 from maas_kg.catalogue import reconcile_private
 from maas_kg.keys import KeyRing
 from maas_kg.private_data import PrivateStore, default_private_file
@@ -49,6 +50,14 @@ def init_app(app: Flask) -> None:
     # publishing lock, so a publication under way in another worker keeps its row
     reconcile_private(catalogue, private)
     app.extensions["maas_kg"] = Resources(catalogue, KeyRing(app.config["KEYS_FILE"]), private)
+    app.before_request(follow_taxonomy)
+
+
+def follow_taxonomy() -> None:
+    """Before a request: the catalogue's taxonomy extensions are the ones in force in this thread (one small query
+    of the meta graph), so an extension uploaded through any worker names processes in every worker at once."""
+    if request.endpoint and request.endpoint.split(".")[0] in ("services", "matching", "ontology", "web"):
+        taxonomy.follow(resources().catalogue)
 
 
 def resources() -> Resources:

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from maas_kg.errors import Unprocessable
-from maas_kg import settings
-from maas_kg import geo, knowledge, rules
+from maas_kg import geo, knowledge, rules, settings, taxonomy
 from maas_kg.ingest import NormalisedInput, parse, read_input
 from maas_kg.private_data import PrivateStore, private_properties, split_private
 from maas_kg.knowledge import MAAS, PROC
@@ -225,8 +224,10 @@ def _without_services(normalised: NormalisedInput, closures: dict[str, list[ox.T
     return NormalisedInput([t for t in normalised.triples if t not in gone], normalised.problems, normalised.store)
 
 
-def validate_document(data: bytes, format: str, *, kind: str = "service") -> ValidationReport:
+def validate_document(data: bytes, format: str, *, kind: str = "service", store: Store | None = None) -> ValidationReport:
     """Validate a whole document (services or products) and return one report."""
+    if store is not None:
+        taxonomy.follow(store)
     normalised = read_input(data, format, kind=kind)
     report = validate_data(normalised.to_rdflib(), owned=True)
     violations = sorted(normalised.problems + _without_repeats(report.violations, normalised.problems),
@@ -234,9 +235,11 @@ def validate_document(data: bytes, format: str, *, kind: str = "service") -> Val
     return ValidationReport(conforms=not violations, violations=violations, graph=report.graph)
 
 
-def check_document(data: bytes, format: str, *, kind: str = "service") -> ValidationReport:
+def check_document(data: bytes, format: str, *, kind: str = "service", store: Store | None = None) -> ValidationReport:
     """Validate a document the way publishing does (the data shapes compiled to SPARQL): the quick check behind
     the live report of the publish page."""
+    if store is not None:
+        taxonomy.follow(store)
     normalised = read_input(data, format, kind=kind)
     found = _without_repeats(validate_instances(normalised.triples, store=normalised.store), normalised.problems)
     if kind == "service":
@@ -293,6 +296,7 @@ def publish(store: Store, data: bytes, format: str, *, publisher: str | None = N
     Values of provider-private properties (``maas:visibility maas:ProviderPrivate``) never enter ``store``: they go
     to ``private`` after their batch is committed, or are dropped when no private store is given.
     """
+    taxonomy.follow(store)  # the store's taxonomy extensions name processes and materials too
     closures, verdicts, providers = read_services(data, format, max_triples=max_triples)
     results: list[PublishResult] = []
     names = list(closures)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from maas_kg import knowledge, settings
+from maas_kg import knowledge, settings, taxonomy
 from maas_kg.errors import MaasKgError
 from maas_kg.products import ProductError
 
@@ -46,6 +46,7 @@ def _open(ctx: click.Context, *, sync: bool = True):
     ctx.call_on_close(store.close)
     if sync:
         sync_ontology(store)
+        taxonomy.follow(store)  # names of the store's taxonomy extensions resolve too
     return store
 
 

@@ -75,7 +75,7 @@ def json_context() -> dict:
     return json.loads((knowledge.ontology_dir() / "context.jsonld").read_text(encoding="utf-8"))["@context"]
 
 
-@functools.cache
+@knowledge.per_ontology
 def json_fields() -> dict[str, str]:
     """Property IRI -> the plain JSON field that sets it, for error reports: from the JSON-LD context, and for the
     properties the normalisation rules derive from another field, from their ``maas:jsonField`` in the ontology."""
@@ -265,7 +265,7 @@ _RDF_TYPE = ox.NamedNode(str(RDF.type))
 _PRODUCT = ox.NamedNode(str(MAAS.Product))
 
 
-@functools.cache
+@knowledge.per_ontology
 def term_indexes() -> dict[str, TermIndex]:
     graph = knowledge.ontology_graph()
     return {
@@ -320,7 +320,7 @@ _CRITERION = ox.NamedNode(str(MAAS.criterion))
 _HAS_CRITERION_WEIGHT = ox.NamedNode(str(MAAS.hasCriterionWeight))
 
 
-@functools.cache
+@knowledge.per_ontology
 def criterion_names() -> tuple[str, ...]:
     """The names of the can-criteria (``skos:notation`` of the ontology's ``maas:MatchCriterion`` individuals): the
     keys a product's ``weights`` may use."""
@@ -357,7 +357,7 @@ def _node_text(node) -> str:
 
 # -- normalisation -----------------------------------------------------------------------------------------------
 
-@functools.cache
+@knowledge.per_ontology
 def _schema_quads() -> tuple[ox.Quad, ...]:
     """What the normalisation rules read from the ontology: property kinds, domains, ranges, match criteria."""
     graph = knowledge.ontology_graph()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from maas_kg import catalogue
+from maas_kg import catalogue, knowledge, taxonomy
 from maas_kg.catalogue import CatalogueError, PublishResult
 from maas_kg.private_data import private_properties
 from maas_kg.store import Store
@@ -57,6 +57,7 @@ def initial_load(store: Store, inputs: Iterable[bytes], format: str, *, publishe
     prepared; the prepared N-Quads wait in a temporary folder under ``scratch`` (default: the system's temporary folder).
     Raises ``CatalogueError`` before writing anything if a service is already in the catalogue or repeated."""
     withheld = private_properties(store)
+    taxonomy.follow(store)  # the workers validate against the same taxonomy, extensions included
     results: list[PublishResult] = []
     with tempfile.TemporaryDirectory(prefix="maas-kg-load-", dir=scratch) as folder:
         jobs = ((data, format, withheld, publisher, str(Path(folder) / f"part-{i:06d}.nq"))
@@ -84,13 +85,19 @@ def _refuse_conflicts(store: Store, services: list[str]) -> None:
                                  f"({names}); an initial load only takes new services, use publish to replace them")
 
 
+def _use_extensions(key: tuple, triples: tuple) -> None:
+    """In a worker process: the parent's taxonomy extensions are in force."""
+    knowledge.use_extensions(key, lambda: triples)
+
+
 def _in_order(jobs: Iterator[tuple], workers: int) -> Iterator[list[PublishResult]]:
     """``_prepare`` over ``jobs``, in order, with at most two jobs per worker in flight (inputs of a large load
     are read as they are needed, not all at once)."""
     if workers <= 1:
         yield from map(_prepare, jobs)
         return
-    with ProcessPoolExecutor(workers) as pool:
+    key, triples = knowledge.extensions_in_force()
+    with ProcessPoolExecutor(workers, initializer=_use_extensions, initargs=(key, triples)) as pool:
         pending: deque = deque()
         for job in jobs:
             pending.append(pool.submit(_prepare, job))

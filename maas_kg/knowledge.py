@@ -7,6 +7,8 @@ package as ``maas_kg.ontology``, ``maas_kg.shapes`` and ``maas_kg.queries``. Bot
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import rdflib
@@ -72,9 +74,66 @@ def load_ontology(directory: Path | None = None) -> rdflib.Graph:
 
 
 @functools.cache
-def ontology_graph() -> rdflib.Graph:
-    """The shipped ontology, parsed once per process. Callers must not modify it."""
+def shipped_ontology() -> rdflib.Graph:
+    """The ontology modules as shipped (or in ``MAAS_KG_ONTOLOGY_DIR``), parsed once per process."""
     return load_ontology()
+
+
+# The ontology in force is the shipped modules plus the taxonomy extensions of the store a thread works with
+# (``maas_kg.taxonomy.follow`` sets them per thread): term lookup, validation and the JSON field names then know the
+# classes an administrator added, in every worker, without a restart. Extensions are known by their content hashes.
+_in_force = threading.local()
+_extension_triples: dict[tuple, tuple] = {}
+
+
+def use_extensions(key: tuple, triples: Callable[[], list]) -> None:
+    """Make the extensions ``key`` (their (graph, hash) pairs) the ones in force for this thread; ``triples`` gives
+    their rdflib triples, asked for only the first time ``key`` is seen."""
+    if key and key not in _extension_triples:
+        if len(_extension_triples) >= 16:  # versions seen by a long-running process: keep the newest
+            _extension_triples.pop(next(iter(_extension_triples)))
+        _extension_triples[key] = tuple(triples())
+    _in_force.key = key
+
+
+def extensions_in_force() -> tuple[tuple, tuple]:
+    """The key and triples of the extensions in force for this thread (to hand to worker processes)."""
+    key = ontology_key()
+    return key, _extension_triples.get(key, ())
+
+
+def ontology_key() -> tuple:
+    """The extensions in force for this thread (empty: the shipped ontology alone)."""
+    return getattr(_in_force, "key", ())
+
+
+def ontology_graph() -> rdflib.Graph:
+    """The ontology in force for this thread (see ``use_extensions``). Callers must not modify it."""
+    return _merged(ontology_key())
+
+
+@functools.lru_cache(maxsize=8)
+def _merged(key: tuple) -> rdflib.Graph:
+    if not key:
+        return shipped_ontology()
+    graph = rdflib.Graph()
+    for triple in shipped_ontology():
+        graph.add(triple)
+    for triple in _extension_triples.get(key, ()):
+        graph.add(triple)
+    return graph
+
+
+def per_ontology(function):
+    """Cache ``function()`` (no arguments) per ontology in force: what is derived from the taxonomy is derived again
+    when an extension changes it, and once only otherwise."""
+    cached = functools.lru_cache(maxsize=8)(lambda key: function())
+
+    @functools.wraps(function)
+    def wrapper():
+        return cached(ontology_key())
+    wrapper.cache_clear = cached.cache_clear
+    return wrapper
 
 
 def load_shapes(names: tuple[str, ...] = DATA_SHAPES) -> rdflib.Graph:

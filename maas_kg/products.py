@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from maas_kg import taxonomy
 from maas_kg.errors import Unprocessable
 from maas_kg.ingest import read_input
 from maas_kg.knowledge import MAAS
@@ -34,6 +35,7 @@ def submit_product(store: Store, data: bytes, format: str) -> str:
 
     An invalid product writes nothing and raises :class:`ProductError` with the SHACL report.
     """
+    taxonomy.follow(store)  # a product may need a process of a taxonomy extension
     normalised = read_input(data, format, kind="product")
     products = sorted({t.subject.value for t in normalised.triples
                        if t.predicate.value == _RDF_TYPE and t.object.value == str(MAAS.Product)})

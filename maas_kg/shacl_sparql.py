@@ -18,6 +18,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDF, SH, XSD
 
+from maas_kg import knowledge
 from maas_kg.errors import Misconfigured
 from maas_kg.validation import Violation
 
@@ -165,7 +166,7 @@ def _compiled_data_shapes() -> tuple[_Check, ...]:
     return tuple(compile_shapes(load_shapes()))
 
 
-@functools.cache
+@knowledge.per_ontology
 def _ontology_quads() -> tuple[ox.Quad, ...]:
     from maas_kg.rdf import to_oxigraph
     from maas_kg.validation import validation_ontology
@@ -174,7 +175,7 @@ def _ontology_quads() -> tuple[ox.Quad, ...]:
                  for s, p, o in validation_ontology())
 
 
-@functools.cache
+@knowledge.per_ontology
 def _ontology_quads_in_graph() -> tuple[ox.Quad, ...]:
     return tuple(ox.Quad(q.subject, q.predicate, q.object, _ONTOLOGY_GRAPH) for q in _ontology_quads())
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import asdict, dataclass, field
 
 import pyshacl
 import rdflib
 from rdflib.namespace import SH, VANN
 
+from maas_kg import knowledge
 from maas_kg.knowledge import MAAS, TAXONOMY_QA_SHAPES, load_shapes, ontology_graph
 
 
@@ -135,7 +135,7 @@ def read_report(report: rdflib.Graph, data: rdflib.Graph | None = None,
     return sorted(set(violations), key=lambda v: (v.focus, v.path or "", v.message, v.value or ""))
 
 
-@functools.cache
+@knowledge.per_ontology
 def validation_ontology() -> rdflib.Graph:
     """The part of the ontology the data shapes and the description-scope rule read: types, the class hierarchy,
     the classes whose instances providers describe (``maas:describedByProviders``) and the namespaces of the

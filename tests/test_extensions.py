@@ -83,3 +83,54 @@ def test_extensions_breaking_the_rules_or_consistency_are_refused(app):
                        headers=admin).status_code == 415
     assert client.get("/ontology/extensions").get_json()["extensions"] == []
     json.dumps(report)  # the report is plain JSON
+
+
+@pytest.mark.slow
+def test_an_uploaded_class_can_be_published_and_matched_in_every_worker_without_a_restart(tmp_path):
+    """The taxonomy from one source: after an administrator uploads an extension through one worker, services of its
+    class publish (plain JSON by label, Turtle by IRI) and a product that needs it is matched to them, through every
+    worker of a running service."""
+    import requests
+
+    from harness import PROVIDER, running_service
+
+    with running_service(tmp_path, providers=0) as service:
+        base = service["base"]
+        admin = {"Authorization": f"Bearer {service['admin']}"}
+        provider = {"Authorization": f"Bearer {service['provider']}"}
+        weber = json.loads((Path(__file__).parent / "data" / "service-weber.json").read_text())
+
+        def superfinishing_service(number: int) -> dict:
+            return {**weber, "id": f"{PROVIDER}/service/superfinishing-{number}", "name": f"superfinishing {number}",
+                    "process": "shaft superfinishing", "materials": ["42CrMo4"], "it_grade": 5, "tolerance_mm": 0.004,
+                    "roughness_ra_um": 0.1}
+
+        before = requests.post(f"{base}/validate", data=json.dumps(superfinishing_service(0)),
+                               headers={"Content-Type": "application/json"}, timeout=60).json()
+        assert not before["conforms"] and "unknown process" in json.dumps(before["violations"])
+
+        uploaded = requests.post(f"{base}/ontology/extensions?name=superfinishing", data=SUPERFINISHING,
+                                 headers={**admin, "Content-Type": "text/turtle"}, timeout=300)
+        assert uploaded.status_code == 201, uploaded.text
+        # several requests, so that both workers answer some: none may still hold the old taxonomy
+        for number in range(1, 7):
+            created = requests.post(f"{base}/services", data=json.dumps(superfinishing_service(number)),
+                                    headers={**provider, "Content-Type": "application/json"}, timeout=120)
+            assert created.status_code == 201, created.text
+        turtle = PREFIXES + f"""
+            <{PROVIDER}/service/superfinishing-ttl> a maas:ManufacturingService ;
+                maas:name "superfinishing in Turtle" ; maas:providedBy <{PROVIDER}> ;
+                maas:processType proc:ShaftSuperfinishing ."""
+        as_turtle = requests.post(f"{base}/validate", data=turtle, headers={"Content-Type": "text/turtle"}, timeout=60)
+        assert "process must name exactly one process" not in as_turtle.text
+        listed = requests.get(f"{base}/services", params={"process": "shaft superfinishing"}, timeout=60).json()
+        assert len(listed["items"]) == 6
+
+        product = (PRODUCTS / "turned-ground-shaft.json").read_bytes()
+        for _ in range(4):
+            matched = requests.post(f"{base}/match?today=2026-11-22", data=product, timeout=300,
+                                    headers={"Content-Type": "application/json"}).json()
+            candidates = {c["service"] for route in matched["routes"] for step in route["steps"]
+                          if step["process"]["iri"].endswith("#ShaftSuperfinishing") for c in step["candidates"]}
+            steps = [s for r in matched["routes"] for s in r["steps"] if s["process"]["iri"].endswith("#ShaftSuperfinishing")]
+            assert any("superfinishing-" in c for c in candidates), json.dumps(steps)[:3000]
