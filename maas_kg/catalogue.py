@@ -250,17 +250,21 @@ def check_document(data: bytes, format: str, *, kind: str = "service", store: St
 
 # -- publishing ---------------------------------------------------------------------------------------------------
 
-def current_versions(store: Store, services: list[str]) -> dict[str, int]:
+def records(store: Store, services: list[str]) -> dict[str, dict]:
+    """The catalogue record of each of ``services`` that has one, published or withdrawn:
+    {service: {"version": int, "withdrawn": bool, "owner": str | None}} (``queries/catalogue/records.rq``)."""
     if not services:
         return {}
-    values = " ".join(f"<{s}>" for s in services)
-    rows = store.select(f"""
-        PREFIX maas: <{MAAS}> PREFIX foaf: <http://xmlns.com/foaf/0.1/>
-        SELECT ?service ?version WHERE {{
-          VALUES ?service {{ {values} }}
-          GRAPH <{CATALOGUE_GRAPH}> {{ ?record foaf:primaryTopic ?service ; maas:version ?version }}
-        }}""")
-    return {row["service"].value: int(row["version"].value) for row in rows}
+    rows = rules.select(store, "catalogue/records.rq", SERVICES=rules.values(["service"], [[s] for s in services]))
+    return {row["service"].value: {"version": int(row["version"].value),
+                                   "withdrawn": row["status"].value == str(MAAS.Withdrawn),
+                                   "owner": row["owner"].value if row["owner"] is not None else None}
+            for row in rows}
+
+
+def current_versions(store: Store, services: list[str]) -> dict[str, int]:
+    """The current version of each of ``services`` that has a record, withdrawn ones included."""
+    return {service: record["version"] for service, record in records(store, services).items()}
 
 
 def _provenance(graph: str, version: int, now: ox.Literal, publisher: str) -> list[ox.Triple]:
@@ -424,23 +428,14 @@ def providers_of(store: Store, services: list[str]) -> dict[str, str]:
     if not services:
         return {}
     block = rules.values(["service", "g"], [[s, service_graph(s)] for s in services])
-    rows = store.select(f"""
-        PREFIX maas: <{MAAS}>
-        SELECT ?service ?provider WHERE {{ {block} GRAPH ?g {{ ?service maas:providedBy ?provider }} }}""")
+    rows = rules.select(store, "catalogue/providers.rq", SERVICES=block)
     return {row["service"].value: row["provider"].value for row in rows}
 
 
 def owners_of(store: Store, services: list[str]) -> dict[str, str]:
     """The owner (``maas:ownedBy``) of each of ``services`` that has a catalogue record, published or withdrawn:
     only that provider's keys may publish under the service's IRI."""
-    if not services:
-        return {}
-    block = rules.values(["record"], [[service_graph(s) + "/record"] for s in services])
-    rows = store.select(f"""
-        PREFIX maas: <{MAAS}> PREFIX foaf: <http://xmlns.com/foaf/0.1/>
-        SELECT ?service ?owner WHERE {{ {block}
-          GRAPH <{CATALOGUE_GRAPH}> {{ ?record foaf:primaryTopic ?service ; maas:ownedBy ?owner }} }}""")
-    return {row["service"].value: row["owner"].value for row in rows}
+    return {service: record["owner"] for service, record in records(store, services).items() if record["owner"]}
 
 
 def withdraw(store: Store, service: str, *, agent: str | None = None, private: PrivateStore | None = None,
@@ -449,19 +444,14 @@ def withdraw(store: Store, service: str, *, agent: str | None = None, private: P
     provider-private values are deleted from ``private``. ``may_withdraw(owner)`` may raise to refuse; it runs in
     the publishing lock, like the version read and the write."""
     with critical_section(private):
-        rows = store.select(f"""
-            PREFIX maas: <{MAAS}> PREFIX foaf: <http://xmlns.com/foaf/0.1/>
-            SELECT ?version ?status ?owner WHERE {{
-              GRAPH <{CATALOGUE_GRAPH}> {{ ?r foaf:primaryTopic <{service}> ; maas:version ?version ; maas:status ?status
-                                         OPTIONAL {{ ?r maas:ownedBy ?owner }} }}
-            }}""")
-        if not rows:
+        record = records(store, [service]).get(service)
+        if record is None:
             raise UnknownService(f"no service {service} in the catalogue")
-        if rows[0]["status"].value == str(MAAS.Withdrawn):
+        if record["withdrawn"]:
             raise ServiceConflict(f"service {service} is already withdrawn")
         if may_withdraw is not None:
-            may_withdraw(rows[0]["owner"].value if rows[0]["owner"] is not None else None)
-        version, graph = int(rows[0]["version"].value), service_graph(service)
+            may_withdraw(record["owner"])
+        version, graph = record["version"], service_graph(service)
         archive = f"{graph}/archive/v{version}"
         row = f"(<{service}> <{graph}> {version} {_now()} <{agent or service}> <{archive}>)"
         # The last version is archived as N-Triples text, not as triples: the public endpoint reads the union of
@@ -492,21 +482,11 @@ def reconcile_private(store: Store, private: PrivateStore) -> int:
         services = sorted({service for service, _ in rows})
         published: dict[str, int] = {}
         for start in range(0, len(services), 2000):
-            chunk = services[start:start + 2000]
-            withdrawn = _withdrawn(store, chunk)
-            published.update((s, v) for s, v in current_versions(store, chunk).items() if s not in withdrawn)
+            published.update((s, record["version"]) for s, record in records(store, services[start:start + 2000]).items()
+                             if not record["withdrawn"])
         stale = [(service, version) for service, version in rows if published.get(service) != version]
         private.drop(stale)
     return len(stale)
-
-
-def _withdrawn(store: Store, services: list[str]) -> set[str]:
-    block = rules.values(["service"], [[s] for s in services])
-    rows = store.select(f"""
-        PREFIX maas: <{MAAS}> PREFIX foaf: <http://xmlns.com/foaf/0.1/>
-        SELECT ?service WHERE {{ {block}
-          GRAPH <{CATALOGUE_GRAPH}> {{ ?record foaf:primaryTopic ?service ; maas:status maas:Withdrawn }} }}""")
-    return {row["service"].value for row in rows}
 
 
 def _archived(archive: str, triples: list) -> list:
@@ -587,11 +567,8 @@ def _services_found(*, process: str | None = None, material: str | None = None, 
 
 
 def statistics(store: Store) -> dict[str, int]:
-    rows = store.select(f"""
-        PREFIX maas: <{MAAS}>
-        SELECT ?status (COUNT(?r) AS ?n) WHERE {{ GRAPH <{CATALOGUE_GRAPH}> {{ ?r maas:status ?status }} }}
-        GROUP BY ?status""")
-    counts = {row["status"].value.rsplit("#", 1)[1].lower(): int(row["n"].value) for row in rows}
+    rows = rules.select(store, "catalogue/statistics.rq")
+    counts = {row["status"].value.rsplit("#", 1)[1].lower(): int(row["services"].value) for row in rows}
     return {"published": counts.get("published", 0), "withdrawn": counts.get("withdrawn", 0)}
 
 
