@@ -372,7 +372,7 @@ def batch_changes(valid: list[str], versions: dict[str, int], closures: dict[str
         public, private_triples = split_private(closures[service], withheld)
         triples = [(t.subject, t.predicate, t.object) for t in public]
         triples += [(t.subject, t.predicate, t.object) for t in _provenance(graph, version, now, agent)]
-        row = f"(<{service}> <{graph}> {version} {now} <{agent}> {rules.sparql_term(providers[service])})"
+        row = [service, graph, version, now, agent, providers[service]]
         changes.replace_graph(graph, triples)
         # a new version updates the record; a service never published before has none, so its record is
         # only inserted
@@ -380,7 +380,7 @@ def batch_changes(valid: list[str], versions: dict[str, int], closures: dict[str
         private_rows.append((service, providers[service], version, private_triples))
         results.append(PublishResult(service, True, version, graph, private_values=len(private_triples)))
     if rows:
-        changes.update(_query("record-publication.ru").replace("#ROWS#", " ".join(rows)))
+        changes.update(_publication_rule(rows))
     if first_rows:
         new_graphs = {g: changes.replaced[g] for g in (service_graph(s) for s in valid if s not in versions)}
         for graph, triples in _first_records(first_rows, new_graphs).items():
@@ -388,7 +388,13 @@ def batch_changes(valid: list[str], versions: dict[str, int], closures: dict[str
     return changes, private_rows
 
 
-def _first_records(rows: list[str], graphs: dict[str, list[Triple]]) -> dict[str, list[Triple]]:
+def _publication_rule(rows: list[list]) -> str:
+    """``record-publication.ru`` for (service, graph, version, now, publisher, owner) rows."""
+    return rules.bind(_query("record-publication.ru"), ROWS=rules.values(
+        ["service", "graph", "version", "now", "publisher", "owner"], rows))
+
+
+def _first_records(rows: list[list], graphs: dict[str, list[Triple]]) -> dict[str, list[Triple]]:
     """The catalogue records and history events of services published for the first time, made by the same rule
     as every record (``record-publication.ru``) run in a scratch store that holds only their ``graphs``: there is
     no earlier record to replace, so the triples go into the store with the service graphs as plain insertions,
@@ -396,7 +402,7 @@ def _first_records(rows: list[str], graphs: dict[str, list[Triple]]) -> dict[str
     scratch = ox.Store()
     scratch.extend(ox.Quad(s, p, o, ox.NamedNode(graph)) for graph, triples in graphs.items() for s, p, o in triples)
     try:
-        scratch.update(_query("record-publication.ru").replace("#ROWS#", " ".join(rows)))
+        scratch.update(_publication_rule(rows))
     except SyntaxError as err:
         raise StoreError(f"the rule queries/catalogue/record-publication.ru does not parse: {err}") from None
     made: dict[str, list[Triple]] = {}
@@ -453,14 +459,15 @@ def withdraw(store: Store, service: str, *, agent: str | None = None, private: P
             may_withdraw(record["owner"])
         version, graph = record["version"], service_graph(service)
         archive = f"{graph}/archive/v{version}"
-        row = f"(<{service}> <{graph}> {version} {_now()} <{agent or service}> <{archive}>)"
+        row = [service, graph, version, _now(), agent or service, archive]
         # The last version is archived as N-Triples text, not as triples: the public endpoint reads the union of
         # all graphs, where archived triples would still say the service is on offer. One update request, so the
         # archive, the drop and the record change happen together or not at all.
         changes = Changes()
         changes.replace_graph(archive, _archived(archive, store.graph_triples(graph)))
         changes.drop_graph(graph)
-        changes.update(_query("record-withdrawal.ru").replace("#ROWS#", row))
+        changes.update(rules.bind(_query("record-withdrawal.ru"), ROWS=rules.values(
+            ["service", "graph", "version", "now", "agent", "archive"], [row])))
         store.commit(changes)
         if private is not None:
             private.delete(service)

@@ -1,7 +1,8 @@
 # Record publications in the DCAT catalogue and the PROV history, in the same transaction that writes the service
 # graphs (for services published for the first time: in a scratch store holding only their new graphs, whose
-# result is inserted with them). The VALUES rows are filled in by maas_kg.catalogue, one row per published service;
-# ?owner is the service's provider, which the record keeps after a withdrawal: only its keys (and administrators)
+# result is inserted with them).
+# Placeholder: ROWS, a VALUES block binding (?service ?graph ?version ?now ?publisher ?owner), one row per published
+# service (maas_kg.catalogue writes it through maas_kg.rules); ?owner is the service's provider, which the record keeps after a withdrawal: only its keys (and administrators)
 # may publish under the service's IRI again.
 # The record also carries the listing index (maas:listingKey, maas:listedProcess, maas:listedCountry,
 # maas:listedCertification), read from the service graph written earlier in the same request.
@@ -17,7 +18,7 @@ PREFIX xsd:  <http://www.w3.org/2001/XMLSchema#>
 # 1. drop the earlier version's record values, except the date the service was first issued
 DELETE { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record ?p ?o } }
 WHERE {
-  VALUES (?service ?graph ?version ?now ?publisher ?owner) { #ROWS# }
+  #ROWS#
   BIND(IRI(CONCAT(STR(?graph), "/record")) AS ?record)
   # LATERAL: look up each row's record, instead of joining against the whole catalogue graph
   LATERAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record ?p ?o FILTER(?p != dct:issued) } }
@@ -52,7 +53,7 @@ INSERT {
   }
 }
 WHERE {
-  VALUES (?service ?graph ?version ?now ?publisher ?owner) { #ROWS# }
+  #ROWS#
   BIND(IRI(CONCAT(STR(?graph), "/record")) AS ?record)
   BIND(IRI(CONCAT(STR(?graph), "/event/", STR(?version))) AS ?event)
   LATERAL { OPTIONAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record dct:issued ?first } } }
@@ -69,7 +70,7 @@ WHERE {
 # 3. the countries where the service is offered: its sites', or else its provider's
 INSERT { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record maas:listedCountry ?country } }
 WHERE {
-  VALUES (?service ?graph ?version ?now ?publisher ?owner) { #ROWS# }
+  #ROWS#
   BIND(IRI(CONCAT(STR(?graph), "/record")) AS ?record)
   LATERAL { GRAPH ?graph {
     { ?service maas:offeredAt/maas:countryCode ?country }
@@ -81,7 +82,7 @@ WHERE {
 # 4. the certifications held by the service or its provider
 INSERT { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record maas:listedCertification ?certification } }
 WHERE {
-  VALUES (?service ?graph ?version ?now ?publisher ?owner) { #ROWS# }
+  #ROWS#
   BIND(IRI(CONCAT(STR(?graph), "/record")) AS ?record)
   LATERAL { GRAPH ?graph {
     { ?service maas:holdsCertification ?certification } UNION { ?service maas:providedBy/maas:holdsCertification ?certification }

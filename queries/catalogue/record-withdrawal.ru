@@ -1,5 +1,7 @@
 # Withdraw services: mark the record withdrawn and log the event (maas_kg.catalogue archives the last version as
-# text and drops the live graph in the same update request). One row per service; filled in by maas_kg.catalogue.
+# text and drops the live graph in the same update request).
+# Placeholder: ROWS, a VALUES block binding (?service ?graph ?version ?now ?agent ?archive), one row per service
+# (maas_kg.catalogue writes it through maas_kg.rules).
 PREFIX maas: <https://w3id.org/maas-kg/ns#>
 PREFIX dcat: <http://www.w3.org/ns/dcat#>
 PREFIX dct:  <http://purl.org/dc/terms/>
@@ -26,7 +28,7 @@ INSERT {
   }
 }
 WHERE {
-  VALUES (?service ?graph ?version ?now ?agent ?archive) { #ROWS# }
+  #ROWS#
   BIND(IRI(CONCAT(STR(?graph), "/record")) AS ?record)
   BIND(IRI(CONCAT(STR(?graph), "/withdrawal/", STR(?version))) AS ?event)
   LATERAL { GRAPH <https://w3id.org/maas-kg/graph/catalogue> { ?record maas:status ?oldStatus ; dct:modified ?oldModified } }
