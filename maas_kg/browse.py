@@ -34,10 +34,17 @@ def _text(term) -> str | None:
     return term.value if term is not None else None
 
 
+def _select(store: Store, path: str, **blocks: str) -> list[dict]:
+    """Run the browse rule ``queries/<path>``. Every pattern of these rules names its graph (a service graph, the
+    catalogue or history graph, the ontology's graphs or those derived from them), so they run without the union of
+    all graphs as default graph: a statement in a service graph cannot stand in for the ontology's."""
+    return store.select(rules.bind(rules.rule_text(path), **blocks))
+
+
 def taxonomy(store: Store, root: str) -> TaxonomyNode:
     """The taxonomy under ``root`` (e.g. proc:ManufacturingProcess) as a tree; a class with several parents
     appears under each."""
-    rows = rules.select(store, "browse/taxonomy.rq", ROOT=rules.values(["root"], [[root]]))
+    rows = _select(store, "browse/taxonomy.rq", ROOT=rules.values(["root"], [[root]]))
     nodes: dict[str, TaxonomyNode] = {}
     parents: dict[str, set[str]] = {}
     for row in rows:
@@ -55,7 +62,7 @@ def taxonomy(store: Store, root: str) -> TaxonomyNode:
         node.children.sort(key=lambda n: (n.notation or "~", n.label_en or n.iri))
     # a class counts the services offering it or any subclass, each subclass once (one scan of the catalogue, not
     # one per class: that took minutes at 100,000 services)
-    offered = {row["offered"].value: int(row["services"].value) for row in rules.select(store, "browse/offered-counts.rq")}
+    offered = {row["offered"].value: int(row["services"].value) for row in _select(store, "browse/offered-counts.rq")}
     for node in nodes.values():
         node.services = sum(offered.get(iri, 0) for iri in {n.iri for n in walk(node)})
     return nodes[root]
@@ -83,7 +90,7 @@ def labels(tree: TaxonomyNode, lang: str = "en") -> dict[str, str]:
 def class_profile(store: Store, cls: str) -> list[dict]:
     """The effective capability profile of a class: property and value, with English labels."""
     return [{k: _text(v) for k, v in row.items()}
-            for row in rules.select(store, "browse/class-profile.rq", CLASS=rules.values(["class"], [[cls]]))]
+            for row in _select(store, "browse/class-profile.rq", CLASS=rules.values(["class"], [[cls]]))]
 
 
 def service_description(store: Store, service: str, lang: str = "en") -> dict[str, list[dict]]:
@@ -91,7 +98,7 @@ def service_description(store: Store, service: str, lang: str = "en") -> dict[st
     block = rules.values(["service", "g", "lang"],
                          [[service, service_graph(service), ox.Literal(lang if lang in LANGUAGES else "en")]])
     parts: dict[str, list[dict]] = {}
-    for row in rules.select(store, "browse/service-detail.rq", SERVICE=block):
+    for row in _select(store, "browse/service-detail.rq", SERVICE=block):
         values = {k: _text(v) for k, v in row.items()}
         values["label"] = values["label"] or values["property"].rsplit("#", 1)[-1]
         parts.setdefault(values.pop("part"), []).append(values)
@@ -100,14 +107,14 @@ def service_description(store: Store, service: str, lang: str = "en") -> dict[st
 
 def service_history(store: Store, service: str) -> list[dict]:
     """Publications and withdrawals of a service, oldest first."""
-    rows = rules.select(store, "browse/service-history.rq", SERVICE=rules.values(["service"], [[service]]))
+    rows = _select(store, "browse/service-history.rq", SERVICE=rules.values(["service"], [[service]]))
     return [{"kind": row["kind"].value.rsplit("#", 1)[-1], "version": int(row["version"].value),
              "time": row["time"].value, "agent": _text(row["agent"])} for row in rows]
 
 
 def match_criteria(store: Store) -> list[dict[str, str | None]]:
     """The can-criteria with their JSON name (``weights`` key), labels, definition and default weight."""
-    return [{k: _text(v) for k, v in row.items()} for row in rules.select(store, "browse/match-criteria.rq")]
+    return [{k: _text(v) for k, v in row.items()} for row in _select(store, "browse/match-criteria.rq")]
 
 
 @dataclass(frozen=True)

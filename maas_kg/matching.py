@@ -156,8 +156,9 @@ def read_request(store: Store, product: str, *, today: datetime.date | None = No
 
 
 def _exchange_rates(store: Store) -> dict[str, float]:
+    # the rule names the ontology's graphs; without the union as default graph, nothing else can answer it
     return {r["currency"].value: float(r["unitsPerEuro"].value)
-            for r in store.select(rules.rule_text("matching/exchange-rates.rq"), union_default_graph=True)}
+            for r in store.select(rules.rule_text("matching/exchange-rates.rq"))}
 
 
 def must_criteria_query(request: Request, process: str, sets_surface: bool, required_it: int | None) -> str:
@@ -179,8 +180,9 @@ def must_criteria_query(request: Request, process: str, sets_surface: bool, requ
 def match_step(store: Store, request: Request, step: RouteStep, *, required_it: int | None = None,
                rates: dict[str, float] | None = None) -> StepMatch:
     """Candidates (all must-criteria pass, best score first) and near misses (exactly one fails) of one step."""
-    rows = store.select(must_criteria_query(request, step.process, step.sets_surface, required_it),
-                        union_default_graph=True)
+    # every pattern of the rule names its graph (the taxonomy comes from the derived graphs): run without the union as
+    # default graph, so that no statement of a service graph can stand in for the ontology's
+    rows = store.select(must_criteria_query(request, step.process, step.sets_surface, required_it))
     rates = rates if rates is not None else _exchange_rates(store)
     found: dict[str, Candidate] = {}
     for row in rows:

@@ -4,6 +4,7 @@ file changed. A content hash per module is kept in the meta graph."""
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -16,6 +17,9 @@ EXTENSION_BASE = "https://w3id.org/maas-kg/ontology/extension/"
 DERIVED_GRAPH_BASE = "https://w3id.org/maas-kg/graph/derived/"
 # store migrations (queries/migrate/*.ru) that have run, by their content hash in the meta graph
 MIGRATION_BASE = "https://w3id.org/maas-kg/migration/"
+# the rules of queries/derive/ that wrote the derived graphs, by the hash of their texts in the meta graph: a store
+# written by other rules (an older version, before a derived graph existed) gets its derived graphs again
+DERIVE_RULES_KEY = "https://w3id.org/maas-kg/queries/derive/"
 _HASH = "https://w3id.org/maas-kg/ns#contentHash"
 
 
@@ -44,14 +48,18 @@ def sync_ontology(store: Store, *, force: bool = False) -> list[str]:
         changes.update(f'INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{graph}> <{_HASH}> "{digest}" }} }}')
         loaded.append(name)
     current = {str(knowledge.module_graph_iri(name)) for name in knowledge.ontology_modules()}
-    for graph in sorted(g for g in set(stored) - current if not g.startswith((EXTENSION_BASE, MIGRATION_BASE))):
+    kept = (EXTENSION_BASE, MIGRATION_BASE, DERIVE_RULES_KEY)
+    for graph in sorted(g for g in set(stored) - current if not g.startswith(kept)):
         # a module file was removed: its graph goes too
         changes.drop_graph(graph)
         changes.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{graph}> <{_HASH}> ?h }} }}")
         loaded.append("-" + graph.rsplit("/", 1)[-1])
-    if loaded:
+    rules_digest = derive_rules_digest()
+    if loaded or stored.get(DERIVE_RULES_KEY) != rules_digest:
         for graph, triples in derive_from_ontology(extension_triples(store)).items():
             changes.replace_graph(graph, triples)
+        changes.update(f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{DERIVE_RULES_KEY}> <{_HASH}> ?h }} }}")
+        changes.update(f'INSERT DATA {{ GRAPH <{META_GRAPH}> {{ <{DERIVE_RULES_KEY}> <{_HASH}> "{rules_digest}" }} }}')
     _migrate(changes, stored)
     store.commit(changes)
     return loaded
@@ -80,6 +88,18 @@ def extension_triples(store: Store) -> list:
     return [t for graph in sorted(stored_extensions(store)) for t in store.graph_triples(graph)]
 
 
+def _derive_rules() -> list[Path]:
+    return sorted((knowledge.queries_dir() / "derive").glob("*.ru"))
+
+
+def derive_rules_digest() -> str:
+    """One hash over the names and texts of the rules of queries/derive/."""
+    digest = hashlib.sha256()
+    for rule in _derive_rules():
+        digest.update(rule.name.encode("utf-8") + b"\0" + rule.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def derive_from_ontology(extra: list | tuple = ()) -> dict[str, list]:
     """Run the rules of queries/derive/ over the merged ontology (and ``extra`` triples: the taxonomy extensions);
     return the derived graphs they write.
@@ -91,7 +111,7 @@ def derive_from_ontology(extra: list | tuple = ()) -> dict[str, list]:
     for path in knowledge.ontology_modules().values():
         scratch.load(path=str(path), format=ox.RdfFormat.TURTLE)
     scratch.extend(ox.Quad(s, p, o, ox.DefaultGraph()) for s, p, o in extra)
-    for rule in sorted((knowledge.queries_dir() / "derive").glob("*.ru")):
+    for rule in _derive_rules():
         scratch.update(rule.read_text(encoding="utf-8"))
     derived: dict[str, list] = {}
     for quad in scratch.quads_for_pattern(None, None, None, None):
