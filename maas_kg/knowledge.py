@@ -84,15 +84,18 @@ def shipped_ontology() -> rdflib.Graph:
 # classes an administrator added, in every worker, without a restart. Extensions are known by their content hashes.
 _in_force = threading.local()
 _extension_triples: dict[tuple, tuple] = {}
+_extension_lock = threading.Lock()  # a worker's threads may register versions at once
 
 
 def use_extensions(key: tuple, triples: Callable[[], list]) -> None:
     """Make the extensions ``key`` (their (graph, hash) pairs) the ones in force for this thread; ``triples`` gives
     their rdflib triples, asked for only the first time ``key`` is seen."""
     if key and key not in _extension_triples:
-        if len(_extension_triples) >= 16:  # versions seen by a long-running process: keep the newest
-            _extension_triples.pop(next(iter(_extension_triples)))
-        _extension_triples[key] = tuple(triples())
+        found = tuple(triples())  # read outside the lock: it may ask the store
+        with _extension_lock:
+            if len(_extension_triples) >= 16:  # versions seen by a long-running process: keep the newest
+                _extension_triples.pop(next(iter(_extension_triples)))
+            _extension_triples[key] = found
     _in_force.key = key
 
 
