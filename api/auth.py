@@ -9,7 +9,7 @@ from flask import g, request
 from api.problems import Problem
 from api.state import resources
 from maas_kg import catalogue
-from maas_kg.keys import ApiKey
+from maas_kg.catalogue.keys import ApiKey
 
 
 def current_key() -> ApiKey | None:

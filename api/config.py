@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from maas_kg import settings
-from maas_kg.keys import default_keys_file
+from maas_kg.catalogue.keys import default_keys_file
 
 
 def defaults() -> dict:
@@ -27,7 +27,7 @@ def defaults() -> dict:
         "SPARQL_CONCURRENCY": settings.SPARQL_CONCURRENCY.value(),
         "SPARQL_PER_CLIENT": settings.SPARQL_PER_CLIENT.value(),
         # rdflib's parser, which checks every query for SERVICE and LOAD before the store sees it, is pure Python
-        # (see maas_kg.public_sparql.MAX_QUERY_CHARACTERS)
+        # (see maas_kg.catalogue.public_sparql.MAX_QUERY_CHARACTERS)
         "SPARQL_MAX_QUERY_CHARACTERS": settings.SPARQL_MAX_QUERY_CHARACTERS.value(),
         # load changed ontology modules into the store when the app starts (`maas-kg serve` does it once, before
         # forking)

@@ -20,12 +20,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from api.auth import admin_required
-from api.negotiation import best_response
-from maas_kg.media_types import RDF_RESPONSES
-from api.problems import Problem
 from api.formats import serialise
+from api.negotiation import best_response
+from api.problems import Problem
 from api.state import resources
-from maas_kg import ingest, media_types
+from maas_kg import media_types
+from maas_kg.catalogue import ingest
+from maas_kg.media_types import RDF_RESPONSES
 from maas_kg.store import Changes
 
 bp = Blueprint("graph_store", __name__)

@@ -7,10 +7,10 @@ import datetime
 
 from flask import Blueprint, Response, jsonify, request
 
-from api.negotiation import body, body_format, best_response
+from api.negotiation import best_response, body, body_format
 from api.problems import Problem
 from api.state import resources
-from maas_kg.match_report import as_json, as_rdf
+from maas_kg.matching.report import as_json, as_rdf
 
 bp = Blueprint("matching", __name__)
 

@@ -13,9 +13,10 @@ from api.formats import serialise
 from api.negotiation import best_response
 from api.problems import Problem
 from api.state import resources
-from maas_kg import extensions, knowledge, media_types
+from maas_kg import knowledge, media_types
+from maas_kg.knowledge import extensions
+from maas_kg.knowledge.graphs import extension_triples
 from maas_kg.media_types import RDF_RESPONSES
-from maas_kg.ontology_graphs import extension_triples
 
 bp = Blueprint("ontology", __name__)
 

@@ -9,7 +9,7 @@ from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from maas_kg.errors import MaasKgError
-from maas_kg.validation import ValidationReport
+from maas_kg.knowledge.validation import ValidationReport
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(RecursionError)
     def _too_deep(err):
         # only input nests deep enough to exhaust the stack (JSON, JSON-LD, RDF lists): the parsers in
-        # maas_kg.ingest refuse it first; this answers for any reader that has no such check
+        # maas_kg.catalogue.ingest refuse it first; this answers for any reader that has no such check
         log.warning("recursion limit reached while reading a request: %s", request.path)
         return problem_response(400, "Input nested too deeply", "the request nests objects, arrays or elements "
                                 "too deeply to be read: flatten it (service and product documents need fewer "

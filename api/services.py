@@ -5,20 +5,19 @@ A provider's key may change only its own organisation's services; everybody may 
 
 from __future__ import annotations
 
-
 import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from api.auth import current_key, key_required, ownership_check
 from api.formats import download_name, download_type, serialise, service_iri, service_url
 from api.negotiation import best_response, body, body_format
-from maas_kg.media_types import RDF_RESPONSES
 from api.problems import Problem, shortened
 from api.state import resources
 from maas_kg import catalogue
-from maas_kg.ingest import json_context, json_fields, term_indexes
-from maas_kg.validation import ValidationReport
-from maas_kg.vocabulary import AmbiguousTerm, UnknownTerm
+from maas_kg.catalogue.ingest import json_context, json_fields, term_indexes
+from maas_kg.knowledge.validation import ValidationReport
+from maas_kg.knowledge.vocabulary import AmbiguousTerm, UnknownTerm
+from maas_kg.media_types import RDF_RESPONSES
 
 bp = Blueprint("services", __name__)
 

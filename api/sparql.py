@@ -10,16 +10,16 @@ endpoint's public URL. Public queries run at most ``SPARQL_CONCURRENCY`` at a ti
 
 from __future__ import annotations
 
-
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 
+from api import query_slots
 from api.auth import admin_required
 from api.negotiation import best_response
-from api import query_slots
 from api.problems import Problem
 from api.state import resources
-from maas_kg import media_types, public_sparql
+from maas_kg import media_types
+from maas_kg.catalogue import public_sparql
 
 bp = Blueprint("sparql", __name__)
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 
 from flask import Flask, current_app, request
 
-from maas_kg import taxonomy
 from maas_kg.catalogue import reconcile_private
-from maas_kg.keys import KeyRing
-from maas_kg.private_data import PrivateStore, default_private_file
-from maas_kg.ontology_graphs import sync_ontology
+from maas_kg.catalogue.keys import KeyRing
+from maas_kg.catalogue.private_data import PrivateStore, default_private_file
+from maas_kg.knowledge import taxonomy
+from maas_kg.knowledge.graphs import sync_ontology
+from maas_kg.matching.workspace import Workspace
 from maas_kg.store import Store, open_store
-from maas_kg.workspace import Workspace
 
 
 @dataclass

@@ -12,20 +12,20 @@ import json
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
 from api.auth import ownership_check
-from api.problems import shortened
 from api.formats import service_url
+from api.problems import shortened
 from api.query_slots import SlotsTaken, public_base, slots
 from api.state import resources
-from maas_kg import browse, catalogue, knowledge, public_sparql
-from maas_kg.catalogue import CatalogueError
-from maas_kg.ingest import InputError, format_for, json_fields, term_indexes
-from maas_kg.keys import ApiKey
+from maas_kg import catalogue, knowledge
+from maas_kg.catalogue import CatalogueError, browse, public_sparql
+from maas_kg.catalogue.ingest import InputError, format_for, json_fields, term_indexes
+from maas_kg.catalogue.keys import ApiKey
+from maas_kg.catalogue.public_sparql import QueryMalformed, QueryRefused, QueryTimeout
 from maas_kg.knowledge import MAT, PROC
-from maas_kg.match_report import as_json
-from maas_kg.products import ProductError
-from maas_kg.public_sparql import QueryMalformed, QueryRefused, QueryTimeout
+from maas_kg.knowledge.vocabulary import AmbiguousTerm, UnknownTerm
+from maas_kg.matching.products import ProductError
+from maas_kg.matching.report import as_json
 from maas_kg.store import StoreError
-from maas_kg.vocabulary import AmbiguousTerm, UnknownTerm
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 

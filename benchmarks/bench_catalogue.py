@@ -21,8 +21,8 @@ from pathlib import Path
 import rdflib
 
 from maas_kg import catalogue
-from maas_kg.demo import generate_services
-from maas_kg.ontology_graphs import sync_ontology
+from maas_kg.catalogue.demo import generate_services
+from maas_kg.knowledge.graphs import sync_ontology
 from maas_kg.store import open_store
 
 

@@ -23,14 +23,13 @@ import threading
 import time
 from pathlib import Path
 
-from maas_kg import catalogue
-from maas_kg.demo import generate_services
-from maas_kg.initial_load import initial_load
+from maas_kg.catalogue.demo import generate_services
+from maas_kg.catalogue.initial_load import initial_load
 from maas_kg.matching import match_product, must_criteria_query, read_request
-from maas_kg.ontology_graphs import sync_ontology
-from maas_kg.products import submit_product
+from maas_kg.knowledge.graphs import sync_ontology
+from maas_kg.matching.products import submit_product
 from maas_kg.store import open_store
-from maas_kg.translation import derive_requirements
+from maas_kg.matching.translation import derive_requirements
 
 TODAY = datetime.date(2026, 11, 22)
 EXAMPLES = Path(__file__).parents[1] / "examples" / "products"

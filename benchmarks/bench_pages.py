@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import time
 
-from maas_kg import browse, catalogue
+from maas_kg import catalogue
+
+from maas_kg.catalogue import browse
 from maas_kg.catalogue import CATALOGUE_GRAPH
 from maas_kg.knowledge import MAAS, MAT, PROC
-from maas_kg.ontology_graphs import sync_ontology
+from maas_kg.knowledge.graphs import sync_ontology
 from maas_kg.store import open_store
 
 

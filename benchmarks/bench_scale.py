@@ -23,11 +23,11 @@ from bench_matching import TODAY, build_store, percentile, products  # noqa: E40
 
 from maas_kg import catalogue  # noqa: E402
 from maas_kg.matching import match_product, must_criteria_query, read_request  # noqa: E402
-from maas_kg.ontology_graphs import sync_ontology  # noqa: E402
-from maas_kg.products import submit_product  # noqa: E402
+from maas_kg.knowledge.graphs import sync_ontology  # noqa: E402
+from maas_kg.matching.products import submit_product  # noqa: E402
 from maas_kg.serving import StoreServer  # noqa: E402
 from maas_kg.store import open_store  # noqa: E402
-from maas_kg.translation import derive_requirements  # noqa: E402
+from maas_kg.matching.translation import derive_requirements  # noqa: E402
 
 
 def peak_mb_of(pid: int) -> float:

@@ -119,7 +119,7 @@ def main() -> None:
         finally:
             os.killpg(service.pid, signal.SIGTERM)
             service.wait(timeout=30)
-    print(f"\n| query | /sparql median | bare Oxigraph median | ratio | answer bytes |")
+    print("\n| query | /sparql median | bare Oxigraph median | ratio | answer bytes |")
     print("|---|---|---|---|---|")
     for name, ours, theirs, ratio, size in rows:
         print(f"| {name} | {ours * 1000:.1f} ms | {theirs * 1000:.1f} ms | {ratio:.2f}x | {size:,} |")

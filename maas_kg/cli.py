@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 
-from maas_kg import knowledge, settings, taxonomy
+from maas_kg import knowledge, settings
 from maas_kg.errors import MaasKgError
-from maas_kg.products import ProductError
+from maas_kg.knowledge import taxonomy
+from maas_kg.matching.products import ProductError
 
 # every error of the library (maas_kg.errors) and of the files a user names is one line, never a traceback
 _EXPECTED = (MaasKgError, FileNotFoundError, PermissionError, IsADirectoryError, json.JSONDecodeError)
@@ -39,7 +40,7 @@ def _read(path: str) -> bytes:
 
 def _open(ctx: click.Context, *, sync: bool = True):
     """Open the store named by --store / $MAAS_KG_STORE, bringing the ontology graphs up to date."""
-    from maas_kg.ontology_graphs import sync_ontology
+    from maas_kg.knowledge.graphs import sync_ontology
     from maas_kg.store import open_store
 
     store = open_store(ctx.obj["store"])
@@ -53,7 +54,7 @@ def _open(ctx: click.Context, *, sync: bool = True):
 def _private(ctx: click.Context):
     """The providers' private values: $MAAS_KG_PRIVATE, else private.sqlite beside the API keys (in memory for a
     memory store)."""
-    from maas_kg.private_data import PrivateStore, default_private_file
+    from maas_kg.catalogue.private_data import PrivateStore, default_private_file
 
     return PrivateStore(":memory:" if ctx.obj["store"] == "memory" else default_private_file())
 
@@ -97,8 +98,8 @@ def main(ctx: click.Context, store: str) -> None:
 @click.pass_context
 def load(ctx: click.Context, files: tuple[str, ...], graph: str | None, force: bool) -> None:
     """Load the ontology modules (changed ones only); with FILES, also load raw RDF without validation."""
-    from maas_kg.ingest import InputError, format_for
-    from maas_kg.ontology_graphs import sync_ontology
+    from maas_kg.catalogue.ingest import InputError, format_for
+    from maas_kg.knowledge.graphs import sync_ontology
 
     store = _open(ctx, sync=False)
     loaded = sync_ontology(store, force=force)
@@ -119,7 +120,7 @@ def load(ctx: click.Context, files: tuple[str, ...], graph: str | None, force: b
 def validate(file: str, kind: str, output: str) -> None:
     """Validate FILE against the shapes; exit 0 if it conforms, 1 if not."""
     from maas_kg.catalogue import validate_document
-    from maas_kg.ingest import format_for
+    from maas_kg.catalogue.ingest import format_for
 
     report = validate_document(_read(file), format_for(file), kind=kind)
     if output == "json":
@@ -139,7 +140,7 @@ def validate(file: str, kind: str, output: str) -> None:
 def publish(ctx: click.Context, files: tuple[str, ...], batch_size: int, publisher: str | None) -> None:
     """Validate and publish the services in FILES; invalid services are reported and not written."""
     from maas_kg import catalogue
-    from maas_kg.ingest import format_for
+    from maas_kg.catalogue.ingest import format_for
 
     store, private = _open(ctx), _private(ctx)
     failed = 0
@@ -193,7 +194,7 @@ def withdraw(ctx: click.Context, service: str) -> None:
 def list_(ctx: click.Context, process: str | None, material: str | None, country: str | None, output: str) -> None:
     """List published services."""
     from maas_kg import catalogue
-    from maas_kg.ingest import term_indexes
+    from maas_kg.catalogue.ingest import term_indexes
 
     indexes = term_indexes()
     rows = catalogue.list_services(
@@ -293,9 +294,9 @@ def info(ctx: click.Context) -> None:
 @click.pass_context
 def match(ctx: click.Context, product_file: str, top: int | None, k: int, output: str, today) -> None:
     """Route PRODUCT_FILE and match every step to published services."""
-    from maas_kg.ingest import format_for
-    from maas_kg.match_report import as_json, as_rdf, as_text
-    from maas_kg.workspace import Workspace
+    from maas_kg.catalogue.ingest import format_for
+    from maas_kg.matching.report import as_json, as_rdf, as_text
+    from maas_kg.matching.workspace import Workspace
 
     store = _open(ctx)
     try:
@@ -330,8 +331,8 @@ def demo(ctx: click.Context, providers: int, seed: int, batch_size: int, initial
     import itertools
 
     from maas_kg import catalogue
-    from maas_kg.demo import generate_services
-    from maas_kg.initial_load import initial_load as load_initially
+    from maas_kg.catalogue.demo import generate_services
+    from maas_kg.catalogue.initial_load import initial_load as load_initially
 
     store = _open(ctx)
     stream = generate_services(providers, seed)
@@ -367,11 +368,9 @@ def ontology() -> None:
               help="Also let HermiT check consistency (needs Java).")
 def ontology_check(reasoner: bool) -> None:
     """Run the taxonomy QA shapes (and HermiT) on the shipped ontology; exit 1 on any finding."""
-    from maas_kg.reasoning import ReasonerUnavailable, check_consistency
-    from maas_kg.validation import validate_taxonomy
-    from maas_kg.vocabulary import material_index, process_index
-
-    from maas_kg.reasoning import load_via_catalog
+    from maas_kg.knowledge.reasoning import ReasonerUnavailable, check_consistency, load_via_catalog
+    from maas_kg.knowledge.validation import validate_taxonomy
+    from maas_kg.knowledge.vocabulary import material_index, process_index
 
     # the ontology as Protégé opens it: maas.ttl and its imports, resolved through catalog-v001.xml
     graph, _ = load_via_catalog(knowledge.ontology_dir() / "maas.ttl")
@@ -416,7 +415,7 @@ def keys(ctx: click.Context, keys_file: str) -> None:
 
 
 def _keyring(ctx: click.Context):
-    from maas_kg.keys import KeyRing
+    from maas_kg.catalogue.keys import KeyRing
 
     return KeyRing(ctx.obj["keys"])
 

@@ -23,9 +23,8 @@ import time
 from pathlib import Path
 
 from maas_kg import settings
-from maas_kg.ontology_graphs import sync_ontology
+from maas_kg.knowledge.graphs import sync_ontology
 from maas_kg.store import StoreError, StoreLocked, open_store, remote_backend
-
 
 log = logging.getLogger(__name__)
 

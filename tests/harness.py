@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from maas_kg.ontology_graphs import sync_ontology
+from maas_kg.knowledge.graphs import sync_ontology
 from maas_kg.serving import StoreServer, free_port
-from maas_kg.store.dialects import without_lateral
 from maas_kg.store import OxigraphStore, open_store
+from maas_kg.store.dialects import without_lateral
 
 BIN = Path(sys.executable).parent
 PROVIDER = "https://w3id.org/maas-kg/id/provider/weber"

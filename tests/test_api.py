@@ -3,7 +3,6 @@ ontology, docs, access control and bad input."""
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import rdflib
 
 from api import create_app
 from maas_kg import catalogue
-from maas_kg.demo import generate_services
+from maas_kg.catalogue.demo import generate_services
 
 DATA = Path(__file__).parent / "data"
 PRODUCTS = Path(__file__).parents[1] / "examples" / "products"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from api import create_app
 from maas_kg import catalogue
-from maas_kg.demo import generate_services
+from maas_kg.catalogue.demo import generate_services
 
 _FOLDER = Path(tempfile.mkdtemp(prefix="maas-kg-fuzz-"))
 APP = create_app({"STORE": "memory", "KEYS_FILE": str(_FOLDER / "keys.sqlite"), "TESTING": True,

@@ -9,13 +9,13 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
+from harness import STORE_KINDS, fresh_store
 from maas_kg import catalogue
 from maas_kg.catalogue import CATALOGUE_GRAPH, HISTORY_GRAPH, CatalogueError, service_graph
-from maas_kg.ingest import InputError, read_input
+from maas_kg.catalogue import publishing
+from maas_kg.catalogue.ingest import InputError, read_input
 from maas_kg.knowledge import MAAS, MAT, PROC
 from maas_kg.store import StoreError
-
-from harness import STORE_KINDS, fresh_store
 
 DATA = Path(__file__).parent / "data"
 WEBER = "https://w3id.org/maas-kg/id/service/weber-5axis"
@@ -87,12 +87,12 @@ def test_an_invalid_service_writes_nothing_and_reports_every_violation(store):
 
 
 def test_a_failure_mid_publish_leaves_no_partial_graph(store, monkeypatch):
-    original = catalogue._query
+    original = publishing._query
 
     def broken(name):
         return original(name) + " ;\nINSERT DATA { GRAPH <x:g> { <x:s> <x:p> " if name == "record-publication.ru" else original(name)
 
-    monkeypatch.setattr(catalogue, "_query", broken)
+    monkeypatch.setattr(publishing, "_query", broken)
     with pytest.raises(StoreError):
         publish_file(store, "service-weber.ttl")
     assert service_graph(WEBER) not in store.named_graphs()
@@ -102,8 +102,8 @@ def test_a_failure_mid_publish_leaves_no_partial_graph(store, monkeypatch):
 def test_a_failure_mid_republish_keeps_the_published_version(store, monkeypatch):
     [first] = publish_file(store, "service-weber.ttl")
     before = sorted(map(str, store.graph_triples(first.graph)))
-    original = catalogue._query
-    monkeypatch.setattr(catalogue, "_query", lambda name: original(name) + " ;\nINSERT DATA { GRAPH <x:g> { <x:s> "
+    original = publishing._query
+    monkeypatch.setattr(publishing, "_query", lambda name: original(name) + " ;\nINSERT DATA { GRAPH <x:g> { <x:s> "
                         if name == "record-publication.ru" else original(name))
     with pytest.raises(StoreError):
         publish_file(store, "service-weber.ttl")
@@ -161,8 +161,8 @@ def test_input_errors_say_where(store):
 
 def test_one_validation_per_input_not_per_service(store, monkeypatch):
     calls = []
-    original = catalogue.validate_instances
-    monkeypatch.setattr(catalogue, "validate_instances", lambda t, **kw: calls.append(1) or original(t, **kw))
+    original = publishing.validate_instances
+    monkeypatch.setattr(publishing, "validate_instances", lambda t, **kw: calls.append(1) or original(t, **kw))
     results = publish_file(store, "services-mixed.json", batch_size=2)
     assert len(results) == 3 and len(calls) == 1
 
@@ -198,7 +198,7 @@ def test_listing_pages_and_facets_come_from_the_records_listing_index(store):
     import itertools
     import json
 
-    from maas_kg.demo import generate_services
+    from maas_kg.catalogue.demo import generate_services
 
     services = list(itertools.islice(generate_services(providers=12, seed=4), 60))
     catalogue.publish(store, json.dumps(services).encode(), "json")
@@ -223,7 +223,7 @@ def test_listing_pages_and_facets_come_from_the_records_listing_index(store):
 
 
 def test_a_store_written_before_the_listing_index_gets_it_built_once(store):
-    from maas_kg.ontology_graphs import META_GRAPH, MIGRATION_BASE, sync_ontology
+    from maas_kg.knowledge.graphs import META_GRAPH, MIGRATION_BASE, sync_ontology
 
     publish_file(store, "service-weber.ttl")
     publish_file(store, "services-mixed.json")

@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 
 from harness import BIN, PROVIDER, cli, running_service
 from maas_kg import catalogue, knowledge
-from maas_kg.initial_load import first_publications
-from maas_kg.keys import KeyRing
-from maas_kg.ontology_graphs import sync_ontology
-from maas_kg.private_data import PrivateStore
+from maas_kg.catalogue.initial_load import first_publications
+from maas_kg.catalogue.keys import KeyRing
+from maas_kg.catalogue.private_data import PrivateStore
+from maas_kg.knowledge.graphs import sync_ontology
 from maas_kg.store import open_store
 
 DATA = Path(__file__).parent / "data"

@@ -162,7 +162,7 @@ def test_keys_are_created_listed_and_revoked_and_only_hashes_are_kept(run, tmp_p
     assert key_id in listing and "Weber's ERP" in listing and token not in listing
     assert token.encode() not in Path(keys).read_bytes()  # only the hash is stored
     assert f"revoked key {key_id}" in run("keys", "--keys", keys, "revoke", key_id)
-    from maas_kg.keys import KeyRing
+    from maas_kg.catalogue.keys import KeyRing
 
     assert KeyRing(keys).authenticate(token) is None
     # errors are one line

@@ -9,8 +9,8 @@ from rdflib import URIRef
 from rdflib.namespace import RDFS
 
 from maas_kg import catalogue, knowledge
-from maas_kg.demo import generate_services
-from maas_kg.ontology_graphs import sync_ontology
+from maas_kg.catalogue.demo import generate_services
+from maas_kg.knowledge.graphs import sync_ontology
 from maas_kg.store import open_store
 
 FERROUS = None
@@ -63,7 +63,7 @@ def test_every_demo_service_validates_and_publishes():
 
 
 def test_part_masses_stay_within_the_process_profile():
-    from maas_kg.demo import _profile
+    from maas_kg.catalogue.demo import _profile
     for s in generate_services(300, seed=1):
         limit = _profile(s["process"].rsplit("#", 1)[1])["max_mass"]
         if "max_mass_kg" in s and limit:

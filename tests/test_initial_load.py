@@ -11,12 +11,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from harness import STORE_KINDS, fresh_store
 from maas_kg import catalogue
 from maas_kg.catalogue import CatalogueError
-from maas_kg.demo import generate_services
-from maas_kg.initial_load import initial_load
-
-from harness import STORE_KINDS, fresh_store
+from maas_kg.catalogue.demo import generate_services
+from maas_kg.catalogue.initial_load import initial_load
 
 DATA = Path(__file__).parent / "data"
 _STAMP = re.compile(r'"\d{4}-\d\d-\d\dT[\d:]+(Z|[+-]\d\d:\d\d)?"\^\^<http://www.w3.org/2001/XMLSchema#dateTime>')

@@ -20,10 +20,11 @@ from hypothesis import strategies as st
 from rdflib.namespace import RDF, SKOS
 
 from api import create_app
-from api.problems import MAX_QUOTED_CHARACTERS
 from api.formats import ID_BASE, service_iri, service_url
+from api.problems import MAX_QUOTED_CHARACTERS
 from harness import running_service
-from maas_kg import ingest, knowledge
+from maas_kg import knowledge
+from maas_kg.catalogue import ingest
 from maas_kg.knowledge import MAAS
 
 DATA = Path(__file__).parent / "data"

@@ -14,18 +14,17 @@ from hypothesis import strategies as st
 from rdflib import URIRef
 from rdflib.namespace import RDFS
 
+from harness import STORE_KINDS, fresh_store
 from maas_kg import geo, knowledge
 from maas_kg.catalogue import publish, withdraw
-from maas_kg.ingest import read_input
-from maas_kg.match_report import as_json
+from maas_kg.catalogue.ingest import read_input
+from maas_kg.knowledge.graphs import DERIVED_GRAPH_BASE
 from maas_kg.matching import MUST_CRITERIA, match_product, match_step, read_request
-from maas_kg.ontology_graphs import DERIVED_GRAPH_BASE
-from maas_kg.orchestration import Option, best_assignments
-from maas_kg.products import submit_product
+from maas_kg.matching.orchestration import Option, best_assignments
+from maas_kg.matching.products import submit_product
+from maas_kg.matching.report import as_json
+from maas_kg.matching.translation import RouteStep
 from maas_kg.store import Changes
-from maas_kg.translation import RouteStep
-
-from harness import STORE_KINDS, fresh_store
 
 TODAY = datetime.date(2026, 11, 22)
 PROC, MAT, MAAS = knowledge.PROC, knowledge.MAT, knowledge.MAAS
@@ -207,7 +206,7 @@ def test_orchestration_returns_k_distinct_assignments_best_first_and_respects_th
 
 @pytest.fixture(scope="module", params=STORE_KINDS)
 def demo_store(request, tmp_path_factory):
-    from maas_kg.demo import generate_services
+    from maas_kg.catalogue.demo import generate_services
 
     with fresh_store(request.param, tmp_path_factory.mktemp("served")) as store:
         publish(store, json.dumps(list(generate_services(providers=120, seed=1))).encode(), "json")
@@ -219,7 +218,7 @@ def test_every_store_gives_identical_matches(tmp_path):
     product gets the same routes, candidates, scores, near misses and assignments."""
     from pathlib import Path
 
-    from maas_kg.demo import generate_services
+    from maas_kg.catalogue.demo import generate_services
 
     demo = json.dumps(list(generate_services(providers=60, seed=3))).encode()
     examples = Path(__file__).parents[1] / "examples" / "products"

@@ -7,7 +7,7 @@ import rdflib
 from rdflib.namespace import RDF, RDFS, SKOS
 
 from maas_kg.knowledge import MAAS, MAT, PROC
-from maas_kg.vocabulary import UnknownTerm, material_index
+from maas_kg.knowledge.vocabulary import UnknownTerm, material_index
 
 EOL = rdflib.Namespace("https://w3id.org/maas-kg/ns#")
 

@@ -8,12 +8,14 @@ import subprocess
 
 import pytest
 import rdflib
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 
 from maas_kg import knowledge
-from maas_kg.reasoning import OWL2_DATATYPE_MAP, check_consistency, datatypes_outside_owl2_map, hermit_jar, load_via_catalog
+from maas_kg.knowledge.reasoning import (OWL2_DATATYPE_MAP, check_consistency, datatypes_outside_owl2_map, hermit_jar,
+                                         load_via_catalog)
 
 needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="HermiT needs a Java runtime (java not on PATH)")
 MAAS = rdflib.Namespace("https://w3id.org/maas-kg/ns#")

@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness import STORE_KINDS, fresh_store, running_service
-from maas_kg import browse, knowledge
-from maas_kg.catalogue import facet_counts, list_services, publish, service_graph
-from maas_kg.match_report import as_json
-from maas_kg.ontology_graphs import DERIVE_RULES_KEY, DERIVED_GRAPH_BASE, META_GRAPH, sync_ontology
+from maas_kg import knowledge
+from maas_kg.catalogue import browse, facet_counts, list_services, publish, service_graph
+from maas_kg.knowledge.graphs import DERIVE_RULES_KEY, DERIVED_GRAPH_BASE, META_GRAPH, sync_ontology
+from maas_kg.matching.report import as_json
+from maas_kg.matching.workspace import Workspace
 from maas_kg.store import Changes, open_store
-from maas_kg.workspace import Workspace
 
 PROC, MAT, MAAS = knowledge.PROC, knowledge.MAT, knowledge.MAAS
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -219,9 +219,10 @@ def test_a_store_written_before_the_taxonomy_graph_existed_gets_it_at_start_up()
 
 def test_the_taxonomy_closure_is_the_ontologys_reflexive_transitive_subclass_relation():
     from rdflib import URIRef
-    from rdflib.namespace import OWL, RDF, RDFS as RDFS_NS
+    from rdflib.namespace import OWL, RDF
+    from rdflib.namespace import RDFS as RDFS_NS
 
-    from maas_kg.ontology_graphs import derive_from_ontology
+    from maas_kg.knowledge.graphs import derive_from_ontology
 
     derived = {(s.value, o.value) for s, _, o in derive_from_ontology()[TAXONOMY]}
     ontology = knowledge.ontology_graph()

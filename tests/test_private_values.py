@@ -11,11 +11,11 @@ from click.testing import CliRunner
 
 from api import create_app
 from maas_kg import catalogue
+from maas_kg.catalogue.private_data import PrivateStore, private_properties
 from maas_kg.cli import main
-from maas_kg.extensions import add_extension
-from maas_kg.private_data import PrivateStore, private_properties
+from maas_kg.knowledge.extensions import add_extension
+from maas_kg.knowledge.graphs import sync_ontology
 from maas_kg.store import open_store
-from maas_kg.ontology_graphs import sync_ontology
 
 DATA = Path(__file__).parent / "data"
 WEBER = "https://w3id.org/maas-kg/id/service/weber-5axis"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from maas_kg.catalogue import validate_document
-from maas_kg.ingest import read_input
+from maas_kg.catalogue.ingest import read_input
 from maas_kg.knowledge import MAAS
 
 PRODUCTS = sorted((Path(__file__).parents[1] / "examples" / "products").glob("*.json"))

@@ -7,7 +7,7 @@ import shutil
 import pytest
 import rdflib
 
-from maas_kg.reasoning import check_consistency
+from maas_kg.knowledge.reasoning import check_consistency
 
 pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="HermiT needs a Java runtime (java not on PATH)")
 

@@ -43,7 +43,10 @@ def test_a_bad_setting_is_one_line_naming_the_variable(tmp_path, variable, value
 
 
 def test_every_library_error_is_a_maas_kg_error_with_an_http_kind():
-    from maas_kg import catalogue, extensions, ingest, keys, products, public_sparql, reasoning, translation, vocabulary
+    from maas_kg import catalogue
+    from maas_kg.catalogue import ingest, keys, public_sparql
+    from maas_kg.knowledge import extensions, reasoning, vocabulary
+    from maas_kg.matching import products, translation
     from maas_kg.store import StoreError, StoreSyntaxError, StoreUnavailable
 
     kinds = [ingest.InputError, vocabulary.UnknownTerm, vocabulary.AmbiguousTerm, products.ProductError,

@@ -13,7 +13,7 @@ from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from maas_kg import knowledge
 from maas_kg.knowledge import MAAS, PROC
-from maas_kg.validation import validate_data, validate_taxonomy
+from maas_kg.knowledge.validation import validate_data, validate_taxonomy
 
 EX = rdflib.Namespace("https://w3id.org/maas-kg/id/")
 BASES = {"service.ttl": "service-valid.ttl", "product.ttl": "product-valid.ttl"}
@@ -144,8 +144,8 @@ def _as_parsed(data):
 
 
 def _assert_validators_agree(data):
+    from maas_kg.catalogue.shacl_sparql import validate_triples
     from maas_kg.rdf import to_oxigraph
-    from maas_kg.shacl_sparql import validate_triples
 
     triples = [pyoxigraph.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in data]
     assert _comparable(validate_triples(triples)) == _comparable(validate_data(data).violations)
@@ -163,7 +163,7 @@ def test_sparql_validator_agrees_on_every_shapes_example(examples_dir, name):
 
 
 def test_sparql_validator_compiles_the_data_shapes_and_refuses_what_it_cannot():
-    from maas_kg.shacl_sparql import supported
+    from maas_kg.catalogue.shacl_sparql import supported
 
     assert supported(knowledge.load_shapes())
     assert not supported(rdflib.Graph().parse(data="""

@@ -14,12 +14,11 @@ import pytest
 import rdflib
 
 from api import create_app
-from maas_kg import catalogue
-from maas_kg.demo import generate_services
-from maas_kg.public_sparql import QueryRefused, check_remote_access, check_update
-from maas_kg.serving import StoreServer
-
 from harness import STORE_KINDS
+from maas_kg import catalogue
+from maas_kg.catalogue.demo import generate_services
+from maas_kg.catalogue.public_sparql import QueryRefused, check_remote_access, check_update
+from maas_kg.serving import StoreServer
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 SERVICES = """PREFIX maas: <https://w3id.org/maas-kg/ns#>

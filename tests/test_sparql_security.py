@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from api import create_app
 from harness import running_service
-from maas_kg.public_sparql import (QueryMalformed, QueryRefused, QueryTooLarge, check_remote_access, check_update,
-                                   parse_query, parse_update)
+from maas_kg.catalogue.public_sparql import (QueryMalformed, QueryRefused, QueryTooLarge, check_remote_access,
+                                             check_update, parse_query, parse_update)
 from maas_kg.serving import StoreServer
 
 RESULT_LIMIT = 500

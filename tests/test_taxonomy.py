@@ -11,7 +11,7 @@ import rdflib
 from rdflib.namespace import RDFS, SKOS
 
 from maas_kg.knowledge import PROC
-from maas_kg.vocabulary import process_index
+from maas_kg.knowledge.vocabulary import process_index
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "din8580-outline.tsv"
 DIN = "http://www.w3id.org/hsu-aut/DIN8580#"

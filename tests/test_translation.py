@@ -11,10 +11,10 @@ import pytest
 from rdflib.namespace import RDFS
 
 from maas_kg import knowledge
-from maas_kg.ontology_graphs import DERIVED_GRAPH_BASE, sync_ontology
-from maas_kg.products import submit_product
+from maas_kg.knowledge.graphs import DERIVED_GRAPH_BASE, sync_ontology
+from maas_kg.matching.products import submit_product
+from maas_kg.matching.translation import derive_requirements, requirements_graph
 from maas_kg.store import open_store
-from maas_kg.translation import derive_requirements, requirements_graph
 
 PRODUCTS = Path(__file__).parents[1] / "examples" / "products"
 PROC = knowledge.PROC

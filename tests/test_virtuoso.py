@@ -11,11 +11,10 @@ import os
 import pyoxigraph as ox
 import pytest
 
-from maas_kg import catalogue
-from maas_kg.demo import generate_services
-
 import virtuoso
 from harness import fresh_store
+from maas_kg import catalogue
+from maas_kg.catalogue.demo import generate_services
 
 # make test installs Virtuoso; only a bare pytest on a machine without it skips (never in CI)
 pytestmark = pytest.mark.skipif(not virtuoso.installed() and not os.environ.get("CI"),

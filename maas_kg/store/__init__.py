@@ -2,8 +2,9 @@
 
 Owns: the protocol with its capability flags and the ``Changes`` of one atomic write (``base``), the embedded
 pyoxigraph store (``embedded``), SPARQL 1.1 stores over HTTP (``remote``) and Virtuoso 7 (``virtuoso``), and the
-SPARQL 1.1 forms of the rules for engines without LATERAL (``dialects``). Imports nothing else of maas_kg: every other
-package builds on it.
+SPARQL 1.1 forms of the rules for engines without LATERAL (``dialects``).
+
+May import: the leaf modules (errors, settings, media_types, rdf, geo) only; every other package builds on it.
 
 ``open_store`` picks the backend from a location through ``BACKENDS``, one table of URL schemes: ``memory``, a
 directory (the embedded store on disk, the default ``var/store``), ``http(s)://`` (an Oxigraph server or any SPARQL
@@ -12,13 +13,11 @@ directory (the embedded store on disk, the default ``var/store``), ``http(s)://`
 
 from __future__ import annotations
 
-
 from maas_kg import settings
 from maas_kg.store.base import (Changes, Store, StoreError, StoreLocked, StoreRefused, StoreSyntaxError,
                                 StoreUnavailable, Term, Triple, boolean_answer, dataset_format, rdf_format,
                                 solution_rows)
 from maas_kg.store.embedded import OxigraphStore
-
 
 #: URL scheme -> "module:class" of the backend that serves it (imported on first use: only remote users need
 #: requests); a location without one of these schemes is a directory for the embedded store

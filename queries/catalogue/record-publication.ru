@@ -2,7 +2,7 @@
 # graphs (for services published for the first time: in a scratch store holding only their new graphs, whose
 # result is inserted with them).
 # Placeholder: ROWS, a VALUES block binding (?service ?graph ?version ?now ?publisher ?owner), one row per published
-# service (maas_kg.catalogue writes it through maas_kg.rules); ?owner is the service's provider, which the record keeps after a withdrawal: only its keys (and administrators)
+# service (maas_kg.catalogue.publishing writes it through maas_kg.knowledge.rules); ?owner is the service's provider, which the record keeps after a withdrawal: only its keys (and administrators)
 # may publish under the service's IRI again.
 # The record also carries the listing index (maas:listingKey, maas:listedProcess, maas:listedCountry,
 # maas:listedCertification), read from the service graph written earlier in the same request.

@@ -1,7 +1,7 @@
-# Withdraw services: mark the record withdrawn and log the event (maas_kg.catalogue archives the last version as
+# Withdraw services: mark the record withdrawn and log the event (maas_kg.catalogue.publishing archives the last version as
 # text and drops the live graph in the same update request).
 # Placeholder: ROWS, a VALUES block binding (?service ?graph ?version ?now ?agent ?archive), one row per service
-# (maas_kg.catalogue writes it through maas_kg.rules).
+# (maas_kg.catalogue.publishing writes it through maas_kg.knowledge.rules).
 PREFIX maas: <https://w3id.org/maas-kg/ns#>
 PREFIX dcat: <http://www.w3.org/ns/dcat#>
 PREFIX dct:  <http://purl.org/dc/terms/>

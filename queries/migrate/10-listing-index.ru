@@ -1,5 +1,5 @@
 # Build the listing index (maas:listingKey, maas:listedProcess, maas:listedCountry, maas:listedCertification) on the
-# records of services published before the index existed. Run once per store by maas_kg.ontology_graphs.sync_ontology
+# records of services published before the index existed. Run once per store by maas_kg.knowledge.graphs.sync_ontology
 # (and again only if this file changes); records that have a listing key already are left alone, so running it
 # twice changes nothing. The same values as record-publication.ru writes for each new publication; the countries
 # and certifications go first, since the last operation gives the records their key.

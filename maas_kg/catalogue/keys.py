@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from maas_kg.errors import InvalidInput
 from maas_kg import settings
-
+from maas_kg.errors import InvalidInput
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (

@@ -4,7 +4,7 @@ pyshacl evaluates shapes node by node in Python, which bounds publishing at a fe
 data shapes use a small part of SHACL Core (targets by class and by objects of a property; sh:minCount, sh:maxCount,
 sh:datatype, sh:class, sh:in, sh:minExclusive, sh:minInclusive, sh:maxInclusive, sh:minLength, sh:lessThanOrEquals,
 and sh:hasValue over a zero-or-more path), so each constraint compiles to one SPARQL query that returns its
-violations. :func:`supported` tells whether a shapes graph stays within that part; :mod:`maas_kg.validation` falls
+violations. :func:`supported` tells whether a shapes graph stays within that part; :mod:`maas_kg.knowledge.validation` falls
 back to pyshacl otherwise, and a test compares both validators on every constraint's violating example.
 """
 
@@ -20,7 +20,7 @@ from rdflib.namespace import RDF, SH, XSD
 
 from maas_kg import knowledge
 from maas_kg.errors import Misconfigured
-from maas_kg.validation import Violation
+from maas_kg.knowledge.validation import Violation
 
 _NUMERIC = {str(XSD[t]) for t in ("decimal", "integer", "double", "float", "int", "long", "nonNegativeInteger",
                                    "positiveInteger", "short", "byte")}
@@ -168,8 +168,8 @@ def _compiled_data_shapes() -> tuple[_Check, ...]:
 
 @knowledge.per_ontology
 def _ontology_quads() -> tuple[ox.Quad, ...]:
+    from maas_kg.knowledge.validation import validation_ontology
     from maas_kg.rdf import to_oxigraph
-    from maas_kg.validation import validation_ontology
 
     return tuple(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.DefaultGraph())
                  for s, p, o in validation_ontology())
@@ -231,8 +231,8 @@ def validate_instances(triples: Iterable[ox.Triple], *, store: ox.Store | None =
     try:
         checks = _compiled_data_shapes()
     except UnsupportedShapes:
+        from maas_kg.knowledge.validation import validate_data
         from maas_kg.rdf import to_rdflib
-        from maas_kg.validation import validate_data
 
         return validate_data(to_rdflib(triples), owned=True).violations
     return validate_store(store, checks) if store is not None else validate_triples(triples, checks)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from prettytable import PrettyTable, TableStyle
 
-from maas_kg import rules
-from maas_kg.matching import Candidate, MatchResult, add_names
+from maas_kg.knowledge import rules
+from maas_kg.matching.matcher import Candidate, MatchResult, add_names
 from maas_kg.store import Store
 
 
@@ -100,9 +100,9 @@ def as_rdf(result: MatchResult):
     resources with rank and score, as an rdflib graph (for Turtle or JSON-LD output)."""
     import pyoxigraph as ox
 
-    from maas_kg.rdf import to_rdflib
     from maas_kg.knowledge import MAAS
-    from maas_kg.translation import requirements_graph, requirements_triples
+    from maas_kg.matching.translation import requirements_graph, requirements_triples
+    from maas_kg.rdf import to_rdflib
 
     triples = requirements_triples(result.translation)
     base = requirements_graph(result.translation.product).replace("/graph/", "/id/")

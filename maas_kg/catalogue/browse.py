@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from maas_kg import knowledge, rules
-from maas_kg.catalogue import service_graph
+from maas_kg import knowledge
+from maas_kg.catalogue.publishing import service_graph
+from maas_kg.knowledge import rules
 from maas_kg.store import Store
 
 LANGUAGES = ("en", "de")

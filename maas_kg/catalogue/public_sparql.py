@@ -6,7 +6,7 @@ parse, refuses ``SERVICE`` and ``LOAD`` targets that are not on the allow-list (
 otherwise; the store server has no network either, see ``maas_kg.serving``), caps the number of results, reads remote
 answers as a stream, stops at a deadline, and serialises with pyoxigraph. The catalogue store holds only
 public data (ontology, published services, catalogue records); customers' products never enter it
-(``maas_kg.workspace``), so the endpoint can query the whole store.
+(``maas_kg.matching.workspace``), so the endpoint can query the whole store.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from maas_kg import media_types
 from maas_kg.errors import InvalidInput, MaasKgError, Unavailable
 from maas_kg.store import Store, StoreSyntaxError
-
 
 # Longest query or update text checked. rdflib's parser is pure Python; measured on this machine (2 shared cores):
 # a typical 1.4 KB query (queries/examples/five-axis-milling-near-munich.rq) parses and translates in 50-90 ms,

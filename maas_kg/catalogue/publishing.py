@@ -1,4 +1,4 @@
-"""The service catalogue: validate, publish (atomically, in batches), withdraw, list.
+"""Publishing into the service catalogue: validate, publish (atomically, in batches), withdraw, reconcile.
 
 Graph layout (see the README): each published service, with its provider, sites, price and resources, lives in its
 own named graph ``graph/service/<hash>`` that also states its provenance (PROV-O: generated at, version, publisher).
@@ -11,24 +11,22 @@ from __future__ import annotations
 import contextlib
 import datetime
 import fcntl
-import functools
 import hashlib
 import io
-import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from maas_kg import settings
+from maas_kg.catalogue.ingest import NormalisedInput, parse, read_input
+from maas_kg.catalogue.private_data import PrivateStore, private_properties, split_private
+from maas_kg.catalogue.shacl_sparql import validate_instances, with_validation_ontology
 from maas_kg.errors import Unprocessable
-from maas_kg import geo, knowledge, rules, settings, taxonomy
-from maas_kg.ingest import NormalisedInput, parse, read_input
-from maas_kg.private_data import PrivateStore, private_properties, split_private
-from maas_kg.knowledge import MAAS, PROC
-from maas_kg.shacl_sparql import validate_instances, with_validation_ontology
+from maas_kg.knowledge import MAAS, rules, taxonomy
+from maas_kg.knowledge.validation import ValidationReport, Violation, validate_data
 from maas_kg.store import Changes, Store, StoreError, Triple
-from maas_kg.validation import ValidationReport, Violation, validate_data
 
 GRAPH_BASE = "https://w3id.org/maas-kg/graph/"
 CATALOGUE_GRAPH = GRAPH_BASE + "catalogue"
@@ -76,9 +74,8 @@ def service_graph(service: str) -> str:
 _PUBLISHING = threading.Lock()  # see critical_section
 
 
-@functools.cache
 def _query(name: str) -> str:
-    return (knowledge.queries_dir() / "catalogue" / name).read_text(encoding="utf-8")
+    return rules.rule_text("catalogue/" + name)
 
 
 def _now() -> ox.Literal:
@@ -513,72 +510,3 @@ def archived_triples(store: Store, service: str, version: int) -> list[ox.Triple
     return []
 
 
-def list_services(store: Store, *, process: str | None = None, material: str | None = None,
-                  country: str | None = None, certification: str | None = None,
-                  near: tuple[float, float, float] | None = None, service: str | None = None,
-                  limit: int | None = None, offset: int = 0) -> list[dict[str, str]]:
-    """Published services, optionally filtered by process class (with subclasses), material class, country,
-    certification (held by the service or its provider), ``near`` = (lat, lon, radius km) and one service IRI;
-    ``limit`` / ``offset`` give a page in a stable order."""
-    found = _services_found(process=process, material=material, country=country, certification=certification,
-                            near=near, service=service)
-    page = f"ORDER BY ?listingKey ?record\n" + (f"LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else "")
-    rows = store.select(found + page, union_default_graph=True)
-    if not rows:
-        return []
-    names = ["record", "processType", "listingKey", "countryFilter"]
-    block = rules.values(names, [[row[n] for n in names] for row in rows])
-    result = store.query(_query("list-services.rq").replace("#PAGE#", block), union_default_graph=True)
-    names = [v.value for v in result.variables]
-    return [{n: (row[n].value if row[n] is not None else None) for n in names} for row in result]
-
-
-def facet_counts(store: Store, **filters) -> dict[str, list[dict[str, str | int]]]:
-    """How many of the services ``list_services(**filters)`` finds have each country and each certification
-    (``queries/catalogue/facets.rq``): {"country": [{value, label, services}], "certification": [...]}."""
-    query = _query("facets.rq").replace("#SERVICES#", _without_prologue(_services_found(**filters)))
-    facets: dict[str, list[dict[str, str | int]]] = {"country": [], "certification": []}
-    for row in store.select(query, union_default_graph=True):
-        facets[row["facet"].value].append({"value": row["value"].value, "services": int(row["services"].value),
-                                           "label": row["label"].value if row["label"] is not None else None})
-    return facets
-
-
-def _without_prologue(query: str) -> str:
-    """A query without its comments and PREFIX lines, to nest as a subquery (the enclosing query declares the same
-    prefixes)."""
-    return query[re.search(r"^SELECT\b", query, re.MULTILINE).start():]
-
-
-def _services_found(*, process: str | None = None, material: str | None = None, country: str | None = None,
-                   certification: str | None = None, near: tuple[float, float, float] | None = None,
-                   service: str | None = None) -> str:
-    filters = [f"VALUES ?process {{ {ox.NamedNode(process or str(PROC.ManufacturingProcess))} }}"]
-    if material:
-        filters.append(f"VALUES ?material {{ {ox.NamedNode(material)} }}")
-    if country:
-        if not re.fullmatch(r"[A-Za-z]{2}", country):
-            raise CatalogueError(f"country must be an ISO 3166-1 alpha-2 code such as DE, not {country!r}")
-        filters.append(f'VALUES ?countryFilter {{ "{country.upper()}" }}')
-    if certification:
-        filters.append(f"VALUES ?certification {{ {ox.NamedNode(certification)} }}")
-    if service:
-        filters.append(f"VALUES ?serviceFilter {{ {ox.NamedNode(service)} }}")
-    if near:
-        lat, lon, radius = near
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180 and radius >= 0):
-            raise CatalogueError("near needs a latitude in [-90, 90], a longitude in [-180, 180] and a radius >= 0 km")
-        x, y, z = geo.unit_vector(lat, lon)
-        filters.append(rules.values(["nearX", "nearY", "nearZ", "maxChord2"], [[x, y, z, geo.chord_squared(radius)]]))
-    return _query("services-found.rq").replace("#FILTERS#", "\n  ".join(filters))
-
-
-def statistics(store: Store) -> dict[str, int]:
-    rows = rules.select(store, "catalogue/statistics.rq")
-    counts = {row["status"].value.rsplit("#", 1)[1].lower(): int(row["services"].value) for row in rows}
-    return {"published": counts.get("published", 0), "withdrawn": counts.get("withdrawn", 0)}
-
-
-__all__ = ["CatalogueError", "ServiceConflict", "UnknownService", "critical_section", "private_values",
-           "reconcile_private", "PublishResult", "archived_triples", "check_document", "facet_counts", "StoreError", "list_services", "publish", "service_graph",
-           "owners_of", "providers_of", "statistics", "validate_document", "validate_services", "withdraw"]

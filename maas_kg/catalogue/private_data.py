@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from maas_kg import rules, settings
-from maas_kg.keys import default_keys_file
-
+from maas_kg import settings
+from maas_kg.catalogue.keys import default_keys_file
+from maas_kg.knowledge import rules
 
 # one row per (service, version): publishing writes the row of a new version before the store commits it, and
 # readers take only the row of the version the catalogue publishes, so a crash between the two writes can neither

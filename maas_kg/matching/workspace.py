@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime
 import threading
 
-from maas_kg.matching import MatchResult, match_product
-from maas_kg.ontology_graphs import META_GRAPH, stored_extensions, sync_ontology
-from maas_kg.products import product_graph, submit_product
+from maas_kg.knowledge.graphs import META_GRAPH, stored_extensions, sync_ontology
+from maas_kg.matching.matcher import MatchResult, match_product
+from maas_kg.matching.products import product_graph, submit_product
+from maas_kg.matching.translation import requirements_graph
 from maas_kg.store import Changes, OxigraphStore, Store
-from maas_kg.translation import requirements_graph
 
 
 class Workspace:

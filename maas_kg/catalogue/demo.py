@@ -26,7 +26,7 @@ from rdflib.namespace import RDFS
 from maas_kg import knowledge
 from maas_kg.knowledge import MAAS, MAT, PROC
 
-DATA = Path(__file__).parent / "demo_data"
+DATA = Path(__file__).parent.parent / "demo_data"
 ID = "https://w3id.org/maas-kg/id/"
 
 
@@ -60,7 +60,7 @@ def _names() -> dict:
 @functools.cache
 def _derived_profiles() -> dict[tuple[str, str], object]:
     """The effective capability profiles, as derived by queries/derive/ (first value per class and property)."""
-    from maas_kg.ontology_graphs import DERIVED_GRAPH_BASE, derive_from_ontology
+    from maas_kg.knowledge.graphs import DERIVED_GRAPH_BASE, derive_from_ontology
 
     profiles: dict[tuple[str, str], object] = {}
     for subject, predicate, value in derive_from_ontology()[DERIVED_GRAPH_BASE + "profiles"]:

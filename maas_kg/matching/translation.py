@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from maas_kg.errors import Unprocessable
-from maas_kg import rules
-from maas_kg.knowledge import MAAS
+from maas_kg.knowledge import MAAS, rules
 from maas_kg.store import Changes, Store
 
 ID = "https://w3id.org/maas-kg/id/"

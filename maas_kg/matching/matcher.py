@@ -4,7 +4,7 @@ Must-criteria run as one SPARQL query per step in the store's engine (``queries/
 the can-criteria (price, lead time, distance, transport CO2, capacity headroom, extra certifications, provider
 performance) are normalised to 0..1 over the step's candidates and weighted by the product's weights, or by the
 ontology's default weights when it states none; the k best assignments of services to the steps of a route come
-from :mod:`maas_kg.orchestration`.
+from :mod:`maas_kg.matching.orchestration`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from maas_kg import geo, rules
-from maas_kg.orchestration import Assignment, Option, best_assignments
+from maas_kg import geo
+from maas_kg.knowledge import rules
+from maas_kg.matching.orchestration import Assignment, Option, best_assignments
+from maas_kg.matching.translation import Route, RouteStep, Translation, derive_requirements
 from maas_kg.store import Store
-from maas_kg.translation import Route, RouteStep, Translation, derive_requirements
 
 MUST_CRITERIA = ("shape", "material", "envelope", "mass", "tolerance", "roughness", "quantity", "due_date", "certifications",
                  "distance", "valid")

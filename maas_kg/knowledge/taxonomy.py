@@ -8,7 +8,7 @@ restart. Publishing, validation, product submission, the HTTP requests and the C
 from __future__ import annotations
 
 from maas_kg import knowledge
-from maas_kg.ontology_graphs import stored_extensions
+from maas_kg.knowledge.graphs import stored_extensions
 from maas_kg.rdf import to_rdflib_term
 from maas_kg.store import Store
 

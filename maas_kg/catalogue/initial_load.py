@@ -18,9 +18,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from maas_kg import catalogue, knowledge, taxonomy
-from maas_kg.catalogue import CatalogueError, PublishResult
-from maas_kg.private_data import private_properties
+from maas_kg import knowledge
+from maas_kg.catalogue import publishing
+from maas_kg.catalogue.private_data import private_properties
+from maas_kg.catalogue.publishing import CatalogueError, PublishResult
+from maas_kg.knowledge import taxonomy
 from maas_kg.store import Store
 
 
@@ -29,10 +31,10 @@ def first_publications(data: bytes, format: str, withheld: frozenset[str], publi
     """Validate the services of ``data`` and return their results and, as N-Quads, what publishing the valid ones
     for the first time writes: service graphs with provenance, catalogue records with the listing index, history.
     Provider-private values (``withheld`` properties) are left out."""
-    closures, verdicts, providers = catalogue.read_services(data, format)
+    closures, verdicts, providers = publishing.read_services(data, format)
     valid = [s for s in closures if not verdicts[s]]
     results: list[PublishResult] = []
-    changes, _ = catalogue.batch_changes(valid, {}, closures, providers, publisher, withheld, results)
+    changes, _ = publishing.batch_changes(valid, {}, closures, providers, publisher, withheld, results)
     results += [PublishResult(s, False, violations=verdicts[s]) for s in closures if verdicts[s]]
     quads = (ox.Quad(s, p, o, ox.NamedNode(graph)) for graphs in (changes.replaced, changes.inserted)
              for graph, triples in graphs.items() for s, p, o in triples)
@@ -77,7 +79,7 @@ def _refuse_conflicts(store: Store, services: list[str]) -> None:
     repeated = {s for s, times in Counter(services).items() if times > 1}
     published = set()
     for start in range(0, len(services), 2000):
-        published |= set(catalogue.current_versions(store, services[start:start + 2000]))
+        published |= set(publishing.current_versions(store, services[start:start + 2000]))
     for problem, found in (("given more than once", repeated), ("already in the catalogue", published)):
         if found:
             names = ", ".join(sorted(found)[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")

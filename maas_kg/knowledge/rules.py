@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 from collections.abc import Iterable, Sequence
 
 import pyoxigraph as ox
@@ -51,6 +52,22 @@ def values(variables: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     head = " ".join(f"?{v}" for v in variables)
     body = " ".join("(" + " ".join(sparql_term(v) for v in row) + ")" for row in rows)
     return f"VALUES ({head}) {{ {body} }}"
+
+
+def page(limit: int | None, offset: int = 0) -> str:
+    """The PAGE block of a rule that lists in a stable order: ``LIMIT``/``OFFSET`` of whole numbers, or nothing
+    (every row) when ``limit`` is None."""
+    if limit is None:
+        return ""
+    if int(limit) < 0 or int(offset) < 0:
+        raise ValueError("a page needs a limit and an offset >= 0")
+    return f"LIMIT {int(limit)} OFFSET {int(offset)}"
+
+
+def subquery(query: str) -> str:
+    """A SELECT rule without its comment header and PREFIX lines, to bind into another rule as a nested subquery
+    (the enclosing rule declares the same prefixes)."""
+    return query[re.search(r"^SELECT\b", query, re.MULTILINE).start():]
 
 
 def select(store, path: str, **blocks: str) -> list[dict]:

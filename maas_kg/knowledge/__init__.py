@@ -1,4 +1,12 @@
-"""Where the knowledge lives: the ontology, shapes and queries folders, and loading them.
+"""The knowledge: the ontology, shapes and queries folders, and everything that reads them.
+
+Owns: where the folders are and loading them, the namespaces, and the ontology in force per thread (this module);
+the ontology modules kept in the store (``graphs``), the SPARQL rule files and their binding (``rules``), term lookup
+(``vocabulary``), OWL reasoning with HermiT (``reasoning``), taxonomy extensions (``extensions``), SHACL validation
+(``validation``) and following the store's extensions (``taxonomy``).
+
+May import: ``maas_kg.store`` and the leaf modules (errors, settings, media_types, rdf, geo); never the catalogue,
+matching or anything above them.
 
 The folders sit at the top of the repository so that ontology editors find them; the wheel maps them into the
 package as ``maas_kg.ontology``, ``maas_kg.shapes`` and ``maas_kg.queries``. Both layouts resolve here.
@@ -28,7 +36,7 @@ TAXONOMY_QA_SHAPES = "taxonomy-qa.ttl"
 
 def _folder(name: str) -> Path:
     """Return the folder ``name`` (ontology, shapes or queries) of an installed package or a source checkout."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # maas_kg/
     for candidate in (package / name, package.parent / name):  # installed wheel, then source checkout
         if candidate.is_dir():
             return candidate
@@ -80,7 +88,7 @@ def shipped_ontology() -> rdflib.Graph:
 
 
 # The ontology in force is the shipped modules plus the taxonomy extensions of the store a thread works with
-# (``maas_kg.taxonomy.follow`` sets them per thread): term lookup, validation and the JSON field names then know the
+# (``maas_kg.knowledge.taxonomy.follow`` sets them per thread): term lookup, validation and the JSON field names then know the
 # classes an administrator added, in every worker, without a restart. Extensions are known by their content hashes.
 _in_force = threading.local()
 _extension_triples: dict[tuple, tuple] = {}

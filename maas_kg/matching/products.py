@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 
-from maas_kg import taxonomy
+from maas_kg.catalogue.ingest import read_input
+from maas_kg.catalogue.shacl_sparql import validate_instances
 from maas_kg.errors import Unprocessable
-from maas_kg.ingest import read_input
-from maas_kg.knowledge import MAAS
+from maas_kg.knowledge import MAAS, taxonomy
+from maas_kg.knowledge.validation import ValidationReport
 from maas_kg.store import Changes, Store
-from maas_kg.shacl_sparql import validate_instances
-from maas_kg.validation import ValidationReport
 
 PRODUCT_GRAPH_BASE = "https://w3id.org/maas-kg/graph/product/"
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"

@@ -19,12 +19,12 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from maas_kg.errors import InvalidInput
 from maas_kg import geo, knowledge, media_types
-from maas_kg.rdf import to_oxigraph, to_rdflib
+from maas_kg.errors import InvalidInput
 from maas_kg.knowledge import MAAS
-from maas_kg.validation import Violation
-from maas_kg.vocabulary import AmbiguousTerm, TermIndex, UnknownTerm, material_index, process_index
+from maas_kg.knowledge.validation import Violation
+from maas_kg.knowledge.vocabulary import AmbiguousTerm, TermIndex, UnknownTerm, material_index, process_index
+from maas_kg.rdf import to_oxigraph, to_rdflib
 
 INPUT = "https://w3id.org/maas-kg/input#"
 SCHEMA_GRAPH = ox.NamedNode("https://w3id.org/maas-kg/graph/schema")

@@ -15,12 +15,11 @@ import re
 import pyoxigraph as ox
 import rdflib
 
-from maas_kg.errors import Unprocessable
 from maas_kg import knowledge
-from maas_kg.errors import InvalidInput
-from maas_kg.ontology_graphs import EXTENSION_BASE, META_GRAPH, derive_from_ontology, stored_extensions
+from maas_kg.errors import InvalidInput, Unprocessable
+from maas_kg.knowledge.graphs import EXTENSION_BASE, META_GRAPH, derive_from_ontology, stored_extensions
+from maas_kg.knowledge.validation import ValidationReport, validate_taxonomy
 from maas_kg.store import Changes, Store
-from maas_kg.validation import ValidationReport, validate_taxonomy
 
 _HASH = "https://w3id.org/maas-kg/ns#contentHash"
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
@@ -73,7 +72,7 @@ def check_extension(store: Store, name: str, triples: list, *, reasoner: bool = 
         raise ExtensionRejected(f"the extension breaks {len(report.violations)} taxonomy rule(s); first: "
                                 f"{first.focus}: {first.message}", report)
     if reasoner:
-        from maas_kg.reasoning import check_consistency
+        from maas_kg.knowledge.reasoning import check_consistency
 
         result = check_consistency(merged)
         if result.unsupported_datatypes:  # not an inconsistency: a datatype HermiT (and Protégé) cannot read
