@@ -13,6 +13,9 @@ from maas_kg.catalogue.publishing import CatalogueError
 from maas_kg.knowledge import PROC, rules
 from maas_kg.store import Store
 
+# the order of services-found.rq's rows in a listing: by record listing key (see list-services.rq), ties by record
+LISTING_ORDER = ("listingKey", "record")
+
 
 def list_services(store: Store, *, process: str | None = None, material: str | None = None,
                   country: str | None = None, certification: str | None = None,
@@ -24,7 +27,7 @@ def list_services(store: Store, *, process: str | None = None, material: str | N
     filters = _filters(process=process, material=material, country=country, certification=certification,
                        near=near, service=service)
     found = rules.bind(rules.rule_text("catalogue/services-found.rq"), FILTERS=filters,
-                       PAGE=rules.page(limit, offset))
+                       PAGE=rules.page(limit, offset, order=LISTING_ORDER))
     rows = store.select(found, union_default_graph=True)
     if not rows:
         return []

@@ -54,14 +54,15 @@ def values(variables: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return f"VALUES ({head}) {{ {body} }}"
 
 
-def page(limit: int | None, offset: int = 0) -> str:
-    """The PAGE block of a rule that lists in a stable order: ``LIMIT``/``OFFSET`` of whole numbers, or nothing
-    (every row) when ``limit`` is None."""
-    if limit is None:
-        return ""
-    if int(limit) < 0 or int(offset) < 0:
+def page(limit: int | None, offset: int = 0, *, order: Sequence[str] = ()) -> str:
+    """The PAGE block of a rule that lists in a stable order: ``ORDER BY`` the ``order`` variables, then
+    ``LIMIT``/``OFFSET`` of whole numbers (every row when ``limit`` is None)."""
+    if any(not name.isidentifier() for name in order):
+        raise ValueError(f"order by variable names, not {list(order)!r}")
+    if int(offset) < 0 or (limit is not None and int(limit) < 0):
         raise ValueError("a page needs a limit and an offset >= 0")
-    return f"LIMIT {int(limit)} OFFSET {int(offset)}"
+    sort = "ORDER BY " + " ".join(f"?{name}" for name in order) if order else ""
+    return sort + (f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else "")
 
 
 def subquery(query: str) -> str:
