@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from maas_kg import settings
 from maas_kg.catalogue.keys import default_keys_file
+from maas_kg.matching.index import snapshot_for
 
 
 def defaults() -> dict:
@@ -32,6 +33,10 @@ def defaults() -> dict:
         # load changed ontology modules into the store when the app starts (`maas-kg serve` does it once, before
         # forking)
         "SYNC_ONTOLOGY": True,
+        # the match index's snapshot (see maas_kg.matching.index.snapshot_for), and whether each worker loads or
+        # builds its index at start instead of at the first match (`maas-kg serve` does)
+        "MATCH_INDEX": snapshot_for(settings.STORE.value()),
+        "WARM_MATCH_INDEX": False,
         "PAGE_SIZE": 50,
         "MAX_PAGE_SIZE": 500,
     }

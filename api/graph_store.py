@@ -27,6 +27,7 @@ from api.state import resources
 from maas_kg import media_types
 from maas_kg.catalogue import ingest
 from maas_kg.media_types import RDF_RESPONSES
+from maas_kg.catalogue import change_record
 from maas_kg.store import Changes
 
 bp = Blueprint("graph_store", __name__)
@@ -194,6 +195,7 @@ def _write(graph: str | None, triples: list[ox.Triple], *, replace: bool) -> boo
         body = "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
         into = body if graph is None else f"GRAPH {ox.NamedNode(graph)} {{\n{body}\n}}"
         changes.update(f"INSERT DATA {{\n{into}\n}}")
+    changes.update(change_record(whole=True))  # a direct write may change any service: match indexes read again
     resources().catalogue.commit(changes)
     return created
 
@@ -251,5 +253,8 @@ def delete_graph(path: str | None = None):
     graph = _target(path)
     if not _exists(graph):
         raise Problem(404, "No such graph", f"the store has no graph <{graph}>")
-    resources().catalogue.update(f"DROP {_sparql_graph(graph)}")
+    changes = Changes()
+    changes.update(f"DROP {_sparql_graph(graph)}")
+    changes.update(change_record(whole=True))
+    resources().catalogue.commit(changes)
     return Response(status=204)

@@ -10,25 +10,43 @@ from flask import Blueprint, Response, jsonify, request
 from api.negotiation import best_response, body, body_format
 from api.problems import Problem
 from api.state import resources
-from maas_kg.matching.report import as_json, as_rdf
+from maas_kg.matching.report import MAX_TOP, NEAR_MISSES, TOP, as_json, as_rdf
+from maas_kg.matching.workspace import ENGINES
 
 bp = Blueprint("matching", __name__)
 
 
 @bp.post("/match")
 def match():
+    """Per step the best ``top`` candidates (default 20, at most 1,000) and 10 near misses, with their counts and
+    the relaxations; ``all=true`` lists every candidate and near miss, a page of ``limit`` (default and at most
+    1,000) from ``offset`` per step."""
     try:
-        top = int(request.args["top"]) if "top" in request.args else None
+        top = int(request.args.get("top", TOP))
         k = int(request.args.get("k", 3))
+        offset = int(request.args.get("offset", 0))
+        limit = int(request.args.get("limit", MAX_TOP))
         today = datetime.date.fromisoformat(request.args["today"]) if "today" in request.args else None
     except ValueError:
-        raise Problem(400, "Bad parameter", "top and k are whole numbers, today a date such as 2026-11-22") from None
-    if not 1 <= k <= 20 or (top is not None and top < 1):
-        raise Problem(400, "Bad parameter", "k is between 1 and 20, top at least 1")
+        raise Problem(400, "Bad parameter", "top, k, offset and limit are whole numbers, today a date such as "
+                      "2026-11-22") from None
+    everything = request.args.get("all", "false")
+    if everything not in ("true", "false"):
+        raise Problem(400, "Bad parameter", "all is true or false")
+    if not 1 <= k <= 20 or not 1 <= top <= MAX_TOP or not 1 <= limit <= MAX_TOP or offset < 0:
+        raise Problem(400, "Bad parameter", f"k is between 1 and 20, top and limit between 1 and {MAX_TOP}, "
+                      "offset at least 0")
+    engine = request.args.get("engine", "index")
+    if engine not in ENGINES:
+        raise Problem(400, "Bad parameter", f"engine is one of {', '.join(ENGINES)}")
     chosen = best_response(["application/json", "text/turtle", "application/ld+json"])
     state = resources()
-    result = state.workspace.match(body(), body_format(), today=today, k=k)
+    result = state.workspace.match(body(), body_format(), today=today, k=k, engine=engine)
+    if everything == "true":
+        shown, misses, start = limit, limit, offset
+    else:
+        shown, misses, start = top, NEAR_MISSES, 0
     if chosen == "application/json":
-        return jsonify(as_json(state.catalogue, result, top=top))
-    graph = as_rdf(result)
+        return jsonify(as_json(state.catalogue, result, top=shown, near_misses=misses, offset=start))
+    graph = as_rdf(result, top=shown, offset=start)
     return Response(graph.serialize(format="turtle" if chosen == "text/turtle" else "json-ld"), mimetype=chosen)

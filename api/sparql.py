@@ -19,7 +19,7 @@ from api.negotiation import best_response
 from api.problems import Problem
 from api.state import resources
 from maas_kg import media_types
-from maas_kg.catalogue import public_sparql
+from maas_kg.catalogue import change_record, public_sparql
 
 bp = Blueprint("sparql", __name__)
 
@@ -167,6 +167,7 @@ def update():
     else:
         dataset = {}
     store.update(operation.text, **dataset)
+    store.update(change_record(whole=True))  # an update may change any service: match indexes read again
     return Response(status=204)
 
 

@@ -7,6 +7,7 @@ on-disk store safely); ``create_app`` opens them once, not per request.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 
@@ -27,6 +28,8 @@ class Resources:
     keys: KeyRing
     #: provider-private values of the services (never in the catalogue store)
     private: PrivateStore
+    #: where the match index is saved (None: nowhere; it is built from the store)
+    snapshot: str | None = None
     _workspace: Workspace | None = field(default=None, repr=False)
     # a worker's threads (gunicorn gthread) may ask for the workspace at once: it is built once
     _workspace_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -36,7 +39,7 @@ class Resources:
         if self._workspace is None:
             with self._workspace_lock:
                 if self._workspace is None:  # built on the first match: 0.4 s of ontology loading
-                    self._workspace = Workspace(self.catalogue)
+                    self._workspace = Workspace(self.catalogue, snapshot=self.snapshot)
         return self._workspace
 
 
@@ -49,8 +52,19 @@ def init_app(app: Flask) -> None:
     # rows of versions a crash kept from being published (written before the store commit) are dropped; in the
     # publishing lock, so a publication under way in another worker keeps its row
     reconcile_private(catalogue, private)
-    app.extensions["maas_kg"] = Resources(catalogue, KeyRing(app.config["KEYS_FILE"]), private)
+    resources = app.extensions["maas_kg"] = Resources(catalogue, KeyRing(app.config["KEYS_FILE"]), private,
+                                                      app.config.get("MATCH_INDEX"))
     app.before_request(follow_taxonomy)
+    if app.config.get("WARM_MATCH_INDEX"):
+        # the match index loads (or builds) while the worker already answers; the first match waits for it
+        threading.Thread(target=_warm, args=(resources,), name="match-index", daemon=True).start()
+
+
+def _warm(resources: Resources) -> None:
+    try:
+        resources.workspace.index.follow(resources.catalogue, force=True)
+    except Exception:  # noqa: BLE001 - the first match builds it again, and reports what fails
+        logging.getLogger(__name__).exception("the match index could not be built ahead of the first match")
 
 
 def follow_taxonomy() -> None:

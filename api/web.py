@@ -23,21 +23,12 @@ from maas_kg.catalogue.keys import ApiKey
 from maas_kg.catalogue.public_sparql import QueryMalformed, QueryRefused, QueryTimeout
 from maas_kg.knowledge import MAT, PROC
 from maas_kg.knowledge.vocabulary import AmbiguousTerm, UnknownTerm
+from maas_kg.matching.criteria import relax_hints
 from maas_kg.matching.products import ProductError
 from maas_kg.matching.report import as_json
 from maas_kg.store import StoreError
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
-
-# what a buyer may relax when a service fails exactly one must-criterion
-RELAX = {
-    "shape": "a process class suited to this shape", "material": "another material",
-    "envelope": "a smaller part (or split it)", "mass": "a lighter part", "tolerance": "a looser tolerance",
-    "roughness": "a rougher surface (higher Ra)", "quantity": "another quantity",
-    "due_date": "a later due date", "certifications": "fewer required certifications",
-    "distance": "a larger delivery radius", "validity": "(the offer has expired)",
-}
-
 
 @bp.before_app_request
 def _language():
@@ -285,7 +276,7 @@ def form_from_product(document: dict) -> dict[str, str]:
 @bp.route("/matching", methods=["GET", "POST"])
 def match_page():
     examples = knowledge.example_products()
-    context = {"form": request.form, "result": None, "error": None, "report": None, "relax": RELAX,
+    context = {"form": request.form, "result": None, "error": None, "report": None, "relax": relax_hints(resources().catalogue, g.lang),
                "examples": examples, "example": request.args.get("example", ""),
                "criteria": browse.match_criteria(resources().catalogue)}
     if request.method == "GET":

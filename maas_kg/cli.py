@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from maas_kg import knowledge, settings
-from maas_kg.errors import MaasKgError
+from maas_kg.errors import MaasKgError, Misconfigured
 from maas_kg.knowledge import taxonomy
 from maas_kg.matching.products import ProductError
 
@@ -283,38 +283,68 @@ def info(ctx: click.Context) -> None:
 
 @main.command()
 @click.argument("product_file", type=click.Path(dir_okay=False))
-@click.option("--top", type=click.IntRange(min=1), default=None,
-              help="Candidates listed per step (default: all for JSON, 5 for the table).")
+@click.option("--top", type=click.IntRange(min=1, max=1000), default=None,
+              help="Candidates listed per step (default: 20 for JSON and RDF, 5 for the table); counts and "
+                   "relaxations always cover all.")
+@click.option("--all", "everything", is_flag=True, help="List every candidate and near miss of every step.")
 @click.option("--k", "k", type=click.IntRange(min=1), default=3, show_default=True,
               help="Best assignments of services to the steps of each route.")
 @click.option("--format", "output", type=click.Choice(["table", "json", "turtle", "jsonld"]), default="table",
               show_default=True, help="turtle / jsonld: the routes and candidates as RDF.")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Date the due date and validity are counted from (default: today).")
+@click.option("--engine", type=click.Choice(["index", "sparql"]), default="index", show_default=True,
+              help="index: must-criteria on the match index (built from the store first); sparql: the reference "
+                   "rule in the store.")
 @click.pass_context
-def match(ctx: click.Context, product_file: str, top: int | None, k: int, output: str, today) -> None:
+def match(ctx: click.Context, product_file: str, top: int | None, k: int, output: str, today, engine: str,
+          everything: bool) -> None:
     """Route PRODUCT_FILE and match every step to published services."""
     from maas_kg.catalogue.ingest import format_for
-    from maas_kg.matching.report import as_json, as_rdf, as_text
+    from maas_kg.matching.report import NEAR_MISSES, TOP, as_json, as_rdf, as_text
+    from maas_kg.matching.index import snapshot_for
     from maas_kg.matching.workspace import Workspace
 
     store = _open(ctx)
     try:
         # the product stays in a private in-memory workspace: it never enters the catalogue store
-        result = Workspace(store).match(_read(product_file), format_for(product_file),
-                                        today=today.date() if today else None, k=k)
+        workspace = Workspace(store, engine=engine, snapshot=snapshot_for(ctx.obj["store"]))
+        result = workspace.match(_read(product_file), format_for(product_file), today=today.date() if today else None,
+                                 k=k)
     except ProductError as err:
         if err.report is not None:
             click.echo(err.report.as_text(), err=True)
         raise
+    shown = None if everything else (top or (5 if output == "table" else TOP))
     if output in ("turtle", "jsonld"):
-        click.echo(as_rdf(result).serialize(format="turtle" if output == "turtle" else "json-ld"))
+        click.echo(as_rdf(result, top=shown).serialize(format="turtle" if output == "turtle" else "json-ld"))
         return
-    document = as_json(store, result, top=top)
+    document = as_json(store, result, top=shown, near_misses=None if everything else NEAR_MISSES)
     if output == "json":
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
     else:
-        click.echo(as_text(document, top=top or 5))
+        click.echo(as_text(document, top=shown or 10**9, near_misses=10**9 if everything else 5))
+
+
+@main.command("index")
+@click.option("--rebuild", is_flag=True, help="Read every service again, even where a snapshot is up to date.")
+@click.pass_context
+def index_command(ctx: click.Context, rebuild: bool) -> None:
+    """Bring the match index's snapshot up to date with the store (workers then start from it in seconds)."""
+    import time
+
+    from maas_kg.matching.index import MatchIndex, snapshot_for
+
+    store = _open(ctx)
+    path = snapshot_for(ctx.obj["store"])
+    if path is None:
+        raise Misconfigured("this store keeps no match index snapshot: set MAAS_KG_MATCH_INDEX to a file")
+    start = time.perf_counter()
+    index = MatchIndex(snapshot=path) if rebuild else MatchIndex.opened(path)
+    index.follow(store, force=True)
+    index.save(path)
+    click.echo(f"match index: {index.size:,} services, change {index.change_count}, "
+               f"{time.perf_counter() - start:.1f} s, saved to {path}")
 
 
 @main.command()

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from maas_kg import settings
 from maas_kg.knowledge.graphs import sync_ontology
+from maas_kg.matching.index import snapshot_for
 from maas_kg.store import StoreError, StoreLocked, open_store, remote_backend
 
 log = logging.getLogger(__name__)
@@ -154,7 +155,8 @@ def run_gunicorn(config: dict, *, host: str, port: int, workers: int, timeout: f
 def serve(location: str, *, host: str, port: int, workers: int, sparql_timeout: float,
           store_port: int | None = None) -> None:
     """Bring the ontology graphs up to date once, start the store server if needed, then serve."""
-    config = {"SYNC_ONTOLOGY": False, "SPARQL_TIMEOUT": sparql_timeout}
+    config = {"SYNC_ONTOLOGY": False, "SPARQL_TIMEOUT": sparql_timeout, "MATCH_INDEX": snapshot_for(location),
+              "WARM_MATCH_INDEX": True}
     if location == "memory":
         if workers != 1:
             raise ServeError("an in-memory store cannot be shared by several workers: use --workers 1 or a directory")

@@ -83,7 +83,11 @@ SPARQL_MAX_QUERY_CHARACTERS = Setting("MAAS_KG_SPARQL_MAX_QUERY_CHARACTERS", 100
                                       "longest query or update text checked (413 beyond)",
                                       _positive_integer, "a whole number, at least 1")
 
-ALL = (STORE, KEYS, PRIVATE, ONTOLOGY_DIR, QUERY_URL, UPDATE_URL, GRAPH_STORE_URL, STORE_TIMEOUT, MAX_BODY_BYTES,
+MATCH_INDEX = Setting("MAAS_KG_MATCH_INDEX", None,
+                      "the match index snapshot (a numpy .npz file); default <store>.match-index.npz beside an on-disk "
+                      "store, none for other stores")
+
+ALL = (STORE, KEYS, PRIVATE, MATCH_INDEX, ONTOLOGY_DIR, QUERY_URL, UPDATE_URL, GRAPH_STORE_URL, STORE_TIMEOUT, MAX_BODY_BYTES,
        MAX_SERVICE_TRIPLES, SPARQL_TIMEOUT, SPARQL_RESULT_LIMIT, SPARQL_ALLOW, SPARQL_CONCURRENCY, SPARQL_PER_CLIENT,
        SPARQL_MAX_QUERY_CHARACTERS)
 

@@ -19,7 +19,7 @@ from maas_kg import geo, knowledge
 from maas_kg.catalogue import publish, withdraw
 from maas_kg.catalogue.ingest import read_input
 from maas_kg.knowledge.graphs import DERIVED_GRAPH_BASE
-from maas_kg.matching import MUST_CRITERIA, match_product, match_step, read_request
+from maas_kg.matching import match_product, match_step, must_names, read_request
 from maas_kg.matching.orchestration import Option, best_assignments
 from maas_kg.matching.products import submit_product
 from maas_kg.matching.report import as_json
@@ -245,7 +245,7 @@ def test_shaft_matches_turning_and_grinding_services_with_the_output_contract(de
     assert [s["process"]["notation"] for s in route["steps"]] == ["3.2.1", "3.3.1"]
     candidate = route["steps"][0]["candidates"][0]
     assert set(candidate) >= {"service", "provider", "score", "quote", "distance_km", "lead_time_days", "criteria"}
-    assert all(candidate["criteria"][name]["pass"] for name in MUST_CRITERIA)
+    assert all(candidate["criteria"][name]["pass"] for name in must_names(demo_store))
     assert candidate["distance_km"] <= 800 and candidate["quote"]["currency"]
     assert len(route["steps"][0]["candidates"]) <= 3 <= route["steps"][0]["candidate_count"]
     assert all(len(m["failed"]) == 1 for s in route["steps"] for m in s["near_misses"])

@@ -13,13 +13,13 @@ other by module, never through this file.
 
 from maas_kg.catalogue.listing import facet_counts, list_services, statistics
 from maas_kg.catalogue.publishing import (CATALOGUE_GRAPH, HISTORY_GRAPH, SERVICE_GRAPH_BASE, CatalogueError,
-                                          PublishResult, ServiceConflict, UnknownService, archived_triples,
+                                          PublishResult, ServiceConflict, UnknownService, archived_triples, change_record,
                                           check_document, critical_section, current_versions, owners_of, private_values,
                                           providers_of, publish, read_services, reconcile_private, service_graph,
                                           validate_document, validate_services, withdraw)
 
 __all__ = ["CATALOGUE_GRAPH", "HISTORY_GRAPH", "SERVICE_GRAPH_BASE", "CatalogueError", "PublishResult",
-           "ServiceConflict", "UnknownService", "archived_triples", "check_document", "critical_section",
+           "ServiceConflict", "UnknownService", "archived_triples", "change_record", "check_document", "critical_section",
            "current_versions", "facet_counts", "list_services", "owners_of", "private_values", "providers_of",
            "publish", "read_services", "reconcile_private", "service_graph", "statistics", "validate_document",
            "validate_services", "withdraw"]

@@ -23,7 +23,7 @@ from maas_kg.catalogue import publishing
 from maas_kg.catalogue.private_data import private_properties
 from maas_kg.catalogue.publishing import CatalogueError, PublishResult
 from maas_kg.knowledge import taxonomy
-from maas_kg.store import Store
+from maas_kg.store import Changes, Store
 
 
 def first_publications(data: bytes, format: str, withheld: frozenset[str], publisher: str | None = None
@@ -71,6 +71,9 @@ def initial_load(store: Store, inputs: Iterable[bytes], format: str, *, publishe
         _refuse_conflicts(store, [r.service for r in results if r.published])
         for part in sorted(Path(folder).glob("part-*.nq")):
             store.bulk_load(part, "nquads")
+    changes = Changes()
+    changes.update(publishing.change_record(whole=True))  # match indexes read the loaded catalogue again
+    store.commit(changes)
     store.flush()
     return results
 

@@ -348,6 +348,7 @@ def _publish_batch(store: Store, valid: list[str], closures: dict[str, list[ox.T
     changes, private_rows = batch_changes(valid, current_versions(store, valid), closures, providers, publisher,
                                           withheld, results)
     if changes:
+        changes.update(change_record(valid))
         # private rows first, keyed by version: a crash before the commit leaves rows of a version nobody reads
         # (readers ask for the published version); one after it leaves earlier versions' rows, dropped next time
         if private is not None:
@@ -383,6 +384,16 @@ def batch_changes(valid: list[str], versions: dict[str, int], closures: dict[str
         for graph, triples in _first_records(first_rows, new_graphs).items():
             changes.insert(graph, triples)
     return changes, private_rows
+
+
+def change_record(services: Iterable[str] = (), *, whole: bool = False) -> str:
+    """``record-change.ru``: the catalogue's change count goes up by one, its change set names ``services`` (or,
+    ``whole``, says that any service may have changed). Every write that changes services carries it, in the same
+    transaction; match indexes follow it."""
+    rows = [[service, None] for service in services] + ([[None, True]] if whole else [])
+    if not rows:
+        raise ValueError("a change record names services or the whole catalogue")
+    return rules.bind(_query("record-change.ru"), ROWS=rules.values(["service", "whole"], rows))
 
 
 def _publication_rule(rows: list[list]) -> str:
@@ -465,6 +476,7 @@ def withdraw(store: Store, service: str, *, agent: str | None = None, private: P
         changes.drop_graph(graph)
         changes.update(rules.bind(_query("record-withdrawal.ru"), ROWS=rules.values(
             ["service", "graph", "version", "now", "agent", "archive"], [row])))
+        changes.update(change_record([service]))
         store.commit(changes)
         if private is not None:
             private.delete(service)

@@ -1,7 +1,9 @@
 """Matching (mission activities 2.3 to 2.5): services for each step of a product's routes.
 
-Must-criteria run as one SPARQL query per step in the store's engine (``queries/matching/must-criteria.rq``);
-the can-criteria (price, lead time, distance, transport CO2, capacity headroom, extra certifications, provider
+The must-criteria are declared in the ontology (:mod:`maas_kg.matching.criteria`) and defined by one SPARQL rule
+per step (``queries/matching/must-criteria.rq``, the reference, ``engine="sparql"``); at catalogue scale the match
+index (:mod:`maas_kg.matching.index`) evaluates the same criteria on columns and gives the same answer. The
+can-criteria (price, lead time, distance, transport CO2, capacity headroom, extra certifications, provider
 performance) are normalised to 0..1 over the step's candidates and weighted by the product's weights, or by the
 ontology's default weights when it states none; the k best assignments of services to the steps of a route come
 from :mod:`maas_kg.matching.orchestration`.
@@ -17,12 +19,12 @@ from dataclasses import dataclass, field
 
 from maas_kg import geo
 from maas_kg.knowledge import rules
+from maas_kg.matching.criteria import MustCriterion, must_criteria
+from maas_kg.matching.index import Found, MatchIndex, step_processes
 from maas_kg.matching.orchestration import Assignment, Option, best_assignments
 from maas_kg.matching.translation import Route, RouteStep, Translation, derive_requirements
 from maas_kg.store import Store
 
-MUST_CRITERIA = ("shape", "material", "envelope", "mass", "tolerance", "roughness", "quantity", "due_date", "certifications",
-                 "distance", "valid")
 LOWER_IS_BETTER = ("price", "lead_time", "distance", "co2")
 HIGHER_IS_BETTER = ("capacity", "certifications", "performance")
 NEUTRAL_SCORE = 0.5  # a criterion without a value for a candidate (no price, no evaluation yet) neither helps nor hurts
@@ -71,6 +73,9 @@ class Candidate:
     capacity_per_week: float | None = None
     capacity_headroom: float | None = None  # how many times the order fits into the weekly capacity until the due date
     extra_certifications: int = 0
+    tolerance_mm: float | None = None  # the service's achievable values, for the relaxations of near misses
+    roughness_ra_um: float | None = None
+    max_mass_kg: float | None = None
     lat: float | None = None
     lon: float | None = None
     scores: dict[str, float] = field(default_factory=dict)
@@ -121,6 +126,7 @@ class MatchResult:
     translation: Translation
     request: Request
     routes: list[RouteMatch]
+    criteria: tuple[MustCriterion, ...] = ()
 
 
 def _rounded(value):
@@ -179,47 +185,69 @@ def must_criteria_query(request: Request, process: str, sets_surface: bool, requ
 
 
 def match_step(store: Store, request: Request, step: RouteStep, *, required_it: int | None = None,
-               rates: dict[str, float] | None = None) -> StepMatch:
-    """Candidates (all must-criteria pass, best score first) and near misses (exactly one fails) of one step."""
-    # every pattern of the rule names its graph (the taxonomy comes from the derived graphs): run without the union as
-    # default graph, so that no statement of a service graph can stand in for the ontology's
-    rows = store.select(must_criteria_query(request, step.process, step.sets_surface, required_it))
+               rates: dict[str, float] | None = None, index: MatchIndex | None = None,
+               criteria: tuple[MustCriterion, ...] | None = None) -> StepMatch:
+    """Candidates (all must-criteria pass, best score first) and near misses (exactly one fails) of one step, from
+    ``index`` when given (kept current by the caller), else from the must-criteria rule in ``store``."""
+    criteria = criteria if criteria is not None else must_criteria(store)
+    if index is not None:
+        found = index.evaluate(request, step_processes(store, step.process, request.shape),
+                               finishing=step.sets_surface, required_it=required_it, criteria=criteria)
+    else:
+        found = _found_by_rule(store, request, step, required_it, [c.name for c in criteria])
     rates = rates if rates is not None else _exchange_rates(store)
-    found: dict[str, Candidate] = {}
-    for row in rows:
-        service = row["service"].value
-        if service in found:  # a service with several sites or prices: keep the first row
-            continue
-        candidate = Candidate(service, row["provider"].value, None, None, row["graph"].value, {name: row[name].value == "true" for name in MUST_CRITERIA})
+    candidates, near_misses = [], []
+    for row in found:
+        candidate = Candidate(row.service, row.provider, None, None, row.graph, row.passed)
         _can_values(candidate, row, request, rates)
-        found[service] = candidate
-    candidates = [c for c in found.values() if not c.failed]
-    near_misses = sorted((c for c in found.values() if c.failed), key=lambda c: (c.failed, c.service))
-    if candidates:
+        (near_misses if candidate.failed else candidates).append(candidate)
+        if row.extra_certifications is not None:
+            candidate.extra_certifications = row.extra_certifications
+    near_misses.sort(key=lambda c: (c.failed, c.service))
+    if candidates and index is None:
         _extra_certifications(store, request, candidates)
     _score(candidates, request.weights)
     candidates.sort(key=lambda c: (-c.score, c.quote_eur if c.quote_eur is not None else math.inf, c.service))
     return StepMatch(step, candidates, near_misses)
 
 
+def _found_by_rule(store: Store, request: Request, step: RouteStep, required_it: int | None,
+                   names: list[str]) -> list[Found]:
+    # every pattern of the rule names its graph (the taxonomy comes from the derived graphs): run without the union as
+    # default graph, so that no statement of a service graph can stand in for the ontology's
+    rows = store.select(must_criteria_query(request, step.process, step.sets_surface, required_it))
+    found: dict[str, Found] = {}
+    for row in rows:
+        service = row["service"].value
+        if service in found:  # a service with several sites or prices: keep the first row
+            continue
+        found[service] = Found(service, row["graph"].value, row["provider"].value,
+                               {name: row[name] is not None and row[name].value == "true" for name in names},
+                               _float(row["lat"]), _float(row["lon"]), _text(row["currency"]), _float(row["setup"]),
+                               _float(row["unit"]), _float(row["leadTime"]), _float(row["capacity"]),
+                               _float(row["tol"]), _float(row["ra"]), _float(row["maxMass"]))
+    return list(found.values())
+
+
 def _text(term) -> str | None:
     return term.value if term is not None else None
 
 
-def _can_values(candidate: Candidate, row: dict, request: Request, rates: dict[str, float]) -> None:
-    setup, unit = _float(row["setup"]), _float(row["unit"])
+def _can_values(candidate: Candidate, row: Found, request: Request, rates: dict[str, float]) -> None:
+    setup, unit = row.setup, row.unit
     if setup is not None and unit is not None:
         candidate.quote = round(setup + unit * request.quantity, 2)
-        candidate.currency = _text(row["currency"])
+        candidate.currency = row.currency
         rate = rates.get(candidate.currency or "")
         candidate.quote_eur = round(candidate.quote / rate, 2) if rate else None
-    candidate.lat, candidate.lon = _float(row["lat"]), _float(row["lon"])
+    candidate.lat, candidate.lon = row.lat, row.lon
+    candidate.tolerance_mm, candidate.roughness_ra_um, candidate.max_mass_kg = row.tolerance, row.roughness, row.max_mass
     if request.delivery and candidate.lat is not None and candidate.lon is not None:
         candidate.distance_km = round(geo.distance_km(candidate.lat, candidate.lon, *request.delivery), 1)
         if request.mass_kg is not None:
             tonnes = request.mass_kg * request.quantity / 1000
             candidate.co2_kg = round(candidate.distance_km * tonnes * request.emission_factor, 2)
-    lead, capacity = _float(row["leadTime"]), _float(row["capacity"])
+    lead, capacity = row.lead_time, row.capacity
     candidate.capacity_per_week = capacity
     if capacity:
         weeks = max(1.0, request.days_available / 7) if request.days_available else 1.0
@@ -245,7 +273,7 @@ def add_names(store: Store, candidates: list[Candidate]) -> None:
 
 def _extra_certifications(store: Store, request: Request, candidates: list[Candidate]) -> None:
     block = rules.values(["service", "provider", "graph"], [[c.service, c.provider, c.graph] for c in candidates])
-    required = ", ".join(rules.sparql_term(iri) for iri in request.certifications)
+    required = rules.values(["required"], [[iri] for iri in request.certifications])
     counts = {row["service"].value: int(row["extra"].value)
               for row in rules.select(store, "matching/provider-certifications.rq", CANDIDATES=block,
                                       REQUIRED=required)}
@@ -282,14 +310,18 @@ def _score(candidates: list[Candidate], weights: dict[str, float]) -> None:
 
 
 def match_product(store: Store, product: str, *, catalogue: Store | None = None, today: datetime.date | None = None,
-                  k: int = 3, record: bool = True) -> MatchResult:
+                  k: int = 3, record: bool = True, index: MatchIndex | None = None) -> MatchResult:
     """Translate ``product`` into routes and match every step of every route; routes with the best assignment
     first.
 
     ``store`` holds the product (and receives its requirements); ``catalogue`` holds the published services and
-    defaults to ``store``. Keeping them apart keeps customers' products out of the public catalogue store.
+    defaults to ``store``. Keeping them apart keeps customers' products out of the public catalogue store. With
+    ``index`` (a :class:`MatchIndex` of ``catalogue``), the must-criteria run on it, after it follows the catalogue.
     """
     catalogue = catalogue if catalogue is not None else store
+    if index is not None:
+        index.follow(catalogue)
+    criteria = must_criteria(store)
     translation = derive_requirements(store, product, record=record)
     request = read_request(store, product, today=today)
     rates = _exchange_rates(catalogue)
@@ -299,7 +331,8 @@ def match_product(store: Store, product: str, *, catalogue: Store | None = None,
     distinct = {(step.process, step.sets_surface): step for route in translation.routes for step in route.steps}
     with ThreadPoolExecutor(max_workers=max(1, min(len(distinct), os.cpu_count() or 1))) as pool:
         futures = {key: pool.submit(match_step, catalogue, request, step,
-                                    required_it=translation.characteristics.required_it, rates=rates)
+                                    required_it=translation.characteristics.required_it, rates=rates, index=index,
+                                    criteria=criteria)
                    for key, step in distinct.items()}
         cache = {key: future.result() for key, future in futures.items()}
         routes = [[cache[step.process, step.sets_surface] for step in route.steps] for route in translation.routes]
@@ -311,7 +344,7 @@ def match_product(store: Store, product: str, *, catalogue: Store | None = None,
                                 best, request)
                    for route, found, best in zip(translation.routes, routes, assignments)]
     matched.sort(key=lambda m: (-m.score, -m.route.typical_fit))
-    return MatchResult(translation, request, matched)
+    return MatchResult(translation, request, matched, criteria)
 
 
 def _route_match(route: Route, steps: list[StepMatch], assignments: list[Assignment], request: Request) -> RouteMatch:

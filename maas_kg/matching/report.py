@@ -6,6 +6,7 @@ from prettytable import PrettyTable, TableStyle
 
 from maas_kg.knowledge import rules
 from maas_kg.matching.matcher import Candidate, MatchResult, add_names
+from maas_kg.matching.relaxation import relaxations
 from maas_kg.store import Store
 
 
@@ -26,24 +27,36 @@ def _candidate(candidate: Candidate, result: MatchResult) -> dict:
             "delivery_days": candidate.delivery_days, "criteria": candidate.criteria(result.request)}
 
 
-def as_json(store: Store, result: MatchResult, *, top: int | None = None) -> dict:
-    """The output contract: routes best first, each with its steps, ranked candidates, near misses and the k best
-    assignments of services to steps."""
+#: candidates per step in an answer unless the caller asks for more (at most ``MAX_TOP``), and near misses
+TOP, MAX_TOP, NEAR_MISSES = 20, 1000, 10
+
+
+def as_json(store: Store, result: MatchResult, *, top: int | None = TOP, near_misses: int | None = NEAR_MISSES,
+            offset: int = 0) -> dict:
+    """The output contract: routes best first, each with its steps and the k best assignments of services to
+    steps. Per step the ``top`` best candidates (from ``offset``) with ``candidate_count``, the ``near_misses`` best
+    near misses (from ``offset``) with ``near_miss_count``, and the ``relaxations``: per failed criterion, how many
+    services fail only it and what change admits them. None for ``top`` or ``near_misses``: all of them. Scores are
+    normalised over all candidates of the step, whatever the page."""
     labels = process_labels(store, {s.process for r in result.routes for s in r.route.steps})
+    cut = (lambda items, n: items[offset:offset + n] if n is not None else items[offset:])
     routes = []
     for rank, match in enumerate(result.routes, start=1):
         steps = []
         for number, step in enumerate(match.steps, start=1):
-            add_names(store, step.candidates[:top])
+            shown = cut(step.candidates, top)
+            add_names(store, shown)
             label, notation = labels.get(step.step.process, (step.step.process.rsplit("#", 1)[-1], None))
             steps.append({
                 "step": number,
                 "process": {"iri": step.step.process, "notation": notation, "label": label},
                 "reasons": list(step.step.reasons),
-                "candidates": [_candidate(c, result) for c in step.candidates[:top]],
+                "candidates": [_candidate(c, result) for c in shown],
                 "candidate_count": len(step.candidates),
                 "near_misses": [{"service": c.service, "provider": c.provider, "failed": c.failed}
-                                for c in step.near_misses],
+                                for c in cut(step.near_misses, near_misses)],
+                "near_miss_count": len(step.near_misses),
+                "relaxations": relaxations(step.near_misses, result.request, result.criteria),
             })
         routes.append({"rank": rank, "score": match.score, "typical_fit": match.route.typical_fit,
                        "reasons": match.reasons, "steps": steps,
@@ -86,18 +99,24 @@ def as_text(document: dict, *, top: int = 5, near_misses: int = 5) -> str:
                 lines += ["    " + line for line in table.get_string().splitlines()]
             misses = step["near_misses"]
             if misses:
-                lines.append(f"    near misses ({len(misses)}): " + "; ".join(
+                lines.append(f"    near misses ({step['near_miss_count']}): " + "; ".join(
                     f"{m['service'].rsplit('/provider/', 1)[-1]} fails {', '.join(m['failed'])}"
-                    for m in misses[:near_misses]) + (" ..." if len(misses) > near_misses else ""))
+                    for m in misses[:near_misses]) + (" ..." if step["near_miss_count"] > near_misses else ""))
+            for relax in step["relaxations"]:
+                gain = (f"; {relax['smallest']['change']} admits {relax['smallest']['admits']}, "
+                        f"{relax['all']['change']} admits all" if "smallest" in relax else "")
+                lines.append(f"    relax {relax['criterion']}: {relax['services']} service(s) fail only it "
+                             f"({relax['hint']}){gain}")
         for i, assignment in enumerate(route["assignments"], start=1):
             lines.append(f"  assignment {i}: total {assignment['total']:.3f}, transport {assignment['transport_km']} km, "
                          f"{assignment['days']} days: " + " + ".join(s.rsplit('/provider/', 1)[-1] for s in assignment["services"]))
     return "\n".join(lines)
 
 
-def as_rdf(result: MatchResult):
-    """The routes (as stored in the requirements graph) plus every step's candidates as ``maas:ServiceCandidate``
-    resources with rank and score, as an rdflib graph (for Turtle or JSON-LD output)."""
+def as_rdf(result: MatchResult, *, top: int | None = TOP, offset: int = 0):
+    """The routes (as stored in the requirements graph) plus each step's ``top`` best candidates (None: all) as
+    ``maas:ServiceCandidate`` resources with rank and score (from rank ``offset`` + 1), and each step's candidate and near-miss counts, as an
+    rdflib graph (for Turtle or JSON-LD output)."""
     import pyoxigraph as ox
 
     from maas_kg.knowledge import MAAS
@@ -113,7 +132,10 @@ def as_rdf(result: MatchResult):
         route = result.translation.routes.index(match.route) + 1
         for number, step in enumerate(match.steps, start=1):
             requirement = n(f"{base}/route/{route}/step/{number}")
-            for rank, candidate in enumerate(step.candidates, start=1):
+            triples += [(requirement, n(MAAS.candidateCount), lit(str(len(step.candidates)), datatype=n(xsd + "integer"))),
+                        (requirement, n(MAAS.nearMissCount), lit(str(len(step.near_misses)), datatype=n(xsd + "integer")))]
+            page = step.candidates[offset:offset + top] if top is not None else step.candidates[offset:]
+            for rank, candidate in enumerate(page, start=offset + 1):
                 node = n(f"{base}/route/{route}/step/{number}/candidate/{rank}")
                 triples += [(node, rdf_type, n(MAAS.ServiceCandidate)), (node, n(MAAS.candidateFor), requirement),
                             (node, n(MAAS.candidateService), n(candidate.service)),

@@ -1,0 +1,316 @@
+"""Match index benchmark: matching at catalogue scale on the index against the SPARQL reference, same products.
+
+On the store of N demo services that bench_matching.py builds (default 100,000, by the initial load), measures:
+the index build from the store (seconds, memory of its columns), the snapshot-free start, then for P products
+(default 50) the end-to-end match as the server runs it (a private workspace, translation, must-criteria, can-criteria,
+orchestration) with ``engine="index"`` and, on the first R products (default 10), with ``engine="sparql"`` (the
+reference); whether both give the same candidates and near misses (every step, all of them); the must-criteria
+evaluation of one step on the index (median over all steps); and where the time of the slowest product goes.
+Medians and p95; ratios in the same run; nothing asserts a time. Results go to benchmarks/results/.
+
+    python benchmarks/bench_index.py --services 100000 --products 50 --reference-products 10
+    python benchmarks/bench_index.py --services 100000 --tile 10      # a 1,000,000-row index tiled from it
+    python benchmarks/bench_index.py --services 100000 --clients 50   # 50 HTTP clients on `maas-kg serve`
+    python benchmarks/bench_index.py --publish 10000                  # publishing with an index kept current
+
+``--tile N`` repeats every row of the index N times (new service IRIs, same values) to measure what grows with the
+index: one step's evaluation, memory, snapshot save and load, and the match end to end (whose store queries, which
+do not grow with the catalogue, still run on the N-times smaller store). ``--publish N`` publishes N demo services into a new on-disk store in batches of
+500, once with no index and once with an index following every batch, and reports both rates. ``--clients C``
+serves the store with
+`maas-kg serve` (2 workers, their indexes from the snapshot) and runs C clients matching the products in a loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import requests
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_matching import TODAY, build_store, percentile, products  # noqa: E402
+
+from maas_kg.knowledge.graphs import sync_ontology  # noqa: E402
+from maas_kg.matching import match_step, must_criteria, read_request  # noqa: E402
+from maas_kg.matching.index import NUMERIC, MatchIndex, step_processes  # noqa: E402
+from maas_kg.matching.orchestration import Option, best_assignments  # noqa: E402
+from maas_kg.matching.products import submit_product  # noqa: E402
+from maas_kg.matching.translation import derive_requirements  # noqa: E402
+from maas_kg.matching.workspace import Workspace  # noqa: E402
+from maas_kg.store import open_store  # noqa: E402
+
+
+def answers(result) -> list:
+    """Every step's candidates (service, score) and near misses (service, failed), route by route."""
+    return [[([(c.service, c.score) for c in s.candidates], [(c.service, tuple(c.failed)) for c in s.near_misses])
+             for s in route.steps] for route in result.routes]
+
+
+def index_bytes(index: MatchIndex) -> int:
+    columns = sum(column.nbytes for column in index.num.values())
+    columns += sum(a.nbytes for a in (index.process, index.currency, index.alive, index.material_bits,
+                                      index.certification_bits))
+    strings = sum(sys.getsizeof(s) for column in (index.service, index.graph, index.provider) for s in column if s)
+    return columns + strings + 8 * 3 * len(index.service)
+
+
+def breakdown(store, index: MatchIndex, doc: dict) -> dict[str, float]:
+    """The phases of one match, timed apart: product validation, translation, must-criteria on the index,
+    can-criteria and scores, orchestration."""
+    workspace = Workspace(store)
+    local = workspace.store
+    times = {}
+    start = time.perf_counter()
+    product = submit_product(local, json.dumps(doc).encode(), "json")
+    times["validation"] = time.perf_counter() - start
+    start = time.perf_counter()
+    translation = derive_requirements(local, product)
+    request = read_request(local, product, today=TODAY)
+    times["translation"] = time.perf_counter() - start
+    criteria = must_criteria(local)
+    steps = {(s.process, s.sets_surface): s for r in translation.routes for s in r.steps}
+    start = time.perf_counter()
+    for step in steps.values():
+        index.evaluate(request, step_processes(store, step.process, request.shape), finishing=step.sets_surface,
+                       required_it=translation.characteristics.required_it, criteria=criteria)
+    times["must (index)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    matched = {key: match_step(store, request, step, required_it=translation.characteristics.required_it,
+                               index=index, criteria=criteria) for key, step in steps.items()}
+    times["can + scores"] = time.perf_counter() - start - times["must (index)"]
+    start = time.perf_counter()
+    for route in translation.routes:
+        best_assignments([[Option(c.service, c.score, c.delivery_days, c.lat, c.lon)
+                           for c in matched[s.process, s.sets_surface].candidates] for s in route.steps], k=3)
+    times["orchestration"] = time.perf_counter() - start
+    return times
+
+
+def tile(index: MatchIndex, times: int) -> None:
+    """Repeat every row ``times`` times (copies get new service IRIs): an index ``times`` as large."""
+    used = index._used
+    for name in NUMERIC:
+        index.num[name] = np.tile(index.num[name][:used], times)
+    index.process, index.currency = np.tile(index.process[:used], times), np.tile(index.currency[:used], times)
+    index.alive = np.tile(index.alive[:used], times)
+    index.material_bits = np.tile(index.material_bits[:used], (times, 1))
+    index.certification_bits = np.tile(index.certification_bits[:used], (times, 1))
+    index.service = [s if k == 0 or s is None else f"{s}-copy{k}" for k in range(times) for s in index.service[:used]]
+    index.graph = index.graph[:used] * times
+    index.provider = index.provider[:used] * times
+    index._used = index._capacity = used * times
+    index._row = {s: at for at, s in enumerate(index.service) if s is not None}
+    index._free, index._by_process, index.size = [], {}, len(index._row)
+
+
+def clients(path: Path, docs: list[dict], count: int, seconds: float) -> dict:
+    """``count`` clients matching ``docs`` in a loop against `maas-kg serve` (2 workers) for ``seconds``."""
+    env = {**os.environ, "MAAS_KG_STORE": str(path), "MAAS_KG_KEYS": str(path.parent / "bench-keys.sqlite")}
+    bin_dir = Path(sys.executable).parent
+    subprocess.run([str(bin_dir / "maas-kg"), "index"], env=env, check=True)  # the workers start from the snapshot
+    port = 18000 + os.getpid() % 1000
+    server = subprocess.Popen([str(bin_dir / "maas-kg"), "serve", "--port", str(port), "--workers", "2"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            try:
+                if requests.get(f"{base}/health", timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:
+                time.sleep(0.5)
+        bodies = [json.dumps(doc).encode() for doc in docs]
+        for body in bodies[:4]:  # both workers have their index in memory before the clock starts
+            requests.post(f"{base}/match?today={TODAY}", data=body, timeout=600,
+                          headers={"Content-Type": "application/json"})
+        latencies, errors, stop = [], [], time.monotonic() + seconds
+
+        def client(number: int) -> None:
+            i = number
+            while time.monotonic() < stop:
+                start = time.perf_counter()
+                try:
+                    answer = requests.post(f"{base}/match?today={TODAY}", data=bodies[i % len(bodies)], timeout=120,
+                                           headers={"Content-Type": "application/json"})
+                    (latencies if answer.status_code == 200 else errors).append(time.perf_counter() - start)
+                except requests.RequestException:
+                    errors.append(time.perf_counter() - start)
+                i += count
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return {"clients": count, "seconds": seconds, "matches": len(latencies), "errors": len(errors),
+                "p50_ms": round(percentile(latencies, 50) * 1000, 1) if latencies else None,
+                "p95_ms": round(percentile(latencies, 95) * 1000, 1) if latencies else None}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+def publishing(services: int, folder: Path) -> dict:
+    """Publish ``services`` demo services in batches of 500 into a new store: the rate without an index, and with an
+    index that follows the catalogue after every batch (as a worker does before a match)."""
+    import itertools
+    import shutil
+
+    from maas_kg import catalogue
+    from maas_kg.catalogue.demo import generate_services
+
+    documents = list(itertools.islice(generate_services(providers=services, seed=2), services))
+    rates = {}
+    for label in ("without index", "index following"):
+        where = folder / "bench-publish"
+        shutil.rmtree(where, ignore_errors=True)
+        store = open_store(str(where))
+        sync_ontology(store)
+        index = MatchIndex(follow_interval=0) if label == "index following" else None
+        start = time.perf_counter()
+        for first in range(0, len(documents), 500):
+            catalogue.publish(store, json.dumps(documents[first:first + 500]).encode(), "json", batch_size=500)
+            if index is not None:
+                index.follow(store)
+        rates[label] = round(len(documents) / (time.perf_counter() - start), 1)
+        if index is not None:
+            rates["index size"] = index.size
+        store.close()
+        shutil.rmtree(where, ignore_errors=True)
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--services", type=int, default=100_000)
+    parser.add_argument("--products", type=int, default=50)
+    parser.add_argument("--reference-products", type=int, default=10)
+    parser.add_argument("--store", default=None, help="store folder (default var/bench/matching-<services>)")
+    parser.add_argument("--tile", type=int, default=1, help="repeat the index's rows this many times")
+    parser.add_argument("--clients", type=int, default=0, help="HTTP clients against `maas-kg serve` (0: none)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long the clients run")
+    parser.add_argument("--publish", type=int, default=0, help="measure publishing N services instead")
+    args = parser.parse_args()
+    if args.publish:
+        figures = {"date": datetime.date.today().isoformat(), "services": args.publish,
+                   "services_per_s": publishing(args.publish, Path("var/bench"))}
+        print(json.dumps(figures))
+        out = Path(__file__).parent / "results" / f"index-publishing-{args.publish}-{figures['date']}.json"
+        out.write_text(json.dumps(figures, indent=1) + "\n")
+        return
+
+    path = Path(args.store or f"var/bench/matching-{args.services}")
+    build_store(path, args.services)
+    if args.clients:
+        figures = {"date": datetime.date.today().isoformat(), "services": args.services,
+                   **clients(path, products(args.products), args.clients, args.seconds)}
+        print(json.dumps(figures))
+        out = Path(__file__).parent / "results" / f"index-clients-{args.services}-{figures['date']}.json"
+        out.write_text(json.dumps(figures, indent=1) + "\n")
+        return
+    store = open_store(str(path))
+    sync_ontology(store)
+    figures: dict = {"date": datetime.date.today().isoformat(), "services": args.services, "products": args.products}
+
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    index = MatchIndex()
+    start = time.perf_counter()
+    index.follow(store, force=True)
+    figures["index_build_s"] = round(time.perf_counter() - start, 1)
+    figures["index_services"] = index.size
+    figures["index_mb"] = round(index_bytes(index) / 2**20, 1)
+    figures["process_max_rss_growth_mb"] = round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024, 1)
+    print(f"index: {index.size:,} services in {figures['index_build_s']} s, {figures['index_mb']} MB", flush=True)
+    if args.tile > 1:
+        tile(index, args.tile)
+        figures.update(tiled=args.tile, index_services=index.size, index_mb=round(index_bytes(index) / 2**20, 1))
+        snapshot = path.parent / f"bench-index-{index.size}.npz"
+        start = time.perf_counter()
+        index.save(snapshot)
+        figures["snapshot_save_s"] = round(time.perf_counter() - start, 2)
+        start = time.perf_counter()
+        loaded = MatchIndex.load(snapshot)
+        figures["snapshot_load_s"] = round(time.perf_counter() - start, 2)
+        figures["snapshot_mb"] = round(snapshot.stat().st_size / 2**20, 1)
+        assert loaded is not None and loaded.size == index.size
+        del loaded
+        snapshot.unlink()
+        print(f"tiled x{args.tile}: {index.size:,} rows, {figures['index_mb']} MB; snapshot "
+              f"{figures['snapshot_mb']} MB, save {figures['snapshot_save_s']} s, load {figures['snapshot_load_s']} s",
+              flush=True)
+
+    workspace = Workspace(store)
+    workspace.index = index  # the one just built
+    docs = products(args.products)
+    by_index, by_rule, same = [], [], []
+    for number, doc in enumerate(docs):
+        data = json.dumps(doc).encode()
+        start = time.perf_counter()
+        indexed = workspace.match(data, "json", today=TODAY, engine="index")
+        by_index.append(time.perf_counter() - start)
+        if number < args.reference_products and args.tile == 1:  # a tiled index has copies the store has not
+            start = time.perf_counter()
+            reference = workspace.match(data, "json", today=TODAY, engine="sparql")
+            by_rule.append(time.perf_counter() - start)
+            same.append(answers(indexed) == answers(reference))
+            print(f"  product {number}: index {by_index[-1] * 1000:.0f} ms, sparql {by_rule[-1] * 1000:.0f} ms, "
+                  f"same answer: {same[-1]}", flush=True)
+
+    local, criteria, step_times = workspace.store, must_criteria(workspace.store), []
+    for doc in docs:
+        product = submit_product(local, json.dumps({**doc, "id": doc["id"] + "-steps"}).encode(), "json")
+        translation = derive_requirements(local, product, record=False)
+        request = read_request(local, product, today=TODAY)
+        for step in {(s.process, s.sets_surface): s for r in translation.routes for s in r.steps}.values():
+            processes = step_processes(store, step.process, request.shape)
+            start = time.perf_counter()
+            index.evaluate(request, processes, finishing=step.sets_surface,
+                           required_it=translation.characteristics.required_it, criteria=criteria)
+            step_times.append(time.perf_counter() - start)
+
+    slowest = docs[max(range(len(by_index)), key=by_index.__getitem__)]
+    figures.update({
+        "match_index_p50_ms": round(percentile(by_index, 50) * 1000, 1),
+        "match_index_p95_ms": round(percentile(by_index, 95) * 1000, 1),
+        "match_sparql_p50_ms": round(percentile(by_rule, 50) * 1000, 1) if by_rule else None,
+        "match_sparql_p95_ms": round(percentile(by_rule, 95) * 1000, 1) if by_rule else None,
+        "speed_up_median": round(statistics.median(r / i for r, i in zip(by_rule, by_index)), 1) if by_rule else None,
+        "same_answers": f"{sum(same)}/{len(same)}",
+        "step_must_index_p50_ms": round(percentile(step_times, 50) * 1000, 2),
+        "step_must_index_p95_ms": round(percentile(step_times, 95) * 1000, 2),
+        "slowest_product": slowest["id"],
+        "slowest_breakdown_ms": {k: round(v * 1000, 1) for k, v in breakdown(store, index, slowest).items()},
+    })
+    print(f"\n{args.services:,} services on disk, {args.products} products ({args.reference_products} also by SPARQL), "
+          f"{TODAY}, {figures['date']}")
+    print("| measure | p50 ms | p95 ms |\n|---|---|---|")
+    print(f"| end-to-end match, index | {figures['match_index_p50_ms']} | {figures['match_index_p95_ms']} |")
+    if by_rule:
+        print(f"| end-to-end match, SPARQL reference | {figures['match_sparql_p50_ms']} | {figures['match_sparql_p95_ms']} |")
+        print(f"| speed-up (median of per-product ratios) | {figures['speed_up_median']}x | |")
+    print(f"| must-criteria of one step on the index | {figures['step_must_index_p50_ms']} | "
+          f"{figures['step_must_index_p95_ms']} |")
+    print(f"same candidates and near misses: {figures['same_answers']}; index build {figures['index_build_s']} s, "
+          f"{figures['index_mb']} MB; slowest product {slowest['id']}: {figures['slowest_breakdown_ms']}")
+    name = f"index-{index.size}" + (f"-tiled-from-{args.services}" if args.tile > 1 else "")
+    out = Path(__file__).parent / "results" / f"{name}-{figures['date']}.json"
+    out.write_text(json.dumps(figures, indent=1) + "\n")
+    print(f"written to {out}")
+    store.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,573 @@
+"""The match index: a columnar read model of the published services, for must-criteria at catalogue scale.
+
+SPARQL defines, the index serves. ``queries/matching/must-criteria.rq`` is the definition and stays the reference
+(``engine="sparql"``); this index holds, per published service, exactly the values that rule reads (filled by
+``queries/matching/index-services.rq`` and ``index-terms.rq``, a batch of services per query) as numpy columns,
+and evaluates each declared must-criterion (``maas:comparison``, see :mod:`maas_kg.matching.criteria`) as one
+vectorised operation over the rows of the step's process classes. ``tests/test_match_index.py`` holds both paths
+equal on random catalogues, products and publish / replace / withdraw sequences.
+
+Kept current by following the catalogue's change record (``queries/catalogue/record-change.ru``): every write that
+changes services raises the catalogue's change count and names them; :meth:`MatchIndex.follow` reads the count (one
+lookup) and re-reads only the services of the change sets it has not seen, in this process or any other, on the
+embedded store or a remote one. numpy: already installed (OR-Tools needs it), and the evaluation is a handful of
+comparisons over contiguous float columns (see benchmarks/bench_matching.py for the figures).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import math
+import os
+import tempfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from maas_kg import geo, settings
+from maas_kg.catalogue import service_graph
+from maas_kg.knowledge import rules
+from maas_kg.store import Store, remote_backend
+
+SNAPSHOT_FORMAT = 1
+SAVE_EVERY = 1000  # changed services after which a snapshot is written again
+log = logging.getLogger(__name__)
+BATCH = 2000  # services per index query: large enough to amortise a request, small enough for a VALUES block
+# the numeric columns, as index-services.rq names them; absent values are NaN
+NUMERIC = ("el", "em", "es", "minBatch", "maxBatch", "leadTime", "capacity", "maxMass", "tol", "it", "ra",
+           "from", "until", "lat", "lon", "sx", "sy", "sz", "setup", "unit")
+_DATES = ("from", "until")
+
+
+def snapshot_for(location: str) -> str | None:
+    """Where the match index of the store at ``location`` is saved: ``MAAS_KG_MATCH_INDEX``, else beside an
+    on-disk store (``var/store`` -> ``var/store.match-index.npz``); None for an in-memory or remote store."""
+    chosen = settings.MATCH_INDEX.value()
+    if chosen:
+        return chosen
+    if location == "memory" or remote_backend(location) is not None:
+        return None
+    return str(Path(location)) + ".match-index.npz"
+
+
+@dataclass(frozen=True)
+class StepProcesses:
+    """The process classes of a route step with whether each suits the product's shape."""
+    shape_ok: dict[str, bool]
+    footprint_only: bool
+
+
+@dataclass
+class Found:
+    """A service that passes all must-criteria or fails one, with the values the can-criteria need."""
+    service: str
+    graph: str
+    provider: str
+    passed: dict[str, bool]
+    lat: float | None
+    lon: float | None
+    currency: str | None
+    setup: float | None
+    unit: float | None
+    lead_time: float | None
+    capacity: float | None
+    tolerance: float | None = None
+    roughness: float | None = None
+    max_mass: float | None = None
+    extra_certifications: int | None = None  # filled by the index; the SPARQL path asks the store
+
+
+def step_processes(store: Store, process: str, shape: str) -> StepProcesses:
+    """The classes of the step's process and whether each suits ``shape`` (``queries/matching/step-processes.rq``)."""
+    rows = store.select(rules.bind(rules.rule_text("matching/step-processes.rq"),
+                                   PARAMETERS=rules.values(["required", "productShape"], [[process, shape]])))
+    return StepProcesses({row["process"].value: row["shape"].value == "true" for row in rows},
+                         any(row["footprintOnly"] is not None and row["footprintOnly"].value == "true" for row in rows))
+
+
+class _Codes:
+    """IRIs to small integers, in order of first sight."""
+
+    def __init__(self):
+        self.code: dict[str, int] = {}
+        self.iri: list[str] = []
+
+    def __call__(self, iri: str) -> int:
+        found = self.code.get(iri)
+        if found is None:
+            found = self.code[iri] = len(self.iri)
+            self.iri.append(iri)
+        return found
+
+
+class MatchIndex:
+    """The published services of one catalogue store as columns. Safe to share between threads: readers take a
+    consistent snapshot under the lock, and evaluate outside it."""
+
+    def __init__(self, *, follow_interval: float = 0.25, snapshot: str | Path | None = None):
+        self.follow_interval = follow_interval  # at most this long between two looks at the change record
+        self.snapshot = Path(snapshot) if snapshot else None  # saved after a rebuild and every SAVE_EVERY changes
+        self._unsaved = 0
+        self.change_count: int | None = None
+        self.size = 0  # live services
+        self._lock = threading.RLock()
+        self._checked = -math.inf
+        self._row: dict[str, int] = {}
+        self._free: list[int] = []
+        self._used = 0
+        self.processes, self.materials, self.certifications, self.currencies = _Codes(), _Codes(), _Codes(), _Codes()
+        self._allocate(0)
+        self._by_process: dict[int, np.ndarray] = {}
+
+    # ----------------------------------------------------------------------------------------------- storage
+    def _allocate(self, capacity: int) -> None:
+        self._capacity = capacity
+        self.num = {name: np.full(capacity, np.nan) for name in NUMERIC}
+        self.process = np.full(capacity, -1, dtype=np.int32)
+        self.currency = np.full(capacity, -1, dtype=np.int32)
+        self.alive = np.zeros(capacity, dtype=bool)
+        self.material_bits = np.zeros((capacity, 1), dtype=np.uint64)
+        self.certification_bits = np.zeros((capacity, 1), dtype=np.uint64)
+        self.service: list[str | None] = [None] * capacity
+        self.graph: list[str | None] = [None] * capacity
+        self.provider: list[str | None] = [None] * capacity
+
+    def _grow(self, needed: int) -> None:
+        if needed <= self._capacity:
+            return
+        capacity = max(needed, 2 * self._capacity, 1024)
+        old = (self.num, self.process, self.currency, self.alive, self.material_bits, self.certification_bits)
+        n = self._capacity
+        self._capacity = capacity
+        self.num = {name: np.concatenate([column, np.full(capacity - n, np.nan)]) for name, column in old[0].items()}
+        self.process = np.concatenate([old[1], np.full(capacity - n, -1, dtype=np.int32)])
+        self.currency = np.concatenate([old[2], np.full(capacity - n, -1, dtype=np.int32)])
+        self.alive = np.concatenate([old[3], np.zeros(capacity - n, dtype=bool)])
+        self.material_bits = np.concatenate([old[4], np.zeros((capacity - n, old[4].shape[1]), dtype=np.uint64)])
+        self.certification_bits = np.concatenate([old[5], np.zeros((capacity - n, old[5].shape[1]), dtype=np.uint64)])
+        for column in (self.service, self.graph, self.provider):
+            column.extend([None] * (capacity - n))
+
+    @staticmethod
+    def _widen(bits: np.ndarray, codes: int) -> np.ndarray:
+        words = max(1, (codes + 63) // 64)
+        if words <= bits.shape[1]:
+            return bits
+        return np.concatenate([bits, np.zeros((bits.shape[0], words - bits.shape[1]), dtype=np.uint64)], axis=1)
+
+    @staticmethod
+    def _mask(codes: Iterable[int], words: int) -> np.ndarray:
+        mask = np.zeros(words, dtype=np.uint64)
+        for code in codes:
+            mask[code // 64] |= np.uint64(1) << np.uint64(code % 64)
+        return mask
+
+    # ------------------------------------------------------------------------------------------- following
+    def follow(self, store: Store, *, force: bool = False) -> None:
+        """Bring the index up to the store's catalogue: build it on first use, then apply the change sets it has
+        not seen. Looks at the change record at most every ``follow_interval`` seconds unless ``force``."""
+        now = time.monotonic()
+        if not force and now - self._checked < self.follow_interval:
+            return
+        with self._lock:
+            if not force and now - self._checked < self.follow_interval:
+                return
+            count = _change_count(store)
+            if self.change_count is None or count < self.change_count:
+                self.rebuild(store, count)
+                self._unsaved = SAVE_EVERY
+            elif count > self.change_count:
+                services, whole = _changes(store, range(self.change_count + 1, count + 1))
+                if whole:
+                    self.rebuild(store, count)
+                    self._unsaved = SAVE_EVERY
+                else:
+                    self.refresh(store, services)
+                    self.change_count = count
+                    self._unsaved += len(services)
+            if self.snapshot is not None and self._unsaved >= SAVE_EVERY:
+                try:
+                    self.save(self.snapshot)
+                except OSError as err:  # a read-only folder, a full disk: the index works, it only starts slower
+                    log.warning("the match index snapshot %s was not written: %s", self.snapshot, err)
+                self._unsaved = 0
+            self._checked = time.monotonic()
+
+    def rebuild(self, store: Store, count: int | None = None) -> None:
+        """Read every published service again (the change count first, so a change during the build is applied
+        again on the next follow)."""
+        with self._lock:
+            count = _change_count(store) if count is None else count
+            published = [(row["service"].value, row["graph"].value)
+                         for row in rules.select(store, "matching/index-published.rq")]
+            self._row, self._free, self._used, self.size, self._by_process = {}, [], 0, 0, {}
+            self._allocate(len(published) + 64)
+            for start in range(0, len(published), BATCH):
+                self._read(store, published[start:start + BATCH])
+            self.change_count = count
+
+    def refresh(self, store: Store, services: Iterable[str]) -> None:
+        """Read ``services`` again: published ones get their current values, the others leave the index."""
+        with self._lock:
+            pairs = [(service, service_graph(service)) for service in sorted(set(services))]
+            for start in range(0, len(pairs), BATCH):
+                batch = pairs[start:start + BATCH]
+                seen = self._read(store, batch)
+                for service, _ in batch:
+                    if service not in seen:
+                        self._remove(service)
+
+    def _read(self, store: Store, pairs: Sequence[tuple[str, str]]) -> set[str]:
+        block = rules.values(["service", "graph"], pairs)
+        rows = store.select(rules.bind(rules.rule_text("matching/index-services.rq"), SERVICES=block))
+        terms: dict[str, dict[str, set[int]]] = {}
+        for row in store.select(rules.bind(rules.rule_text("matching/index-terms.rq"), SERVICES=block)):
+            kind = row["kind"].value
+            codes = self.materials if kind == "material" else self.certifications
+            terms.setdefault(row["service"].value, {"material": set(), "certification": set()})[kind].add(
+                codes(row["term"].value))
+        self.material_bits = self._widen(self.material_bits, len(self.materials.iri))
+        self.certification_bits = self._widen(self.certification_bits, len(self.certifications.iri))
+        seen: set[str] = set()
+        for row in rows:
+            service = row["service"].value
+            if service in seen:  # several values where the shapes allow one: keep the first row, as the rule does
+                continue
+            seen.add(service)
+            self._put(service, row, terms.get(service, {"material": set(), "certification": set()}))
+        return seen
+
+    def _put(self, service: str, row: dict, terms: dict[str, set[int]]) -> None:
+        at = self._row.get(service)
+        if at is None:
+            at = self._free.pop() if self._free else self._used
+            if at == self._used:
+                self._used += 1
+                self._grow(self._used)
+            self._row[service] = at
+            self.size += 1
+        else:
+            self._by_process.pop(int(self.process[at]), None)
+        for name in NUMERIC:
+            self.num[name][at] = _number(row[name], date=name in _DATES)
+        if any(math.isnan(self.num[name][at]) for name in ("sx", "sy", "sz", "lat", "lon")):
+            for name in ("sx", "sy", "sz", "lat", "lon"):  # the site counts only with all its values
+                self.num[name][at] = np.nan
+        self.process[at] = self.processes(row["process"].value)
+        self.currency[at] = self.currencies(row["currency"].value)
+        self.material_bits[at] = self._mask(terms["material"], self.material_bits.shape[1])
+        self.certification_bits[at] = self._mask(terms["certification"], self.certification_bits.shape[1])
+        self.service[at], self.graph[at], self.provider[at] = service, row["graph"].value, row["provider"].value
+        self.alive[at] = True
+        self._by_process.pop(int(self.process[at]), None)
+
+    def _remove(self, service: str) -> None:
+        at = self._row.pop(service, None)
+        if at is None:
+            return
+        self._by_process.pop(int(self.process[at]), None)
+        self.alive[at] = False
+        self.service[at] = self.graph[at] = self.provider[at] = None
+        self._free.append(at)
+        self.size -= 1
+
+    def _rows_of(self, codes: Sequence[int]) -> np.ndarray:
+        """The live rows of these process codes (kept per code until a row of it changes)."""
+        parts = []
+        for code in codes:
+            rows = self._by_process.get(code)
+            if rows is None:
+                rows = self._by_process[code] = np.flatnonzero(self.alive[:self._used]
+                                                               & (self.process[:self._used] == code))
+            parts.append(rows)
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+    # -------------------------------------------------------------------------------------------- snapshot
+    def save(self, path: str | Path) -> None:
+        """Write the index to ``path`` (numpy's .npz, no pickled objects): written beside and renamed over, so a
+        reader never sees half a snapshot, whichever worker writes last."""
+        path = Path(path)
+        with self._lock:
+            used = self._used
+            arrays = {f"num_{name}": column[:used] for name, column in self.num.items()}
+            counts = [len(codes.iri) for codes in (self.processes, self.materials, self.certifications, self.currencies)]
+            arrays.update(process=self.process[:used], currency=self.currency[:used], alive=self.alive[:used],
+                          material_bits=self.material_bits[:used],
+                          certification_bits=self.certification_bits[:used],
+                          meta=np.array([SNAPSHOT_FORMAT, self.change_count or 0, used, *counts], dtype=np.int64))
+            for name, values in (("service", self.service[:used]), ("graph", self.graph[:used]),
+                                 ("provider", self.provider[:used]), ("processes", self.processes.iri),
+                                 ("materials", self.materials.iri), ("certifications", self.certifications.iri),
+                                 ("currencies", self.currencies.iri)):
+                arrays[f"text_{name}"] = _packed(values)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, scratch = tempfile.mkstemp(prefix=path.name, suffix=".part", dir=path.parent)
+        try:
+            with os.fdopen(handle, "wb") as output:
+                np.savez(output, **arrays)
+            os.replace(scratch, path)
+        except BaseException:
+            Path(scratch).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def opened(cls, snapshot: str | Path | None, **options) -> MatchIndex:
+        """The index saved at ``snapshot`` where there is one (it follows the store from the change count it was
+        saved at), else an empty one that builds itself on first use; either saves itself there."""
+        found = cls.load(snapshot, snapshot=snapshot, **options) if snapshot else None
+        return found if found is not None else cls(snapshot=snapshot, **options)
+
+    @classmethod
+    def load(cls, path: str | Path, **options) -> MatchIndex | None:
+        """The index saved at ``path``, or None when there is none or it is of another format."""
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                data = {name: saved[name] for name in saved.files}
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            return None
+        try:
+            version, count, used, *code_counts = (int(v) for v in data["meta"])
+            if version != SNAPSHOT_FORMAT:
+                return None
+            index = cls(**options)
+            index._allocate(used + 64)
+            index._used = used
+            for name in NUMERIC:
+                index.num[name][:used] = data[f"num_{name}"]
+            index.process[:used], index.currency[:used], index.alive[:used] = data["process"], data["currency"], data["alive"]
+            index.material_bits = np.zeros((used + 64, data["material_bits"].shape[1]), dtype=np.uint64)
+            index.material_bits[:used] = data["material_bits"]
+            index.certification_bits = np.zeros((used + 64, data["certification_bits"].shape[1]), dtype=np.uint64)
+            index.certification_bits[:used] = data["certification_bits"]
+            for name in ("service", "graph", "provider"):
+                getattr(index, name)[:used] = _unpacked(data[f"text_{name}"], used)
+            for name, number in zip(("processes", "materials", "certifications", "currencies"), code_counts):
+                codes = getattr(index, name)
+                codes.iri = _unpacked(data[f"text_{name}"], number)
+                codes.code = {iri: i for i, iri in enumerate(codes.iri)}
+            index._row = {service: at for at, service in enumerate(index.service[:used]) if service is not None}
+            index._free = [at for at in range(used) if not index.alive[at]]
+            index.size = len(index._row)
+            index.change_count = count
+            return index
+        except (ValueError, KeyError):  # written by another format, or damaged
+            return None
+
+    # ------------------------------------------------------------------------------------------ evaluation
+    def evaluate(self, request, step: StepProcesses, *, finishing: bool, required_it: int | None,
+                 criteria: Sequence) -> list[Found]:
+        """The services of the step passing every must-criterion or failing exactly one (the rule's answer)."""
+        with self._lock:
+            codes = [self.processes.code[p] for p in step.shape_ok if p in self.processes.code]
+            rows = self._rows_of(codes)
+            if not len(rows):
+                return []
+            columns = {name: column[rows] for name, column in self.num.items()}
+            process = self.process[rows]
+            materials, certifications = self.material_bits[rows], self.certification_bits[rows]
+            context = _Context(request, step, finishing, required_it, columns, process, materials, certifications,
+                               self.processes, self.materials, self.certifications)
+            passed = {c.name: OPERATORS[c.comparison](context) for c in criteria}
+            failures = sum((~ok).astype(np.int8) for ok in passed.values())
+            keep = np.flatnonzero(failures <= 1)
+            extra = _popcount(certifications[keep] & ~self._mask(
+                (self.certifications.code[c] for c in request.certifications if c in self.certifications.code),
+                certifications.shape[1]))
+            found = []
+            for position, extra_count in zip(keep.tolist(), extra.tolist()):
+                at = int(rows[position])
+                currency = int(self.currency[at])
+                found.append(Found(self.service[at], self.graph[at], self.provider[at],
+                                   {name: bool(ok[position]) for name, ok in passed.items()},
+                                   _value(columns["lat"][position]), _value(columns["lon"][position]),
+                                   self.currencies.iri[currency] if currency >= 0 else None,
+                                   _value(columns["setup"][position]), _value(columns["unit"][position]),
+                                   _value(columns["leadTime"][position]), _value(columns["capacity"][position]),
+                                   _value(columns["tol"][position]), _value(columns["ra"][position]),
+                                   _value(columns["maxMass"][position]), int(extra_count)))
+            return found
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What an operator sees: the product's request and the step's rows as columns."""
+    request: object
+    step: StepProcesses
+    finishing: bool
+    required_it: int | None
+    columns: dict[str, np.ndarray]
+    process: np.ndarray
+    materials: np.ndarray
+    certifications: np.ndarray
+    process_codes: _Codes
+    material_codes: _Codes
+    certification_codes: _Codes
+
+
+def _profile_names_shape(c: _Context) -> np.ndarray:
+    table = np.zeros(len(c.process_codes.iri), dtype=bool)
+    for process, ok in c.step.shape_ok.items():
+        if process in c.process_codes.code:
+            table[c.process_codes.code[process]] = ok
+    return table[c.process]
+
+
+def _material_accepted(c: _Context) -> np.ndarray:
+    codes = [c.material_codes.code[m] for m in c.request.accepted_materials if m in c.material_codes.code]
+    mask = MatchIndex._mask(codes, c.materials.shape[1])
+    return np.any(c.materials & mask, axis=1)
+
+
+def _fits_envelope(c: _Context) -> np.ndarray:
+    longest, middle, shortest = c.request.edges_mm
+    col = c.columns
+    return (longest <= col["el"]) & (middle <= col["em"]) & (c.step.footprint_only | (shortest <= col["es"]))
+
+
+def _at_most_where_stated(c: _Context) -> np.ndarray:
+    maximum = c.columns["maxMass"]
+    if c.request.mass_kg is None:
+        return np.ones(len(maximum), dtype=bool)
+    return np.isnan(maximum) | (c.request.mass_kg <= maximum)
+
+
+def _tolerance_achieved(c: _Context) -> np.ndarray:
+    tol, it = c.columns["tol"], c.columns["it"]
+    if not c.finishing or c.request.tolerance_mm is None:
+        return np.ones(len(tol), dtype=bool)
+    by_tolerance = ~np.isnan(tol) & (tol <= c.request.tolerance_mm)
+    if c.required_it is None:
+        return by_tolerance
+    return by_tolerance | (np.isnan(tol) & ~np.isnan(it) & (it <= c.required_it))
+
+
+def _at_most_required(c: _Context) -> np.ndarray:
+    ra = c.columns["ra"]
+    if not c.finishing or c.request.roughness_ra_um is None:
+        return np.ones(len(ra), dtype=bool)
+    return ~np.isnan(ra) & (ra <= c.request.roughness_ra_um)
+
+
+def _within_batch_range(c: _Context) -> np.ndarray:
+    q, low, high = c.request.quantity, c.columns["minBatch"], c.columns["maxBatch"]
+    return (np.where(np.isnan(low), 1, low) <= q) & (np.isnan(high) | (q <= high))
+
+
+def _delivered_by_due_date(c: _Context) -> np.ndarray:
+    lead, capacity = c.columns["leadTime"], c.columns["capacity"]
+    days = c.request.days_available
+    if days is None:
+        return np.ones(len(lead), dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = c.request.quantity / capacity
+        # the rule divides decimals exactly: a ratio within rounding of a whole number is that number
+        whole = np.round(ratio)
+        weeks = np.where(np.abs(ratio - whole) <= 1e-9 * np.maximum(1.0, np.abs(whole)), whole, np.ceil(ratio))
+        weeks = np.where(~np.isnan(capacity) & (capacity > 0), 7 * weeks, 0)
+    return ~np.isnan(lead) & (lead + weeks <= days)
+
+
+def _holds_all_required(c: _Context) -> np.ndarray:
+    required = c.request.certifications
+    if any(r not in c.certification_codes.code for r in required):
+        return np.zeros(len(c.process), dtype=bool)
+    mask = MatchIndex._mask((c.certification_codes.code[r] for r in required), c.certifications.shape[1])
+    return np.all((c.certifications & mask) == mask, axis=1)
+
+
+def _within_radius(c: _Context) -> np.ndarray:
+    col = c.columns
+    if not c.request.delivery or not c.request.max_distance_km:
+        return np.ones(len(col["sx"]), dtype=bool)
+    dx, dy, dz = geo.unit_vector(*c.request.delivery)
+    chord = geo.chord_squared(c.request.max_distance_km)
+    with np.errstate(invalid="ignore"):
+        # the rule's arithmetic, in its order: the same doubles give the same verdict at the boundary
+        squared = (col["sx"] - dx) * (col["sx"] - dx) + (col["sy"] - dy) * (col["sy"] - dy) \
+            + (col["sz"] - dz) * (col["sz"] - dz)
+        return ~np.isnan(col["sx"]) & (squared <= chord)
+
+
+def _valid_on_day(c: _Context) -> np.ndarray:
+    today = c.request.today.toordinal()
+    start, end = c.columns["from"], c.columns["until"]
+    return (np.isnan(start) | (start <= today)) & (np.isnan(end) | (end >= today))
+
+
+#: one implementation per maas:Comparison the ontology declares (tests/test_criteria.py holds them together)
+OPERATORS: dict[str, Callable[[_Context], np.ndarray]] = {
+    "https://w3id.org/maas-kg/ns#ProfileNamesShape": _profile_names_shape,
+    "https://w3id.org/maas-kg/ns#MaterialAccepted": _material_accepted,
+    "https://w3id.org/maas-kg/ns#FitsEnvelope": _fits_envelope,
+    "https://w3id.org/maas-kg/ns#AtMostWhereStated": _at_most_where_stated,
+    "https://w3id.org/maas-kg/ns#ToleranceAchieved": _tolerance_achieved,
+    "https://w3id.org/maas-kg/ns#AtMostRequired": _at_most_required,
+    "https://w3id.org/maas-kg/ns#WithinBatchRange": _within_batch_range,
+    "https://w3id.org/maas-kg/ns#DeliveredByDueDate": _delivered_by_due_date,
+    "https://w3id.org/maas-kg/ns#HoldsAllRequired": _holds_all_required,
+    "https://w3id.org/maas-kg/ns#WithinRadius": _within_radius,
+    "https://w3id.org/maas-kg/ns#ValidOnDay": _valid_on_day,
+}
+
+
+def _packed(values: Sequence[str | None]) -> np.ndarray:
+    """Strings (IRIs: never a line break) as one UTF-8 byte array, an empty line for None."""
+    return np.frombuffer("\n".join(v or "" for v in values).encode("utf-8"), dtype=np.uint8)
+
+
+def _unpacked(packed: np.ndarray, count: int) -> list[str | None]:
+    values = [v or None for v in packed.tobytes().decode("utf-8").split("\n")] if count else []
+    if len(values) != count:
+        raise ValueError("a snapshot's strings do not match its rows")
+    return values
+
+
+def _popcount(bits: np.ndarray) -> np.ndarray:
+    if not bits.size:
+        return np.zeros(bits.shape[0], dtype=np.int64)
+    return np.unpackbits(bits.view(np.uint8), axis=1).sum(axis=1)
+
+
+def _number(term, *, date: bool = False) -> float:
+    if term is None:
+        return np.nan
+    if date:
+        try:
+            return float(datetime.date.fromisoformat(term.value[:10]).toordinal())
+        except ValueError:
+            return np.nan
+    try:
+        return float(term.value)
+    except ValueError:
+        return np.nan
+
+
+def _value(number) -> float | None:
+    return None if np.isnan(number) else float(number)
+
+
+def _change_count(store: Store) -> int:
+    rows = rules.select(store, "matching/change-count.rq")
+    return max((int(row["count"].value) for row in rows), default=0)
+
+
+def _changes(store: Store, counts: range) -> tuple[set[str], bool]:
+    """The services the change sets ``counts`` name, and whether one says the whole catalogue changed."""
+    services: set[str] = set()
+    whole = False
+    numbers = list(counts)
+    for start in range(0, len(numbers), BATCH):
+        block = rules.values(["changeSet"], [[f"https://w3id.org/maas-kg/catalogue/change/{n}"]
+                                             for n in numbers[start:start + BATCH]])
+        for row in rules.select(store, "matching/changes-since.rq", CHANGES=block):
+            if row["whole"] is not None:
+                whole = True
+            elif row["service"] is not None:
+                services.add(row["service"].value)
+    return services, whole
