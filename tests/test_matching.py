@@ -250,3 +250,21 @@ def test_shaft_matches_turning_and_grinding_services_with_the_output_contract(de
     assert len(route["steps"][0]["candidates"]) <= 3 <= route["steps"][0]["candidate_count"]
     assert all(len(m["failed"]) == 1 for s in route["steps"] for m in s["near_misses"])
     assert [a["total"] for a in route["assignments"]] == sorted(a["total"] for a in route["assignments"])
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), lengths=st.lists(st.integers(1, 5), min_size=2, max_size=3), k=st.integers(1, 4),
+       days_available=st.one_of(st.none(), st.integers(0, 60)))
+def test_the_solver_finds_the_totals_the_enumeration_finds(monkeypatch, data, lengths, k, days_available):
+    # routes with more combinations than MAX_ENUMERATED go to CP-SAT: both must give the same k best totals
+    from maas_kg.matching import orchestration
+
+    options = [[Option(f"s{i}-{j}", data.draw(st.floats(0, 1)), data.draw(st.integers(1, 30)),
+                       data.draw(st.floats(35, 60)), data.draw(st.floats(-5, 25))) for j in range(n)]
+               for i, n in enumerate(lengths)]
+    enumerated = best_assignments(options, k=k, transport_weight=0.25, days_available=days_available,
+                                  distance=geo.distance_km)
+    monkeypatch.setattr(orchestration, "MAX_ENUMERATED", 0)
+    solved = best_assignments(options, k=k, transport_weight=0.25, days_available=days_available,
+                              distance=geo.distance_km)
+    assert [a.total for a in solved] == [a.total for a in enumerated]

@@ -2,8 +2,8 @@
 
 Owns: customers' products, validated and kept private (``products``), the translation of product characteristics
 into process requirements and routes (``translation``), the must-criteria as the ontology declares them
-(``criteria``), the match index that evaluates them on columns (``index``), candidates and scores per route step
-(``matcher``), the choice of one service per step (``orchestration``), the match result in the output contract
+(``criteria``), the match index that evaluates them on columns (``index``), a step's answer as columns with its
+scores (``step``), candidates per route step (``matcher``), the choice of one service per step (``orchestration``), the match result in the output contract
 (``report``) and the private workspace a match runs in (``workspace``).
 
 May import: ``maas_kg.store``, ``maas_kg.knowledge``, ``maas_kg.catalogue`` and the leaf modules; never the stages
@@ -13,8 +13,9 @@ face; its modules import each other by module, never through this file.
 
 from maas_kg.matching.criteria import MustCriterion, must_criteria, must_names
 from maas_kg.matching.index import MatchIndex
-from maas_kg.matching.matcher import (HIGHER_IS_BETTER, LOWER_IS_BETTER, Candidate, MatchResult, Request, RouteMatch,
-                                      StepMatch, match_product, match_step, must_criteria_query, read_request)
+from maas_kg.matching.matcher import (MatchResult, Request, RouteMatch, match_product, match_step, must_criteria_query,
+                                      read_request)
+from maas_kg.matching.step import HIGHER_IS_BETTER, LOWER_IS_BETTER, Candidate, StepMatch
 
 __all__ = ["HIGHER_IS_BETTER", "LOWER_IS_BETTER", "Candidate", "MatchIndex", "MatchResult", "MustCriterion",
            "Request", "RouteMatch", "StepMatch", "match_product", "match_step", "must_criteria", "must_criteria_query",

@@ -33,6 +33,7 @@ import numpy as np
 from maas_kg import geo, settings
 from maas_kg.catalogue import service_graph
 from maas_kg.knowledge import rules
+from maas_kg.matching.step import StepRows
 from maas_kg.store import Store, remote_backend
 
 SNAPSHOT_FORMAT = 1
@@ -61,26 +62,6 @@ class StepProcesses:
     """The process classes of a route step with whether each suits the product's shape."""
     shape_ok: dict[str, bool]
     footprint_only: bool
-
-
-@dataclass
-class Found:
-    """A service that passes all must-criteria or fails one, with the values the can-criteria need."""
-    service: str
-    graph: str
-    provider: str
-    passed: dict[str, bool]
-    lat: float | None
-    lon: float | None
-    currency: str | None
-    setup: float | None
-    unit: float | None
-    lead_time: float | None
-    capacity: float | None
-    tolerance: float | None = None
-    roughness: float | None = None
-    max_mass: float | None = None
-    extra_certifications: int | None = None  # filled by the index; the SPARQL path asks the store
 
 
 def step_processes(store: Store, process: str, shape: str) -> StepProcesses:
@@ -134,9 +115,9 @@ class MatchIndex:
         self.alive = np.zeros(capacity, dtype=bool)
         self.material_bits = np.zeros((capacity, 1), dtype=np.uint64)
         self.certification_bits = np.zeros((capacity, 1), dtype=np.uint64)
-        self.service: list[str | None] = [None] * capacity
-        self.graph: list[str | None] = [None] * capacity
-        self.provider: list[str | None] = [None] * capacity
+        self.service = np.full(capacity, None, dtype=object)  # IRIs, None in free rows
+        self.graph = np.full(capacity, None, dtype=object)
+        self.provider = np.full(capacity, None, dtype=object)
 
     def _grow(self, needed: int) -> None:
         if needed <= self._capacity:
@@ -151,8 +132,8 @@ class MatchIndex:
         self.alive = np.concatenate([old[3], np.zeros(capacity - n, dtype=bool)])
         self.material_bits = np.concatenate([old[4], np.zeros((capacity - n, old[4].shape[1]), dtype=np.uint64)])
         self.certification_bits = np.concatenate([old[5], np.zeros((capacity - n, old[5].shape[1]), dtype=np.uint64)])
-        for column in (self.service, self.graph, self.provider):
-            column.extend([None] * (capacity - n))
+        self.service, self.graph, self.provider = (np.concatenate([column, np.full(capacity - n, None, dtype=object)])
+                                                   for column in (self.service, self.graph, self.provider))
 
     @staticmethod
     def _widen(bits: np.ndarray, codes: int) -> np.ndarray:
@@ -301,8 +282,8 @@ class MatchIndex:
                           material_bits=self.material_bits[:used],
                           certification_bits=self.certification_bits[:used],
                           meta=np.array([SNAPSHOT_FORMAT, self.change_count or 0, used, *counts], dtype=np.int64))
-            for name, values in (("service", self.service[:used]), ("graph", self.graph[:used]),
-                                 ("provider", self.provider[:used]), ("processes", self.processes.iri),
+            for name, values in (("service", list(self.service[:used])), ("graph", list(self.graph[:used])),
+                                 ("provider", list(self.provider[:used])), ("processes", self.processes.iri),
                                  ("materials", self.materials.iri), ("certifications", self.certifications.iri),
                                  ("currencies", self.currencies.iri)):
                 arrays[f"text_{name}"] = _packed(values)
@@ -361,37 +342,30 @@ class MatchIndex:
 
     # ------------------------------------------------------------------------------------------ evaluation
     def evaluate(self, request, step: StepProcesses, *, finishing: bool, required_it: int | None,
-                 criteria: Sequence) -> list[Found]:
+                 criteria: Sequence) -> StepRows:
         """The services of the step passing every must-criterion or failing exactly one (the rule's answer)."""
+        names = tuple(c.name for c in criteria)
         with self._lock:
             codes = [self.processes.code[p] for p in step.shape_ok if p in self.processes.code]
             rows = self._rows_of(codes)
             if not len(rows):
-                return []
+                return StepRows.empty(names)
             columns = {name: column[rows] for name, column in self.num.items()}
-            process = self.process[rows]
             materials, certifications = self.material_bits[rows], self.certification_bits[rows]
-            context = _Context(request, step, finishing, required_it, columns, process, materials, certifications,
-                               self.processes, self.materials, self.certifications)
-            passed = {c.name: OPERATORS[c.comparison](context) for c in criteria}
-            failures = sum((~ok).astype(np.int8) for ok in passed.values())
-            keep = np.flatnonzero(failures <= 1)
-            extra = _popcount(certifications[keep] & ~self._mask(
-                (self.certifications.code[c] for c in request.certifications if c in self.certifications.code),
-                certifications.shape[1]))
-            found = []
-            for position, extra_count in zip(keep.tolist(), extra.tolist()):
-                at = int(rows[position])
-                currency = int(self.currency[at])
-                found.append(Found(self.service[at], self.graph[at], self.provider[at],
-                                   {name: bool(ok[position]) for name, ok in passed.items()},
-                                   _value(columns["lat"][position]), _value(columns["lon"][position]),
-                                   self.currencies.iri[currency] if currency >= 0 else None,
-                                   _value(columns["setup"][position]), _value(columns["unit"][position]),
-                                   _value(columns["leadTime"][position]), _value(columns["capacity"][position]),
-                                   _value(columns["tol"][position]), _value(columns["ra"][position]),
-                                   _value(columns["maxMass"][position]), int(extra_count)))
-            return found
+            context = _Context(request, step, finishing, required_it, columns, self.process[rows], materials,
+                               certifications, self.processes, self.materials, self.certifications)
+            passed = np.column_stack([OPERATORS[c.comparison](context) for c in criteria])
+            keep = np.flatnonzero((~passed).sum(axis=1) <= 1)
+            at = rows[keep]
+            required = self._mask((self.certifications.code[c] for c in request.certifications
+                                   if c in self.certifications.code), certifications.shape[1])
+            currency = np.array([None, *self.currencies.iri], dtype=object)[self.currency[at] + 1]
+            return StepRows(names, self.service[at], self.graph[at], self.provider[at], passed[keep], currency,
+                            {"lat": columns["lat"][keep], "lon": columns["lon"][keep], "setup": columns["setup"][keep],
+                             "unit": columns["unit"][keep], "lead": columns["leadTime"][keep],
+                             "capacity": columns["capacity"][keep], "tol": columns["tol"][keep],
+                             "ra": columns["ra"][keep], "max_mass": columns["maxMass"][keep]},
+                            _popcount(certifications[keep] & ~required))
 
 
 @dataclass(frozen=True)

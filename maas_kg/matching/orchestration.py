@@ -1,5 +1,6 @@
 """Route orchestration (mission activity 2.5): choose one service per route step so that the weighted total is
-smallest, and return the k best assignments, with OR-Tools CP-SAT.
+smallest, and return the k best assignments: by costing every combination with numpy where there are at most
+``MAX_ENUMERATED``, else with OR-Tools CP-SAT.
 
 The total of an assignment is the sum over steps of ``1 - score`` of the chosen candidate (its can-criteria
 score, 0..1) plus, between consecutive steps, ``transport_weight x km / 1000``: moving the parts 1,000 km between
@@ -9,13 +10,18 @@ two sites costs as much as a candidate's score dropping by ``transport_weight``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 SCALE = 1000  # CP-SAT works on integers: costs in thousandths
 MAX_PER_STEP = 20  # candidates per step taken into the model, best scores first
+# up to this many combinations every one is costed with numpy (a three-step route of 20 candidates each: 8,000, in
+# about a millisecond, where CP-SAT took 100 to 300 ms per route); beyond, CP-SAT searches
+MAX_ENUMERATED = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,8 @@ def best_assignments(steps: Sequence[Sequence[Option]], *, k: int = 3, transport
     if len(steps) == 1:
         return _best_single(steps[0], k, days_available)
     steps = [sorted(options, key=lambda o: -o.score)[:MAX_PER_STEP] for options in steps]
+    if math.prod(len(options) for options in steps) <= MAX_ENUMERATED:
+        return _enumerated(steps, k, transport_weight, days_available, distance)
     model = cp_model.CpModel()
     pick = [[model.new_bool_var(f"s{i}_{j}") for j in range(len(options))] for i, options in enumerate(steps)]
     for row in pick:
@@ -91,6 +99,43 @@ def best_assignments(steps: Sequence[Sequence[Option]], *, k: int = 3, transport
                                 sum(days) if all(d is not None for d in days) else None))
         # exclude this assignment and solve again for the next best
         model.add_bool_or([pick[i][j].Not() for i, j in enumerate(chosen)])
+    return found
+
+
+def _enumerated(steps: Sequence[Sequence[Option]], k: int, transport_weight: float, days_available: int | None,
+                distance) -> list[Assignment]:
+    """The k best assignments by costing every combination: the same integer objective as the model (thousandths
+    of score plus rounded transport prices), ties in the order of the options."""
+    shape = tuple(len(options) for options in steps)
+    total = np.zeros(shape, dtype=np.int64)
+    days = np.zeros(shape, dtype=np.int64)
+    km = []
+    for i, options in enumerate(steps):
+        axis = [1] * len(steps)
+        axis[i] = len(options)
+        total = total + np.array([round(SCALE * (1 - o.score)) for o in options], dtype=np.int64).reshape(axis)
+        days = days + np.array([o.days or 0 for o in options], dtype=np.int64).reshape(axis)
+    for i in range(len(steps) - 1):
+        moves = np.array([[_km(a, b, distance) for b in steps[i + 1]] for a in steps[i]], dtype=np.float64)
+        km.append(moves)
+        prices = np.array([[round(SCALE * transport_weight * d / 1000) for d in row] for row in moves], dtype=np.int64)
+        axis = [1] * len(steps)
+        axis[i], axis[i + 1] = shape[i], shape[i + 1]
+        total = total + prices.reshape(axis)
+    flat = total.reshape(-1)
+    if days_available is not None:
+        flat = np.where(days.reshape(-1) <= days_available, flat, np.iinfo(np.int64).max)
+    order = np.argsort(flat, kind="stable")[:k]
+    found = []
+    for position in order:
+        if flat[position] == np.iinfo(np.int64).max:
+            break
+        chosen = np.unravel_index(position, shape)
+        options = [steps[i][j] for i, j in enumerate(chosen)]
+        transport = sum(km[i][chosen[i], chosen[i + 1]] for i in range(len(steps) - 1))
+        spent = [o.days for o in options]
+        found.append(Assignment(tuple(o.service for o in options), round(int(flat[position]) / SCALE, 4),
+                                round(float(transport), 1), sum(spent) if all(d is not None for d in spent) else None))
     return found
 
 

@@ -9,37 +9,38 @@ relax hint.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from maas_kg.matching.criteria import MustCriterion
 
 MAAS = "https://w3id.org/maas-kg/ns#"
 
 
-def _days_later(candidate, request) -> float | None:
-    if candidate.delivery_days is None or request.days_available is None:
-        return None
-    return float(candidate.delivery_days - request.days_available)
+def _days_later(step, rows, request) -> np.ndarray:
+    if request.days_available is None:
+        return np.full(len(rows), np.nan)
+    return step.columns["delivery"][rows] - request.days_available
 
 
-def _radius(candidate, request) -> float | None:
-    return float(math.ceil(candidate.distance_km)) if candidate.distance_km is not None else None
+def _radius(step, rows, request) -> np.ndarray:
+    return np.ceil(step.columns["distance"][rows])
 
 
-def _roughness(candidate, request) -> float | None:
-    return candidate.roughness_ra_um
+def _roughness(step, rows, request) -> np.ndarray:
+    return step.rows.values["ra"][rows]
 
 
-def _tolerance(candidate, request) -> float | None:
-    return candidate.tolerance_mm
+def _tolerance(step, rows, request) -> np.ndarray:
+    return step.rows.values["tol"][rows]
 
 
-def _mass(candidate, request) -> float | None:
-    return candidate.max_mass_kg
+def _mass(step, rows, request) -> np.ndarray:
+    return step.rows.values["max_mass"][rows]
 
 
-#: comparison -> (the value the requirement must take to admit a service, how to say it, whether the smallest
+#: comparison -> (the value the requirement must take to admit each service, how to say it, whether the smallest
 #: change is the largest value: a lighter part admits services of a smaller maximum mass)
 MEASURES: dict[str, tuple[Callable, Callable[[float], str], bool]] = {
     MAAS + "DeliveredByDueDate": (_days_later, lambda v: f"due date +{v:g} days", False),
@@ -50,29 +51,30 @@ MEASURES: dict[str, tuple[Callable, Callable[[float], str], bool]] = {
 }
 
 
-def relaxations(near_misses: Sequence, request, criteria: Sequence[MustCriterion], *,
-                language: str = "en") -> list[dict]:
-    """Per failed must-criterion (in declared order): how many services fail only it, the relax hint, and, where
-    the criterion has a measure, the smallest change that admits the first services and the change that admits all
-    of them. ``near_misses`` are all of a step's near misses, not a page of them."""
-    failing: dict[str, list] = {}
-    for miss in near_misses:
-        for name in miss.failed:
-            failing.setdefault(name, []).append(miss)
+def relaxations(step, request, criteria: Sequence[MustCriterion], *, language: str = "en") -> list[dict]:
+    """Per failed must-criterion of ``step`` (a :class:`~maas_kg.matching.step.StepMatch`, in declared order): how
+    many services fail only it, the relax hint, and, where the criterion has a measure, the smallest change that
+    admits the first services and the change that admits all of them. Counts cover every near miss, not a page."""
+    near = step.near_miss_rows
     result = []
-    for criterion in criteria:
-        misses = failing.get(criterion.name)
-        if not misses:
+    for column, criterion in enumerate(criteria):
+        if column >= step.rows.passed.shape[1]:
+            break
+        misses = near[~step.rows.passed[near, column]] if len(near) else near
+        if not len(misses):
             continue
-        entry = {"criterion": criterion.name, "services": len(misses),
+        entry = {"criterion": criterion.name, "services": int(len(misses)),
                  "hint": criterion.relax.get(language) or criterion.relax.get("en")}
         measure = MEASURES.get(criterion.comparison)
         if measure is not None:
             needed, say, descending = measure
-            values = sorted((v for v in (needed(m, request) for m in misses) if v is not None), reverse=descending)
-            if values:
-                first, last = values[0], values[-1]
-                entry["smallest"] = {"change": say(first), "value": first, "admits": values.count(first)}
-                entry["all"] = {"change": say(last), "value": last, "admits": len(values)}
+            values = needed(step, misses, request)
+            values = np.sort(values[~np.isnan(values)])
+            if values.size:
+                if descending:
+                    values = values[::-1]
+                first, last = float(values[0]), float(values[-1])
+                entry["smallest"] = {"change": say(first), "value": first, "admits": int((values == first).sum())}
+                entry["all"] = {"change": say(last), "value": last, "admits": int(values.size)}
         result.append(entry)
     return result

@@ -39,12 +39,11 @@ def as_json(store: Store, result: MatchResult, *, top: int | None = TOP, near_mi
     services fail only it and what change admits them. None for ``top`` or ``near_misses``: all of them. Scores are
     normalised over all candidates of the step, whatever the page."""
     labels = process_labels(store, {s.process for r in result.routes for s in r.route.steps})
-    cut = (lambda items, n: items[offset:offset + n] if n is not None else items[offset:])
     routes = []
     for rank, match in enumerate(result.routes, start=1):
         steps = []
         for number, step in enumerate(match.steps, start=1):
-            shown = cut(step.candidates, top)
+            shown = step.page(offset, top)
             add_names(store, shown)
             label, notation = labels.get(step.step.process, (step.step.process.rsplit("#", 1)[-1], None))
             steps.append({
@@ -52,11 +51,11 @@ def as_json(store: Store, result: MatchResult, *, top: int | None = TOP, near_mi
                 "process": {"iri": step.step.process, "notation": notation, "label": label},
                 "reasons": list(step.step.reasons),
                 "candidates": [_candidate(c, result) for c in shown],
-                "candidate_count": len(step.candidates),
+                "candidate_count": step.candidate_count,
                 "near_misses": [{"service": c.service, "provider": c.provider, "failed": c.failed}
-                                for c in cut(step.near_misses, near_misses)],
-                "near_miss_count": len(step.near_misses),
-                "relaxations": relaxations(step.near_misses, result.request, result.criteria),
+                                for c in step.near_miss_page(offset, near_misses)],
+                "near_miss_count": step.near_miss_count,
+                "relaxations": relaxations(step, result.request, result.criteria),
             })
         routes.append({"rank": rank, "score": match.score, "typical_fit": match.route.typical_fit,
                        "reasons": match.reasons, "steps": steps,
@@ -132,9 +131,9 @@ def as_rdf(result: MatchResult, *, top: int | None = TOP, offset: int = 0):
         route = result.translation.routes.index(match.route) + 1
         for number, step in enumerate(match.steps, start=1):
             requirement = n(f"{base}/route/{route}/step/{number}")
-            triples += [(requirement, n(MAAS.candidateCount), lit(str(len(step.candidates)), datatype=n(xsd + "integer"))),
-                        (requirement, n(MAAS.nearMissCount), lit(str(len(step.near_misses)), datatype=n(xsd + "integer")))]
-            page = step.candidates[offset:offset + top] if top is not None else step.candidates[offset:]
+            triples += [(requirement, n(MAAS.candidateCount), lit(str(step.candidate_count), datatype=n(xsd + "integer"))),
+                        (requirement, n(MAAS.nearMissCount), lit(str(step.near_miss_count), datatype=n(xsd + "integer")))]
+            page = step.page(offset, top)
             for rank, candidate in enumerate(page, start=offset + 1):
                 node = n(f"{base}/route/{route}/step/{number}/candidate/{rank}")
                 triples += [(node, rdf_type, n(MAAS.ServiceCandidate)), (node, n(MAAS.candidateFor), requirement),

@@ -1,0 +1,247 @@
+"""One route step's answer as columns: the services that pass every must-criterion or fail one, their can-criteria
+values and scores, computed with numpy over all of them, and Python objects only for the rows an answer shows.
+
+Both engines hand their rows to :func:`rank` (the match index as arrays, the SPARQL rule as rows turned into
+arrays), so scores, values and orders come from the same arithmetic whichever found the services. At 100,000
+services a step has thousands of such rows; making a Python object of each cost 35 to 170 ms per step, the columns
+cost a few (benchmarks/bench_index.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from maas_kg import geo
+
+LOWER_IS_BETTER = ("price", "lead_time", "distance", "co2")
+HIGHER_IS_BETTER = ("capacity", "certifications", "performance")
+CAN_CRITERIA = ("price", "lead_time", "distance", "co2", "capacity", "certifications", "performance")
+NEUTRAL_SCORE = 0.5  # a criterion without a value for a candidate (no price, no evaluation yet) neither helps nor hurts
+UNITS = {"price": "EUR (reference rates)", "lead_time": "days", "distance": "km", "co2": "kg CO2e",
+         "capacity": "times the order fits into the weekly capacity until the due date"}
+
+
+@dataclass
+class StepRows:
+    """Services of one step failing at most one must-criterion, as columns (NaN: not stated)."""
+    names: tuple[str, ...]  # the must-criteria, in declared order: the columns of ``passed``
+    service: np.ndarray  # object arrays of IRIs
+    graph: np.ndarray
+    provider: np.ndarray
+    passed: np.ndarray  # bool, one row per service, one column per must-criterion
+    currency: np.ndarray  # object: ISO code or None
+    values: dict[str, np.ndarray]  # lat lon setup unit lead capacity tol ra max_mass, float64
+    extra: np.ndarray | None = None  # certifications beyond the required, where the engine knows them
+
+    @classmethod
+    def empty(cls, names: Sequence[str]) -> StepRows:
+        return cls.from_rows(names, [])
+
+    @classmethod
+    def from_rows(cls, names: Sequence[str], rows: Sequence[dict]) -> StepRows:
+        """From rows of Python values (the SPARQL path): service graph provider currency, a ``passed`` dict, and the
+        numeric values (None where not stated)."""
+        text = (lambda key: np.array([r[key] for r in rows], dtype=object))
+        number = (lambda key: np.array([np.nan if r[key] is None else r[key] for r in rows], dtype=np.float64))
+        passed = np.array([[r["passed"][n] for n in names] for r in rows], dtype=bool).reshape(len(rows), len(names))
+        return cls(tuple(names), text("service"), text("graph"), text("provider"), passed, text("currency"),
+                   {key: number(key) for key in ("lat", "lon", "setup", "unit", "lead", "capacity", "tol", "ra",
+                                                 "max_mass")})
+
+
+@dataclass
+class Candidate:
+    """One ranked service of a step (a near miss has ``passed`` with one False), made for the rows an answer shows."""
+    service: str
+    provider: str
+    name: str | None
+    provider_name: str | None
+    graph: str
+    passed: dict[str, bool]
+    quote: float | None = None
+    currency: str | None = None
+    quote_eur: float | None = None
+    distance_km: float | None = None
+    co2_kg: float | None = None
+    lead_time_days: int | None = None
+    delivery_days: int | None = None
+    capacity_per_week: float | None = None
+    capacity_headroom: float | None = None  # how many times the order fits into the weekly capacity until the due date
+    extra_certifications: int = 0
+    tolerance_mm: float | None = None  # the service's achievable values, for the relaxations of near misses
+    roughness_ra_um: float | None = None
+    max_mass_kg: float | None = None
+    lat: float | None = None
+    lon: float | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+
+    @property
+    def failed(self) -> list[str]:
+        return [name for name, ok in self.passed.items() if not ok]
+
+    def criteria(self, request) -> dict[str, dict]:
+        values = {"price": self.quote_eur, "lead_time": self.delivery_days, "distance": self.distance_km,
+                  "co2": self.co2_kg, "capacity": self.capacity_headroom, "certifications": self.extra_certifications,
+                  "performance": None}
+        result: dict[str, dict] = {name: {"kind": "must", "pass": ok} for name, ok in self.passed.items()}
+        for name, value in values.items():
+            entry = {"kind": "can", "value": _rounded(value), "score": round(self.scores.get(name, NEUTRAL_SCORE), 4),
+                     "weight": request.weights.get(name, 0.0)}
+            if name in result:  # distance and certifications are both a must- and a can-criterion
+                result[name].update(entry, kind="must+can")
+            else:
+                result[name] = entry
+        for name, unit in UNITS.items():
+            result[name]["unit"] = unit
+        return result
+
+
+def _rounded(value):
+    return round(value, 3) if isinstance(value, float) else value
+
+
+@dataclass
+class StepMatch:
+    """A step's candidates (all must-criteria pass, best score first) and near misses (exactly one fails, by
+    criterion, then IRI). ``candidates`` and ``near_misses`` make every object; ``best`` and the pages make few."""
+    step: object
+    rows: StepRows
+    columns: dict[str, np.ndarray]  # per row: quote, quote_eur, distance, co2, headroom, delivery, extra, score...
+    scores: dict[str, np.ndarray]  # per row, each can-criterion's normalised score (candidates only)
+    candidate_rows: np.ndarray  # row numbers, in rank order
+    near_miss_rows: np.ndarray
+
+    @property
+    def candidate_count(self) -> int:
+        return len(self.candidate_rows)
+
+    @property
+    def near_miss_count(self) -> int:
+        return len(self.near_miss_rows)
+
+    @functools.cached_property
+    def candidates(self) -> list[Candidate]:
+        return self.page(0, None)
+
+    @functools.cached_property
+    def near_misses(self) -> list[Candidate]:
+        return self.near_miss_page(0, None)
+
+    def best(self, count: int) -> list[Candidate]:
+        return self.page(0, count)
+
+    def page(self, offset: int, count: int | None) -> list[Candidate]:
+        end = None if count is None else offset + count
+        return [self._candidate(int(i)) for i in self.candidate_rows[offset:end]]
+
+    def near_miss_page(self, offset: int, count: int | None) -> list[Candidate]:
+        end = None if count is None else offset + count
+        return [self._candidate(int(i)) for i in self.near_miss_rows[offset:end]]
+
+    def for_step(self, step) -> StepMatch:
+        """The same answer for another route's step of the same process."""
+        return StepMatch(step, self.rows, self.columns, self.scores, self.candidate_rows, self.near_miss_rows)
+
+    def _candidate(self, i: int) -> Candidate:
+        rows, col = self.rows, self.columns
+        value = (lambda array: None if math.isnan(array[i]) else float(array[i]))
+        whole = (lambda array: None if math.isnan(array[i]) else int(array[i]))
+        candidate = Candidate(
+            rows.service[i], rows.provider[i], None, None, rows.graph[i],
+            dict(zip(rows.names, (bool(ok) for ok in rows.passed[i]))),
+            value(col["quote"]), rows.currency[i] if not math.isnan(col["quote"][i]) else None, value(col["quote_eur"]),
+            value(col["distance"]), value(col["co2"]), whole(rows.values["lead"]), whole(col["delivery"]),
+            value(rows.values["capacity"]), value(col["headroom"]), int(col["extra"][i]),
+            value(rows.values["tol"]), value(rows.values["ra"]), value(rows.values["max_mass"]),
+            value(rows.values["lat"]), value(rows.values["lon"]))
+        if self.scores and all(candidate.passed.values()):  # near misses are not ranked
+            candidate.scores = {name: float(scores[i]) for name, scores in self.scores.items()}
+            candidate.score = float(col["score"][i])
+        return candidate
+
+
+def rank(step, rows: StepRows, request, rates: dict[str, float], extra_of=None) -> StepMatch:
+    """Can-criteria values, scores and orders of ``rows``. ``extra_of(service, provider, graph lists)`` counts the
+    candidates' certifications beyond the required where ``rows`` does not carry them (the SPARQL path)."""
+    v, q = rows.values, request.quantity
+    failures = (~rows.passed).sum(axis=1) if rows.passed.size else np.zeros(len(rows.service), dtype=np.int64)
+    candidate_mask = failures == 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        quote = np.round(v["setup"] + v["unit"] * q, 2)
+        rate = np.array([rates.get(c or "", np.nan) for c in rows.currency], dtype=np.float64)
+        quote_eur = np.where(rate > 0, np.round(quote / rate, 2), np.nan)
+        if request.delivery:
+            distance = np.round(_haversine(v["lat"], v["lon"], *request.delivery), 1)
+        else:
+            distance = np.full(len(quote), np.nan)
+        co2 = np.round(distance * (request.mass_kg * q / 1000) * request.emission_factor, 2) \
+            if request.mass_kg is not None else np.full(len(quote), np.nan)
+        has_capacity = ~np.isnan(v["capacity"]) & (v["capacity"] != 0)
+        weeks_until_due = max(1.0, request.days_available / 7) if request.days_available else 1.0
+        headroom = np.where(has_capacity, np.round(v["capacity"] * weeks_until_due / q, 3), np.nan)
+        weeks = np.where(has_capacity, np.ceil(q / np.where(has_capacity, v["capacity"], 1)), 0)
+        delivery = np.where(np.isnan(v["lead"]), np.nan, np.trunc(v["lead"]) + 7 * weeks)
+    extra = rows.extra if rows.extra is not None else np.zeros(len(quote), dtype=np.int64)
+    candidates = np.flatnonzero(candidate_mask)
+    if rows.extra is None and extra_of is not None and len(candidates):
+        counts = extra_of(rows.service[candidates], rows.provider[candidates], rows.graph[candidates])
+        extra = extra.copy()
+        extra[candidates] = [counts.get(s, 0) for s in rows.service[candidates]]
+    columns = {"quote": quote, "quote_eur": quote_eur, "distance": distance, "co2": co2, "headroom": headroom,
+               "delivery": delivery, "extra": extra, "score": np.zeros(len(quote))}
+    scores = _scores(candidates, columns, request.weights)
+    ranked = candidates[np.lexsort((_order(rows.service[candidates]),
+                                    np.where(np.isnan(quote_eur[candidates]), np.inf, quote_eur[candidates]),
+                                    -columns["score"][candidates]))] if len(candidates) else candidates
+    near = np.flatnonzero(failures == 1)
+    if len(near):
+        failed_name = np.array([rows.names[j] for j in np.argmin(rows.passed[near], axis=1)], dtype=object)
+        near = near[np.lexsort((_order(rows.service[near]), _order(failed_name)))]
+    return StepMatch(step, rows, columns, scores, ranked, near)
+
+
+def _order(values: np.ndarray) -> np.ndarray:
+    """Each string's position in sorted order, equal strings equal."""
+    if not len(values):
+        return np.empty(0, dtype=np.int64)
+    return np.unique(values.astype(str), return_inverse=True)[1].reshape(-1)
+
+
+def _scores(candidates: np.ndarray, columns: dict[str, np.ndarray], weights: dict[str, float]) -> dict[str, np.ndarray]:
+    """Min-max normalise each can-criterion over the candidates and combine with the weights (into ``score``)."""
+    by_name = {"price": columns["quote_eur"], "lead_time": columns["delivery"], "distance": columns["distance"],
+               "co2": columns["co2"], "capacity": columns["headroom"],
+               "certifications": columns["extra"].astype(np.float64),
+               "performance": np.full(len(columns["quote"]), np.nan)}
+    scores = {}
+    for name in CAN_CRITERIA:
+        column = by_name[name][candidates]
+        known = column[~np.isnan(column)]
+        low, high = (known.min(), known.max()) if known.size else (0.0, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if high == low:
+                score = np.ones(len(column))
+            elif name in LOWER_IS_BETTER:
+                score = (high - column) / (high - low)
+            else:
+                score = (column - low) / (high - low)
+        full = np.full(len(columns["quote"]), NEUTRAL_SCORE)
+        full[candidates] = np.where(np.isnan(column), NEUTRAL_SCORE, score)
+        scores[name] = full
+    total = sum(weights.values()) or 1.0
+    combined = sum(w * scores.get(name, np.full(len(columns["quote"]), NEUTRAL_SCORE)) for name, w in weights.items())
+    columns["score"] = np.round(combined / total, 4) if weights else np.zeros(len(columns["quote"]))
+    return scores
+
+
+def _haversine(lat: np.ndarray, lon: np.ndarray, lat2: float, lon2: float) -> np.ndarray:
+    """Great-circle distance in km, as :func:`maas_kg.geo.distance_km` computes it, for arrays."""
+    phi1, phi2 = np.radians(lat), math.radians(lat2)
+    a = np.sin((phi2 - phi1) / 2) ** 2 + np.cos(phi1) * math.cos(phi2) * np.sin(np.radians(lon2 - lon) / 2) ** 2
+    return 2 * geo.EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
