@@ -46,7 +46,7 @@ from bench_matching import TODAY, build_store, percentile, products  # noqa: E40
 from maas_kg.knowledge.graphs import sync_ontology  # noqa: E402
 from maas_kg.matching import match_step, must_criteria, read_request  # noqa: E402
 from maas_kg.matching.index import NUMERIC, MatchIndex, step_processes  # noqa: E402
-from maas_kg.matching.orchestration import Option, best_assignments  # noqa: E402
+from maas_kg.matching.orchestration import MAX_PER_STEP, Option, best_assignments  # noqa: E402
 from maas_kg.matching.products import submit_product  # noqa: E402
 from maas_kg.matching.translation import derive_requirements  # noqa: E402
 from maas_kg.matching.workspace import Workspace  # noqa: E402
@@ -94,7 +94,7 @@ def breakdown(store, index: MatchIndex, doc: dict) -> dict[str, float]:
     start = time.perf_counter()
     for route in translation.routes:
         best_assignments([[Option(c.service, c.score, c.delivery_days, c.lat, c.lon)
-                           for c in matched[s.process, s.sets_surface].candidates] for s in route.steps], k=3)
+                           for c in matched[s.process, s.sets_surface].best(MAX_PER_STEP)] for s in route.steps], k=3)
     times["orchestration"] = time.perf_counter() - start
     return times
 
@@ -113,7 +113,7 @@ def tile(index: MatchIndex, times: int) -> None:
     index.graph, index.provider = np.tile(index.graph[:used], times), np.tile(index.provider[:used], times)
     index._used = index._capacity = used * times
     index._row = {s: at for at, s in enumerate(index.service) if s is not None}
-    index._free, index._by_process, index.size = [], {}, len(index._row)
+    index._free, index._by_process, index._tables, index.size = [], {}, {}, len(index._row)
 
 
 def clients(path: Path, docs: list[dict], count: int, seconds: float) -> dict:

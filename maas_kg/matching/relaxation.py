@@ -55,7 +55,7 @@ def relaxations(step, request, criteria: Sequence[MustCriterion], *, language: s
     """Per failed must-criterion of ``step`` (a :class:`~maas_kg.matching.step.StepMatch`, in declared order): how
     many services fail only it, the relax hint, and, where the criterion has a measure, the smallest change that
     admits the first services and the change that admits all of them. Counts cover every near miss, not a page."""
-    near = step.near_miss_rows
+    near = step.near  # every near miss; their order does not count here
     result = []
     for column, criterion in enumerate(criteria):
         if column >= step.rows.passed.shape[1]:
