@@ -3,7 +3,7 @@
 On the store of N demo services that bench_matching.py builds (default 100,000, by the initial load), measures:
 the index build from the store (seconds, memory of its columns), the snapshot-free start, then for P products
 (default 50) the end-to-end match as the server runs it (a private workspace, translation, must-criteria, can-criteria,
-orchestration) with ``engine="index"`` and, on the first R products (default 10), with ``engine="sparql"`` (the
+orchestration, the JSON answer) with ``engine="index"`` and, on the first R products (default 10), with ``engine="sparql"`` (the
 reference); whether both give the same candidates and near misses (every step, all of them); the must-criteria
 evaluation of one step on the index (median over all steps); and where the time of the slowest product goes.
 Medians and p95; ratios in the same run; nothing asserts a time. Results go to benchmarks/results/.
@@ -48,6 +48,7 @@ from maas_kg.matching import match_step, must_criteria, read_request  # noqa: E4
 from maas_kg.matching.index import NUMERIC, MatchIndex, step_processes  # noqa: E402
 from maas_kg.matching.orchestration import MAX_PER_STEP, Option, best_assignments  # noqa: E402
 from maas_kg.matching.products import submit_product  # noqa: E402
+from maas_kg.matching.report import as_json  # noqa: E402
 from maas_kg.matching.translation import derive_requirements  # noqa: E402
 from maas_kg.matching.workspace import Workspace  # noqa: E402
 from maas_kg.store import open_store  # noqa: E402
@@ -266,10 +267,12 @@ def main() -> None:
         data = json.dumps(doc).encode()
         start = time.perf_counter()
         indexed = workspace.match(data, "json", today=TODAY, engine="index")
+        as_json(store, indexed)  # the answer as the API sends it (names of the shown candidates, relaxations)
         by_index.append(time.perf_counter() - start)
         if number < args.reference_products and args.tile == 1:  # a tiled index has copies the store has not
             start = time.perf_counter()
             reference = workspace.match(data, "json", today=TODAY, engine="sparql")
+            as_json(store, reference)
             by_rule.append(time.perf_counter() - start)
             same.append(answers(indexed) == answers(reference))
             print(f"  product {number}: index {by_index[-1] * 1000:.0f} ms, sparql {by_rule[-1] * 1000:.0f} ms, "
