@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test run bench bench-match bench-pages bench-sparql bench-scale venv browser clean
+.PHONY: test run bench bench-match bench-index bench-pages bench-sparql bench-scale venv browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,13 @@ bench: $(STAMP)
 
 bench-match: $(STAMP)
 	$(BIN)/python benchmarks/bench_matching.py --services 100000 --products 50
+
+# the match index against the SPARQL reference on the same store and products (see the README's Benchmarks)
+bench-index: $(STAMP)
+	$(BIN)/python benchmarks/bench_index.py --services 100000 --products 50 --reference-products 10
+	$(BIN)/python benchmarks/bench_index.py --services 100000 --products 50 --tile 10
+	$(BIN)/python benchmarks/bench_index.py --services 100000 --clients 50 --seconds 60
+	$(BIN)/python benchmarks/bench_index.py --publish 5000
 
 bench-pages: $(STAMP)
 	$(BIN)/python benchmarks/bench_pages.py --store var/bench/matching-100000

@@ -107,6 +107,7 @@ def tile(index: MatchIndex, times: int) -> None:
         index.num[name] = np.tile(index.num[name][:used], times)
     index.process, index.currency = np.tile(index.process[:used], times), np.tile(index.currency[:used], times)
     index.alive = np.tile(index.alive[:used], times)
+    index.order_key = np.tile(index.order_key[:used], times)
     index.material_bits = np.tile(index.material_bits[:used], (times, 1))
     index.certification_bits = np.tile(index.certification_bits[:used], (times, 1))
     index.service = np.array([s if k == 0 or s is None else f"{s}-copy{k}" for k in range(times)

@@ -33,10 +33,10 @@ import numpy as np
 from maas_kg import geo, settings
 from maas_kg.catalogue import service_graph
 from maas_kg.knowledge import rules
-from maas_kg.matching.step import Gathered, StepRows
+from maas_kg.matching.step import Gathered, StepRows, order_key
 from maas_kg.store import Store, remote_backend
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2
 TABLES = 32  # gathered tables kept (one per distinct set of a step's process classes)
 SAVE_EVERY = 1000  # changed services after which a snapshot is written again
 log = logging.getLogger(__name__)
@@ -114,6 +114,7 @@ class MatchIndex:
         self.num = {name: np.full(capacity, np.nan) for name in NUMERIC}
         self.process = np.full(capacity, -1, dtype=np.int32)
         self.currency = np.full(capacity, -1, dtype=np.int32)
+        self.order_key = np.zeros(capacity, dtype=np.int64)
         self.alive = np.zeros(capacity, dtype=bool)
         self.material_bits = np.zeros((capacity, 1), dtype=np.uint64)
         self.certification_bits = np.zeros((capacity, 1), dtype=np.uint64)
@@ -131,6 +132,7 @@ class MatchIndex:
         self.num = {name: np.concatenate([column, np.full(capacity - n, np.nan)]) for name, column in old[0].items()}
         self.process = np.concatenate([old[1], np.full(capacity - n, -1, dtype=np.int32)])
         self.currency = np.concatenate([old[2], np.full(capacity - n, -1, dtype=np.int32)])
+        self.order_key = np.concatenate([self.order_key, np.zeros(capacity - n, dtype=np.int64)])
         self.alive = np.concatenate([old[3], np.zeros(capacity - n, dtype=bool)])
         self.material_bits = np.concatenate([old[4], np.zeros((capacity - n, old[4].shape[1]), dtype=np.uint64)])
         self.certification_bits = np.concatenate([old[5], np.zeros((capacity - n, old[5].shape[1]), dtype=np.uint64)])
@@ -248,6 +250,7 @@ class MatchIndex:
         self.material_bits[at] = self._mask(terms["material"], self.material_bits.shape[1])
         self.certification_bits[at] = self._mask(terms["certification"], self.certification_bits.shape[1])
         self.service[at], self.graph[at], self.provider[at] = service, row["graph"].value, row["provider"].value
+        self.order_key[at] = order_key(row["graph"].value)
         self.alive[at] = True
         self._forget(int(self.process[at]))
 
@@ -303,6 +306,7 @@ class MatchIndex:
             arrays = {f"num_{name}": column[:used] for name, column in self.num.items()}
             counts = [len(codes.iri) for codes in (self.processes, self.materials, self.certifications, self.currencies)]
             arrays.update(process=self.process[:used], currency=self.currency[:used], alive=self.alive[:used],
+                          order_key=self.order_key[:used],
                           material_bits=self.material_bits[:used],
                           certification_bits=self.certification_bits[:used],
                           meta=np.array([SNAPSHOT_FORMAT, self.change_count or 0, used, *counts], dtype=np.int64))
@@ -346,6 +350,7 @@ class MatchIndex:
             for name in NUMERIC:
                 index.num[name][:used] = data[f"num_{name}"]
             index.process[:used], index.currency[:used], index.alive[:used] = data["process"], data["currency"], data["alive"]
+            index.order_key[:used] = data["order_key"]
             index.material_bits = np.zeros((used + 64, data["material_bits"].shape[1]), dtype=np.uint64)
             index.material_bits[:used] = data["material_bits"]
             index.certification_bits = np.zeros((used + 64, data["certification_bits"].shape[1]), dtype=np.uint64)
@@ -392,7 +397,7 @@ class MatchIndex:
                              "unit": columns["unit"][keep], "lead": columns["leadTime"][keep],
                              "capacity": columns["capacity"][keep], "tol": columns["tol"][keep],
                              "ra": columns["ra"][keep], "max_mass": columns["maxMass"][keep]},
-                            extra)
+                            extra, self.order_key[at])
 
 
 @dataclass(frozen=True)
