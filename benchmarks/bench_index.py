@@ -115,7 +115,7 @@ def tile(index: MatchIndex, times: int) -> None:
     index.graph, index.provider = np.tile(index.graph[:used], times), np.tile(index.provider[:used], times)
     index._used = index._capacity = used * times
     index._row = {s: at for at, s in enumerate(index.service) if s is not None}
-    index._free, index._by_process, index._tables, index.size = [], {}, {}, len(index._row)
+    index._by_process, index._tables, index.size = {}, {}, len(index._row)
 
 
 def clients(path: Path, docs: list[dict], count: int, seconds: float) -> dict:

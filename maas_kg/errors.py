@@ -27,6 +27,15 @@ class Unprocessable(MaasKgError, ValueError):
     status, title = 422, "Cannot do that"
 
 
+class InvalidDocument(Unprocessable):
+    """A document (a product, a taxonomy extension) breaks the rules; ``report`` (a validation report, where there
+    is one) lists every violation, for the CLI to print and the problem response to carry."""
+
+    def __init__(self, message: str, report=None):
+        super().__init__(message)
+        self.report = report
+
+
 class NotFound(MaasKgError, LookupError):
     status, title = 404, "Not found"
 

@@ -205,7 +205,7 @@ def test_a_fresh_index_equals_one_that_followed(catalogue):
     fresh = MatchIndex()
     fresh.follow(catalogue)
     assert fresh.size == followed.size
-    assert {s for s in fresh.service if s} == {s for s in followed.service if s}
+    assert fresh.services() == followed.services()
 
 
 def test_the_rule_projects_every_declared_criterion(catalogue):
@@ -277,7 +277,7 @@ def test_a_snapshot_loads_to_the_same_index_and_follows_from_its_change(catalogu
     loaded = MatchIndex.opened(path, follow_interval=0)
     assert loaded.change_count == saved.change_count and loaded.size == saved.size
     loaded.follow(catalogue)  # only the change since the snapshot is read
-    assert extra["id"] in loaded.service and loaded.size == saved.size + 1
+    assert extra["id"] in loaded.services() and loaded.size == saved.size + 1
     saved.follow(catalogue)
     request = Request("urn:x:p", str(MAT.C45), SHAPES[0], 10, (10.0, 10.0, 10.0), None, None, None, (),
                       tuple(sorted({str(c) for c in knowledge.ontology_graph().transitive_objects(

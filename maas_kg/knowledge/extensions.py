@@ -16,23 +16,19 @@ import pyoxigraph as ox
 import rdflib
 
 from maas_kg import knowledge
-from maas_kg.errors import InvalidInput, Unprocessable
+from maas_kg.errors import InvalidDocument, InvalidInput
 from maas_kg.knowledge.graphs import EXTENSION_BASE, META_GRAPH, derive_from_ontology, stored_extensions
-from maas_kg.knowledge.validation import ValidationReport, validate_taxonomy
+from maas_kg.knowledge.validation import validate_taxonomy
 from maas_kg.store import Changes, Store
 
 _HASH = "https://w3id.org/maas-kg/ns#contentHash"
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
-class ExtensionRejected(Unprocessable):
+class ExtensionRejected(InvalidDocument):
     """The extension breaks the taxonomy rules or makes the ontology inconsistent; nothing was stored."""
 
     title = "Extension rejected"
-
-    def __init__(self, message: str, report: ValidationReport | None = None):
-        super().__init__(message)
-        self.report = report
 
 
 def extension_graph(name: str) -> str:

@@ -11,7 +11,7 @@ Kept current by following the catalogue's change record (``queries/catalogue/rec
 changes services raises the catalogue's change count and names them; :meth:`MatchIndex.follow` reads the count (one
 lookup) and re-reads only the services of the change sets it has not seen, in this process or any other, on the
 embedded store or a remote one. numpy: already installed (OR-Tools needs it), and the evaluation is a handful of
-comparisons over contiguous float columns (see benchmarks/bench_matching.py for the figures).
+comparisons over contiguous float columns (see benchmarks/bench_index.py for the figures).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import numpy as np
 
 from maas_kg import geo, settings
 from maas_kg.catalogue import service_graph
-from maas_kg.knowledge import rules
+from maas_kg.knowledge import MAAS, rules
 from maas_kg.matching.step import Gathered, StepRows, order_key
 from maas_kg.store import Store, remote_backend
 
@@ -89,8 +89,9 @@ class _Codes:
 
 
 class MatchIndex:
-    """The published services of one catalogue store as columns. Safe to share between threads: readers take a
-    consistent snapshot under the lock, and evaluate outside it."""
+    """The published services of one catalogue store as columns. Safe to share between threads: following and
+    evaluating take the lock; an answer's IRIs are read from the columns later, so a row is never given to another
+    service (a withdrawn service's row stays dead until the next rebuild)."""
 
     def __init__(self, *, follow_interval: float = 0.25, snapshot: str | Path | None = None):
         self.follow_interval = follow_interval  # at most this long between two looks at the change record
@@ -101,12 +102,16 @@ class MatchIndex:
         self._lock = threading.RLock()
         self._checked = -math.inf
         self._row: dict[str, int] = {}
-        self._free: list[int] = []
         self._used = 0
         self.processes, self.materials, self.certifications, self.currencies = _Codes(), _Codes(), _Codes(), _Codes()
         self._allocate(0)
         self._by_process: dict[int, np.ndarray] = {}
         self._tables: dict[tuple[int, ...], tuple] = {}
+
+    def services(self) -> set[str]:
+        """The IRIs of the services the index holds now."""
+        with self._lock:
+            return set(self._row)
 
     # ----------------------------------------------------------------------------------------------- storage
     def _allocate(self, capacity: int) -> None:
@@ -125,18 +130,15 @@ class MatchIndex:
     def _grow(self, needed: int) -> None:
         if needed <= self._capacity:
             return
-        capacity = max(needed, 2 * self._capacity, 1024)
-        old = (self.num, self.process, self.currency, self.alive, self.material_bits, self.certification_bits)
-        n = self._capacity
-        self._capacity = capacity
-        self.num = {name: np.concatenate([column, np.full(capacity - n, np.nan)]) for name, column in old[0].items()}
-        self.process = np.concatenate([old[1], np.full(capacity - n, -1, dtype=np.int32)])
-        self.currency = np.concatenate([old[2], np.full(capacity - n, -1, dtype=np.int32)])
-        self.order_key = np.concatenate([self.order_key, np.zeros(capacity - n, dtype=np.int64)])
-        self.alive = np.concatenate([old[3], np.zeros(capacity - n, dtype=bool)])
-        self.material_bits = np.concatenate([old[4], np.zeros((capacity - n, old[4].shape[1]), dtype=np.uint64)])
-        self.certification_bits = np.concatenate([old[5], np.zeros((capacity - n, old[5].shape[1]), dtype=np.uint64)])
-        self.service, self.graph, self.provider = (np.concatenate([column, np.full(capacity - n, None, dtype=object)])
+        more = max(needed, 2 * self._capacity, 1024) - self._capacity
+        extend = (lambda column, fill: np.concatenate([column, np.full((more, *column.shape[1:]), fill,
+                                                                       dtype=column.dtype)]))
+        self._capacity += more
+        self.num = {name: extend(column, np.nan) for name, column in self.num.items()}
+        self.process, self.currency = extend(self.process, -1), extend(self.currency, -1)
+        self.order_key, self.alive = extend(self.order_key, 0), extend(self.alive, False)
+        self.material_bits, self.certification_bits = extend(self.material_bits, 0), extend(self.certification_bits, 0)
+        self.service, self.graph, self.provider = (extend(column, None)
                                                    for column in (self.service, self.graph, self.provider))
 
     @staticmethod
@@ -191,7 +193,7 @@ class MatchIndex:
             count = _change_count(store) if count is None else count
             published = [(row["service"].value, row["graph"].value)
                          for row in rules.select(store, "matching/index-published.rq")]
-            self._row, self._free, self._used, self.size, self._by_process = {}, [], 0, 0, {}
+            self._row, self._used, self.size, self._by_process = {}, 0, 0, {}
             self._tables = {}
             self._allocate(len(published) + 64)
             for start in range(0, len(published), BATCH):
@@ -232,10 +234,9 @@ class MatchIndex:
     def _put(self, service: str, row: dict, terms: dict[str, set[int]]) -> None:
         at = self._row.get(service)
         if at is None:
-            at = self._free.pop() if self._free else self._used
-            if at == self._used:
-                self._used += 1
-                self._grow(self._used)
+            at = self._used
+            self._used += 1
+            self._grow(self._used)
             self._row[service] = at
             self.size += 1
         else:
@@ -259,9 +260,7 @@ class MatchIndex:
         if at is None:
             return
         self._forget(int(self.process[at]))
-        self.alive[at] = False
-        self.service[at] = self.graph[at] = self.provider[at] = None
-        self._free.append(at)
+        self.alive[at] = False  # its IRIs stay: an answer computed before may still read them
         self.size -= 1
 
     def _forget(self, code: int) -> None:
@@ -361,8 +360,7 @@ class MatchIndex:
                 codes = getattr(index, name)
                 codes.iri = _unpacked(data[f"text_{name}"], number)
                 codes.code = {iri: i for i, iri in enumerate(codes.iri)}
-            index._row = {service: at for at, service in enumerate(index.service[:used]) if service is not None}
-            index._free = [at for at in range(used) if not index.alive[at]]
+            index._row = {index.service[at]: int(at) for at in np.flatnonzero(index.alive[:used])}
             index.size = len(index._row)
             index.change_count = count
             return index
@@ -508,17 +506,17 @@ def _valid_on_day(c: _Context) -> np.ndarray:
 
 #: one implementation per maas:Comparison the ontology declares (tests/test_criteria.py holds them together)
 OPERATORS: dict[str, Callable[[_Context], np.ndarray]] = {
-    "https://w3id.org/maas-kg/ns#ProfileNamesShape": _profile_names_shape,
-    "https://w3id.org/maas-kg/ns#MaterialAccepted": _material_accepted,
-    "https://w3id.org/maas-kg/ns#FitsEnvelope": _fits_envelope,
-    "https://w3id.org/maas-kg/ns#AtMostWhereStated": _at_most_where_stated,
-    "https://w3id.org/maas-kg/ns#ToleranceAchieved": _tolerance_achieved,
-    "https://w3id.org/maas-kg/ns#AtMostRequired": _at_most_required,
-    "https://w3id.org/maas-kg/ns#WithinBatchRange": _within_batch_range,
-    "https://w3id.org/maas-kg/ns#DeliveredByDueDate": _delivered_by_due_date,
-    "https://w3id.org/maas-kg/ns#HoldsAllRequired": _holds_all_required,
-    "https://w3id.org/maas-kg/ns#WithinRadius": _within_radius,
-    "https://w3id.org/maas-kg/ns#ValidOnDay": _valid_on_day,
+    str(MAAS.ProfileNamesShape): _profile_names_shape,
+    str(MAAS.MaterialAccepted): _material_accepted,
+    str(MAAS.FitsEnvelope): _fits_envelope,
+    str(MAAS.AtMostWhereStated): _at_most_where_stated,
+    str(MAAS.ToleranceAchieved): _tolerance_achieved,
+    str(MAAS.AtMostRequired): _at_most_required,
+    str(MAAS.WithinBatchRange): _within_batch_range,
+    str(MAAS.DeliveredByDueDate): _delivered_by_due_date,
+    str(MAAS.HoldsAllRequired): _holds_all_required,
+    str(MAAS.WithinRadius): _within_radius,
+    str(MAAS.ValidOnDay): _valid_on_day,
 }
 
 

@@ -6,7 +6,7 @@ import hashlib
 
 from maas_kg.catalogue.ingest import read_input
 from maas_kg.catalogue.shacl_sparql import validate_instances
-from maas_kg.errors import Unprocessable
+from maas_kg.errors import InvalidDocument
 from maas_kg.knowledge import MAAS, taxonomy
 from maas_kg.knowledge.validation import ValidationReport
 from maas_kg.store import Changes, Store
@@ -15,14 +15,10 @@ PRODUCT_GRAPH_BASE = "https://w3id.org/maas-kg/graph/product/"
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
-class ProductError(Unprocessable):
+class ProductError(InvalidDocument):
     """The product document is invalid; ``report`` lists every violation."""
 
     title = "Invalid product"
-
-    def __init__(self, message: str, report: ValidationReport | None = None):
-        super().__init__(message)
-        self.report = report
 
 
 def product_graph(product: str) -> str:

@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from maas_kg.knowledge import MAAS
 from maas_kg.matching.criteria import MustCriterion
 
-MAAS = "https://w3id.org/maas-kg/ns#"
 
 
 def _days_later(step, rows, request) -> np.ndarray:
@@ -43,11 +43,11 @@ def _mass(step, rows, request) -> np.ndarray:
 #: comparison -> (the value the requirement must take to admit each service, how to say it, whether the smallest
 #: change is the largest value: a lighter part admits services of a smaller maximum mass)
 MEASURES: dict[str, tuple[Callable, Callable[[float], str], bool]] = {
-    MAAS + "DeliveredByDueDate": (_days_later, lambda v: f"due date +{v:g} days", False),
-    MAAS + "WithinRadius": (_radius, lambda v: f"max distance {v:g} km", False),
-    MAAS + "AtMostRequired": (_roughness, lambda v: f"Ra {v:g} um", False),
-    MAAS + "ToleranceAchieved": (_tolerance, lambda v: f"tolerance {v:g} mm", False),
-    MAAS + "AtMostWhereStated": (_mass, lambda v: f"part mass at most {v:g} kg", True),
+    str(MAAS.DeliveredByDueDate): (_days_later, lambda v: f"due date +{v:g} days", False),
+    str(MAAS.WithinRadius): (_radius, lambda v: f"max distance {v:g} km", False),
+    str(MAAS.AtMostRequired): (_roughness, lambda v: f"Ra {v:g} um", False),
+    str(MAAS.ToleranceAchieved): (_tolerance, lambda v: f"tolerance {v:g} mm", False),
+    str(MAAS.AtMostWhereStated): (_mass, lambda v: f"part mass at most {v:g} kg", True),
 }
 
 

@@ -55,8 +55,6 @@ class Gathered:
     def __iter__(self):
         return iter(self.source[self.at])
 
-    def astype(self, dtype):
-        return self.source[self.at].astype(dtype)
 
 
 @dataclass

@@ -52,7 +52,6 @@ class Workspace:
         local = self._local
         if local.store is None:
             local.store, local.extensions = OxigraphStore(None), {}
-            sync_ontology(local.store)
         sync_ontology(local.store)  # cheap when no module changed; picks up edits without a restart
         self._follow_extensions(local)
         return local.store
