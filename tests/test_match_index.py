@@ -29,7 +29,7 @@ from maas_kg import knowledge
 from maas_kg.catalogue import publish, withdraw
 from maas_kg.knowledge import rules
 from maas_kg.matching import Request, match_step, must_criteria_query
-from maas_kg.matching.criteria import must_criteria, relax_hints
+from maas_kg.matching.criteria import can_criteria, must_criteria, relax_hints
 from maas_kg.matching.index import OPERATORS, MatchIndex, _change_count
 from maas_kg.matching.translation import RouteStep
 
@@ -335,3 +335,10 @@ def test_answers_are_bounded_with_counts_and_relaxations(tmp_path):
         by_rule = answer(engine="sparql", all="true")
         assert [[{c["service"] for c in s["candidates"]} for s in r["steps"]] for r in by_rule["routes"]] == \
             [[{c["service"] for c in s["candidates"]} for s in r["steps"]] for r in everything["routes"]]
+
+
+def test_can_criteria_rank_as_the_ontology_declares(catalogue):
+    declared = {c.name: c for c in can_criteria(catalogue)}
+    assert {n for n, c in declared.items() if c.lower_is_better} == {"price", "lead_time", "distance", "co2"}
+    assert {n for n, c in declared.items() if not c.lower_is_better} == {"capacity", "certifications", "performance"}
+    assert declared["lead_time"].unit == "days" and declared["performance"].unit is None

@@ -11,12 +11,12 @@ above it (execution, resilience, circularity), the CLI or the HTTP layer. The na
 face; its modules import each other by module, never through this file.
 """
 
-from maas_kg.matching.criteria import MustCriterion, must_criteria, must_names
+from maas_kg.matching.criteria import CanCriterion, MustCriterion, can_criteria, must_criteria, must_names
 from maas_kg.matching.index import MatchIndex
 from maas_kg.matching.matcher import (MatchResult, Request, RouteMatch, match_product, match_step, must_criteria_query,
                                       read_request)
-from maas_kg.matching.step import HIGHER_IS_BETTER, LOWER_IS_BETTER, Candidate, StepMatch
+from maas_kg.matching.step import Candidate, StepMatch
 
-__all__ = ["HIGHER_IS_BETTER", "LOWER_IS_BETTER", "Candidate", "MatchIndex", "MatchResult", "MustCriterion",
-           "Request", "RouteMatch", "StepMatch", "match_product", "match_step", "must_criteria", "must_criteria_query",
+__all__ = ["CanCriterion", "Candidate", "MatchIndex", "MatchResult", "MustCriterion", "Request", "RouteMatch",
+           "StepMatch", "can_criteria", "match_product", "match_step", "must_criteria", "must_criteria_query",
            "must_names", "read_request"]

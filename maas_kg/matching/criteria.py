@@ -1,5 +1,8 @@
 """The match criteria as the ontology declares them.
 
+Each can-criterion is a ``maas:CanCriterion`` individual: ``skos:notation`` its name, ``maas:lowerIsBetter`` how it
+ranks, ``maas:resultUnit`` the unit explanations use, ``maas:defaultWeight`` its weight when a request states none.
+
 Each must-criterion is a ``maas:MustCriterion`` individual in ``ontology/core.ttl``: its ``skos:notation`` is its name
 in the output contract and the variable the must-criteria rule projects, ``maas:comparison`` names the operator the
 match index applies (:data:`maas_kg.matching.index.OPERATORS`), ``maas:relaxHint`` what a buyer may change when a
@@ -39,6 +42,20 @@ def must_criteria(store: Store) -> tuple[MustCriterion, ...]:
             if term is not None:
                 getattr(criterion, kind).setdefault(term.language or "en", term.value)
     return tuple(found.values())
+
+
+@dataclass(frozen=True)
+class CanCriterion:
+    name: str
+    lower_is_better: bool
+    unit: str | None
+
+
+def can_criteria(store: Store) -> tuple[CanCriterion, ...]:
+    """The declared can-criteria (``queries/matching/can-criteria.rq``): how each ranks, and its unit."""
+    return tuple(CanCriterion(row["name"].value, row["lowerIsBetter"].value == "true",
+                              row["unit"].value if row["unit"] is not None else None)
+                 for row in rules.select(store, "matching/can-criteria.rq"))
 
 
 def must_names(store: Store) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from maas_kg import geo
 from maas_kg.knowledge import rules
-from maas_kg.matching.criteria import MustCriterion, must_criteria
+from maas_kg.matching.criteria import CanCriterion, MustCriterion, can_criteria, must_criteria
 from maas_kg.matching.index import MatchIndex, step_processes
 from maas_kg.matching.orchestration import MAX_PER_STEP, Assignment, Option, best_assignments
 from maas_kg.matching.step import Candidate, StepMatch, StepRows, rank
@@ -121,17 +121,19 @@ def must_criteria_query(request: Request, process: str, sets_surface: bool, requ
 
 def match_step(store: Store, request: Request, step: RouteStep, *, required_it: int | None = None,
                rates: dict[str, float] | None = None, index: MatchIndex | None = None,
-               criteria: tuple[MustCriterion, ...] | None = None) -> StepMatch:
+               criteria: tuple[MustCriterion, ...] | None = None,
+               can: tuple[CanCriterion, ...] | None = None) -> StepMatch:
     """Candidates (all must-criteria pass, best score first) and near misses (exactly one fails) of one step, from
     ``index`` when given (kept current by the caller), else from the must-criteria rule in ``store``."""
     criteria = criteria if criteria is not None else must_criteria(store)
+    can = can if can is not None else can_criteria(store)
     if index is not None:
         rows = index.evaluate(request, step_processes(store, step.process, request.shape),
                               finishing=step.sets_surface, required_it=required_it, criteria=criteria)
     else:
         rows = _rows_by_rule(store, request, step, required_it, [c.name for c in criteria])
     rates = rates if rates is not None else _exchange_rates(store)
-    return rank(step, rows, request, rates,
+    return rank(step, rows, request, rates, can,
                 extra_of=lambda services, providers, graphs: _extra_certifications(store, request, services,
                                                                                    providers, graphs))
 
@@ -193,7 +195,7 @@ def match_product(store: Store, product: str, *, catalogue: Store | None = None,
     catalogue = catalogue if catalogue is not None else store
     if index is not None:
         index.follow(catalogue)
-    criteria = must_criteria(store)
+    criteria, can = must_criteria(store), can_criteria(store)
     translation = derive_requirements(store, product, record=record)
     request = read_request(store, product, today=today)
     rates = _exchange_rates(catalogue)
@@ -204,7 +206,7 @@ def match_product(store: Store, product: str, *, catalogue: Store | None = None,
     with ThreadPoolExecutor(max_workers=max(1, min(len(distinct), os.cpu_count() or 1))) as pool:
         futures = {key: pool.submit(match_step, catalogue, request, step,
                                     required_it=translation.characteristics.required_it, rates=rates, index=index,
-                                    criteria=criteria)
+                                    criteria=criteria, can=can)
                    for key, step in distinct.items()}
         cache = {key: future.result() for key, future in futures.items()}
         routes = [[cache[step.process, step.sets_surface] for step in route.steps] for route in translation.routes]

@@ -18,12 +18,11 @@ import numpy as np
 
 from maas_kg import geo
 
-LOWER_IS_BETTER = ("price", "lead_time", "distance", "co2")
-HIGHER_IS_BETTER = ("capacity", "certifications", "performance")
-CAN_CRITERIA = ("price", "lead_time", "distance", "co2", "capacity", "certifications", "performance")
 NEUTRAL_SCORE = 0.5  # a criterion without a value for a candidate (no price, no evaluation yet) neither helps nor hurts
-UNITS = {"price": "EUR (reference rates)", "lead_time": "days", "distance": "km", "co2": "kg CO2e",
-         "capacity": "times the order fits into the weekly capacity until the due date"}
+#: which computed column each declared can-criterion (maas_kg.matching.criteria.can_criteria) ranks by; a declared
+#: criterion without one (performance: no evaluations yet) is neutral for every candidate
+CAN_COLUMNS = {"price": "quote_eur", "lead_time": "delivery", "distance": "distance", "co2": "co2",
+               "capacity": "headroom", "certifications": "extra"}
 
 
 def order_key(graph: str) -> int:
@@ -116,6 +115,7 @@ class Candidate:
     lon: float | None = None
     scores: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
+    units: dict[str, str] = field(default_factory=dict)  # the declared can-criteria's units
 
     @property
     def failed(self) -> list[str]:
@@ -133,8 +133,8 @@ class Candidate:
                 result[name].update(entry, kind="must+can")
             else:
                 result[name] = entry
-        for name, unit in UNITS.items():
-            result[name]["unit"] = unit
+        for name, unit in self.units.items():
+            result.setdefault(name, {})["unit"] = unit
         return result
 
 
@@ -153,6 +153,7 @@ class StepMatch:
     scores: dict[str, np.ndarray]  # per row, each can-criterion's normalised score (candidates only)
     candidate_rows: np.ndarray  # row numbers, in rank order
     near: np.ndarray  # row numbers of the near misses, unordered (see near_miss_rows)
+    units: dict[str, str] = field(default_factory=dict)  # the declared can-criteria's units
 
     @property
     def candidate_count(self) -> int:
@@ -208,7 +209,7 @@ class StepMatch:
 
     def for_step(self, step) -> StepMatch:
         """The same answer for another route's step of the same process."""
-        return StepMatch(step, self.rows, self.columns, self.scores, self.candidate_rows, self.near)
+        return StepMatch(step, self.rows, self.columns, self.scores, self.candidate_rows, self.near, self.units)
 
     def _candidate(self, i: int) -> Candidate:
         rows, col = self.rows, self.columns
@@ -221,16 +222,17 @@ class StepMatch:
             value(col["distance"]), value(col["co2"]), whole(rows.values["lead"]), whole(col["delivery"]),
             value(rows.values["capacity"]), value(col["headroom"]), int(col["extra"][i]),
             value(rows.values["tol"]), value(rows.values["ra"]), value(rows.values["max_mass"]),
-            value(rows.values["lat"]), value(rows.values["lon"]))
+            value(rows.values["lat"]), value(rows.values["lon"]), units=self.units)
         if self.scores and all(candidate.passed.values()):  # near misses are not ranked
             candidate.scores = {name: float(scores[i]) for name, scores in self.scores.items()}
             candidate.score = float(col["score"][i])
         return candidate
 
 
-def rank(step, rows: StepRows, request, rates: dict[str, float], extra_of=None) -> StepMatch:
-    """Can-criteria values, scores and orders of ``rows``. ``extra_of(service, provider, graph lists)`` counts the
-    candidates' certifications beyond the required where ``rows`` does not carry them (the SPARQL path)."""
+def rank(step, rows: StepRows, request, rates: dict[str, float], can: Sequence, extra_of=None) -> StepMatch:
+    """Can-criteria values, scores and orders of ``rows``, ranked by the declared can-criteria ``can``.
+    ``extra_of(service, provider, graph lists)`` counts the candidates' certifications beyond the required where
+    ``rows`` does not carry them (the SPARQL path)."""
     v, q = rows.values, request.quantity
     failures = (~rows.passed).sum(axis=1) if rows.passed.size else np.zeros(len(rows.service), dtype=np.int64)
     candidate_mask = failures == 0
@@ -257,10 +259,11 @@ def rank(step, rows: StepRows, request, rates: dict[str, float], extra_of=None) 
         extra[candidates] = [counts.get(s, 0) for s in rows.service[candidates]]
     columns = {"quote": quote, "quote_eur": quote_eur, "distance": distance, "co2": co2, "headroom": headroom,
                "delivery": delivery, "extra": extra, "score": np.zeros(len(quote))}
-    scores = _scores(candidates, columns, request.weights)
+    scores = _scores(candidates, columns, request.weights, can)
     price_key = np.where(np.isnan(quote_eur[candidates]), np.inf, quote_eur[candidates])
     ranked = _ordered(candidates, (-columns["score"][candidates], price_key), rows.key)
-    return StepMatch(step, rows, columns, scores, ranked, np.flatnonzero(failures == 1))
+    return StepMatch(step, rows, columns, scores, ranked, np.flatnonzero(failures == 1),
+                     {c.name: c.unit for c in can if c.unit})
 
 
 def _ordered(rows: np.ndarray, keys: tuple[np.ndarray, ...], order_key: np.ndarray) -> np.ndarray:
@@ -278,25 +281,25 @@ def _per_value(values: np.ndarray, function) -> np.ndarray:
     return np.array([function(v) for v in distinct], dtype=np.float64)[inverse.reshape(-1)]
 
 
-def _scores(candidates: np.ndarray, columns: dict[str, np.ndarray], weights: dict[str, float]) -> dict[str, np.ndarray]:
+def _scores(candidates: np.ndarray, columns: dict[str, np.ndarray], weights: dict[str, float],
+            can: Sequence) -> dict[str, np.ndarray]:
     """Min-max normalise each can-criterion over the candidates and combine with the weights (into ``score``)."""
-    by_name = {"price": columns["quote_eur"], "lead_time": columns["delivery"], "distance": columns["distance"],
-               "co2": columns["co2"], "capacity": columns["headroom"],
-               "certifications": columns["extra"].astype(np.float64),
-               "performance": np.full(len(columns["quote"]), np.nan)}
+    size = len(columns["quote"])
     scores = {}
-    for name in CAN_CRITERIA:
-        column = by_name[name][candidates]
+    for criterion in can:
+        name = criterion.name
+        values = columns[CAN_COLUMNS[name]].astype(np.float64) if name in CAN_COLUMNS else np.full(size, np.nan)
+        column = values[candidates]
         known = column[~np.isnan(column)]
         low, high = (known.min(), known.max()) if known.size else (0.0, 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             if high == low:
                 score = np.ones(len(column))
-            elif name in LOWER_IS_BETTER:
+            elif criterion.lower_is_better:
                 score = (high - column) / (high - low)
             else:
                 score = (column - low) / (high - low)
-        full = np.full(len(columns["quote"]), NEUTRAL_SCORE)
+        full = np.full(size, NEUTRAL_SCORE)
         full[candidates] = np.where(np.isnan(column), NEUTRAL_SCORE, score)
         scores[name] = full
     total = sum(weights.values()) or 1.0
