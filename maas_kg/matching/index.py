@@ -33,7 +33,7 @@ import numpy as np
 from maas_kg import geo, settings
 from maas_kg.catalogue import service_graph
 from maas_kg.knowledge import MAAS, rules
-from maas_kg.matching.step import Gathered, StepRows, order_key
+from maas_kg.matching.step import Coded, Gathered, StepRows, order_key
 from maas_kg.store import Store, remote_backend
 
 SNAPSHOT_FORMAT = 2
@@ -280,7 +280,8 @@ class MatchIndex:
             return cached
         rows = self._rows_of(key)
         table = (rows, {name: column[rows] for name, column in self.num.items()}, self.process[rows],
-                 self.material_bits[rows], self.certification_bits[rows])
+                 self.material_bits[rows], self.certification_bits[rows], self.order_key[rows],
+                 self.currency[rows] + 1)
         while len(self._tables) >= TABLES:
             self._tables.pop(next(iter(self._tables)))
         self._tables[key] = table
@@ -376,28 +377,34 @@ class MatchIndex:
         names = tuple(c.name for c in criteria)
         with self._lock:
             codes = [self.processes.code[p] for p in step.shape_ok if p in self.processes.code]
-            rows, columns, process, materials, certifications = self._table(codes)
+            rows, columns, process, materials, certifications, keys, currencies = self._table(codes)
             if not len(rows):
                 return StepRows.empty(names)
             context = _Context(request, step, finishing, required_it, columns, process, materials,
                                certifications, self.processes, self.materials, self.certifications)
-            passed = np.column_stack([OPERATORS[c.comparison](context) for c in criteria])
-            failures = (~passed).sum(axis=1)
+            verdicts = [OPERATORS[c.comparison](context) for c in criteria]
+            # failures counted column by column and the verdicts stacked for the kept rows only: summing a stacked
+            # (rows x 11) matrix along its rows cost 4x more at 100,000 rows of one class
+            failures = np.zeros(len(rows), dtype=np.uint8)
+            for verdict in verdicts:
+                failures += ~verdict
             keep = np.flatnonzero(failures <= 1)
+            passed = np.column_stack([verdict[keep] for verdict in verdicts])
             at = rows[keep]
             required = self._mask((self.certifications.code[c] for c in request.certifications
                                    if c in self.certifications.code), certifications.shape[1])
             extra = np.zeros(len(keep), dtype=np.int64)
             passing = np.flatnonzero(failures[keep] == 0)  # only candidates are ranked by extra certifications
             extra[passing] = _popcount(certifications[keep[passing]] & ~required)
-            currency = np.array([None, *self.currencies.iri], dtype=object)[self.currency[at] + 1]
+            # the order keys and currencies come from the step's table, not from the whole index (a gather from
+            # 1,000,000 rows misses the cache: 0.7 ms each at 80,000 rows)
             return StepRows(names, Gathered(self.service, at), Gathered(self.graph, at), Gathered(self.provider, at),
-                            passed[keep], currency,
+                            passed, Coded(currencies[keep], [None, *self.currencies.iri]),
                             {"lat": columns["lat"][keep], "lon": columns["lon"][keep], "setup": columns["setup"][keep],
                              "unit": columns["unit"][keep], "lead": columns["leadTime"][keep],
                              "capacity": columns["capacity"][keep], "tol": columns["tol"][keep],
                              "ra": columns["ra"][keep], "max_mass": columns["maxMass"][keep]},
-                            extra, self.order_key[at])
+                            extra, keys[keep])
 
 
 @dataclass(frozen=True)
@@ -426,8 +433,7 @@ def _profile_names_shape(c: _Context) -> np.ndarray:
 
 def _material_accepted(c: _Context) -> np.ndarray:
     codes = [c.material_codes.code[m] for m in c.request.accepted_materials if m in c.material_codes.code]
-    mask = MatchIndex._mask(codes, c.materials.shape[1])
-    return np.any(c.materials & mask, axis=1)
+    return _any_bit(c.materials, MatchIndex._mask(codes, c.materials.shape[1]))
 
 
 def _fits_envelope(c: _Context) -> np.ndarray:
@@ -484,7 +490,23 @@ def _holds_all_required(c: _Context) -> np.ndarray:
     if any(r not in c.certification_codes.code for r in required):
         return np.zeros(len(c.process), dtype=bool)
     mask = MatchIndex._mask((c.certification_codes.code[r] for r in required), c.certifications.shape[1])
-    return np.all((c.certifications & mask) == mask, axis=1)
+    return _all_bits(c.certifications, mask)
+
+
+def _any_bit(bits: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Rows with any bit of ``mask`` set, word by word (a reduction along the rows of a few words is slow)."""
+    hit = np.zeros(bits.shape[0], dtype=bool)
+    for word in np.flatnonzero(mask):
+        hit |= (bits[:, word] & mask[word]) != 0
+    return hit
+
+
+def _all_bits(bits: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Rows with every bit of ``mask`` set, word by word."""
+    held = np.ones(bits.shape[0], dtype=bool)
+    for word in np.flatnonzero(mask):
+        held &= (bits[:, word] & mask[word]) == mask[word]
+    return held
 
 
 def _within_radius(c: _Context) -> np.ndarray:
@@ -534,14 +556,12 @@ def _unpacked(packed: np.ndarray, count: int) -> list[str | None]:
     return values
 
 
-_BITS_SET = np.array([bin(byte).count("1") for byte in range(256)], dtype=np.int64)
-
-
 def _popcount(bits: np.ndarray) -> np.ndarray:
-    """Set bits per row of a uint64 matrix (a table per byte: several times faster than unpacking the bits)."""
-    if not bits.size:
-        return np.zeros(bits.shape[0], dtype=np.int64)
-    return _BITS_SET[np.ascontiguousarray(bits).view(np.uint8)].sum(axis=1)
+    """Set bits per row of a uint64 matrix (numpy's bitwise_count: 7x faster than a table per byte)."""
+    counts = np.zeros(bits.shape[0], dtype=np.int64)
+    for word in range(bits.shape[1]):
+        counts += np.bitwise_count(bits[:, word])
+    return counts
 
 
 def _number(term, *, date: bool = False) -> float:

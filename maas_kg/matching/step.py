@@ -55,6 +55,28 @@ class Gathered:
         return iter(self.source[self.at])
 
 
+class Coded:
+    """A column of few distinct values (currencies) as integer codes into ``labels``: a function of the values is
+    computed once per label (finding the distinct values of 80,000 strings cost milliseconds per step)."""
+
+    def __init__(self, codes: np.ndarray, labels: Sequence):
+        self.codes, self.labels = codes, np.array(list(labels), dtype=object)
+
+    @classmethod
+    def of(cls, values: Sequence) -> Coded:
+        labels, codes = np.unique(np.array([v or "" for v in values], dtype=object), return_inverse=True)
+        return cls(codes.reshape(-1), [v or None for v in labels])
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, index):
+        return self.labels[self.codes[index]]
+
+    def mapped(self, function) -> np.ndarray:
+        """``function`` of each value, as float64."""
+        return np.array([function(label) for label in self.labels], dtype=np.float64)[self.codes]
+
 
 @dataclass
 class StepRows:
@@ -64,7 +86,7 @@ class StepRows:
     graph: np.ndarray | Gathered
     provider: np.ndarray | Gathered
     passed: np.ndarray  # bool, one row per service, one column per must-criterion
-    currency: np.ndarray  # object: ISO code or None
+    currency: Coded  # ISO code or None
     values: dict[str, np.ndarray]  # lat lon setup unit lead capacity tol ra max_mass, float64
     extra: np.ndarray | None = None  # certifications beyond the required, where the engine knows them
     key: np.ndarray | None = None  # each service's order key (see order_keys); computed from ``graph`` if None
@@ -84,7 +106,8 @@ class StepRows:
         text = (lambda key: np.array([r[key] for r in rows], dtype=object))
         number = (lambda key: np.array([np.nan if r[key] is None else r[key] for r in rows], dtype=np.float64))
         passed = np.array([[r["passed"][n] for n in names] for r in rows], dtype=bool).reshape(len(rows), len(names))
-        return cls(tuple(names), text("service"), text("graph"), text("provider"), passed, text("currency"),
+        return cls(tuple(names), text("service"), text("graph"), text("provider"), passed,
+                   Coded.of([r["currency"] for r in rows]),
                    {key: number(key) for key in ("lat", "lon", "setup", "unit", "lead", "capacity", "tol", "ra",
                                                  "max_mass")})
 
@@ -238,7 +261,7 @@ def rank(step, rows: StepRows, request, rates: dict[str, float], can: Sequence, 
     candidate_mask = failures == 0
     with np.errstate(invalid="ignore", divide="ignore"):
         quote = np.round(v["setup"] + v["unit"] * q, 2)
-        rate = _per_value(rows.currency, lambda code: rates.get(code or "", np.nan))
+        rate = rows.currency.mapped(lambda code: rates.get(code or "", np.nan))
         quote_eur = np.where(rate > 0, np.round(quote / rate, 2), np.nan)
         if request.delivery:
             distance = np.round(_haversine(v["lat"], v["lon"], *request.delivery), 1)
@@ -271,14 +294,6 @@ def _ordered(rows: np.ndarray, keys: tuple[np.ndarray, ...], order_key: np.ndarr
     if not len(rows):
         return rows
     return rows[np.lexsort((order_key[rows], *reversed(keys)))]
-
-
-def _per_value(values: np.ndarray, function) -> np.ndarray:
-    """``function`` of each of ``values`` (an object array of few distinct values), called once per distinct value."""
-    if not len(values):
-        return np.empty(0, dtype=np.float64)
-    distinct, inverse = np.unique(np.array([v or "" for v in values], dtype=object), return_inverse=True)
-    return np.array([function(v) for v in distinct], dtype=np.float64)[inverse.reshape(-1)]
 
 
 def _scores(candidates: np.ndarray, columns: dict[str, np.ndarray], weights: dict[str, float],
