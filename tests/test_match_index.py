@@ -27,10 +27,11 @@ from harness import PROVIDER, STORE_KINDS, fresh_store, running_service
 from maas_kg import knowledge
 from maas_kg.catalogue import publish, withdraw
 from maas_kg.knowledge import rules
-from maas_kg.matching import Request, match_step, must_criteria_query
+from maas_kg.matching import PERFORMANCE_GRAPH, Request, match_step, must_criteria_query
 from maas_kg.matching.criteria import can_criteria, must_criteria, relax_hints
 from maas_kg.matching.index import OPERATORS, MatchIndex, _change_count
 from maas_kg.matching.translation import RouteStep
+from maas_kg.store import Changes
 
 TODAY = datetime.date(2026, 11, 22)
 PROC, MAT, MAAS = knowledge.PROC, knowledge.MAT, knowledge.MAAS
@@ -111,13 +112,14 @@ def requests(draw):
         tuple(sorted(accepted)),
         delivery, draw(st.none() | st.sampled_from([100.0, 250.0, 700.0])) if delivery else None,
         TODAY + datetime.timedelta(days=due) if due is not None else None, TODAY,
-        {"price": 0.4, "lead_time": 0.2, "distance": 0.15, "co2": 0.1, "capacity": 0.1, "certifications": 0.05},
+        {"price": 0.4, "lead_time": 0.2, "distance": 0.15, "co2": 0.1, "capacity": 0.1, "certifications": 0.05,
+         "performance": draw(st.sampled_from([0.0, 0.3]))},
         0.1)
 
 
 def _answer(step_match) -> tuple:
     return ([(c.service, c.score, c.quote_eur, c.delivery_days, c.distance_km, c.extra_certifications,
-              tuple(sorted(c.passed.items()))) for c in step_match.candidates],
+              c.performance, c.evaluations, tuple(sorted(c.passed.items()))) for c in step_match.candidates],
             [(c.service, tuple(c.failed)) for c in step_match.near_misses])
 
 
@@ -148,6 +150,14 @@ def catalogue(request, tmp_path_factory):
         rng = random.Random(5)
         results = publish(store, json.dumps([_baseline(rng, i) for i in range(80)]).encode(), "json")
         assert all(r.published for r in results), [r.violations for r in results if not r.published][:1]
+        # some baseline providers and one the strategy draws are evaluated: both engines rank with the same scores
+        evaluated = Changes()
+        evaluated.insert(PERFORMANCE_GRAPH, [
+            (ox.NamedNode(f"https://w3id.org/maas-kg/id/diff/provider/{name}"), ox.NamedNode(MAAS[prop]),
+             ox.Literal(value, datatype=ox.NamedNode(f"http://www.w3.org/2001/XMLSchema#{datatype}")))
+            for name, score, count in (("b0", "0.9", "3"), ("b3", "0.35", "1"), ("2", "0.6", "5"))
+            for prop, value, datatype in (("performanceScore", score, "decimal"), ("evaluationCount", count, "integer"))])
+        store.commit(evaluated)
         yield store
 
 
@@ -181,6 +191,7 @@ def test_the_index_answers_as_the_rule_does(catalogue, ops, products, required_i
                                       index=index)
                 assert _answer(by_index) == _answer(by_rule), (required, sets_surface, request)
                 _SEEN["candidates"] += len(by_rule.candidates)
+                _SEEN["evaluated"] += sum(c.performance is not None for c in by_rule.candidates)
                 _SEEN.update(name for miss in by_rule.near_misses for name in miss.failed)
 
 
@@ -193,7 +204,7 @@ _INDEXES: dict[int, MatchIndex] = {}
 def test_the_property_test_compared_real_answers(catalogue):
     # not vacuous: the random catalogues gave candidates, and near misses failing most criteria
     names = [c.name for c in must_criteria(catalogue)]
-    assert _SEEN["candidates"] > 0
+    assert _SEEN["candidates"] > 0 and _SEEN["evaluated"] > 0
     assert sum(1 for name in names if _SEEN[name]) >= len(names) - 2, dict(_SEEN)
 
 

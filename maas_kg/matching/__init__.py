@@ -13,10 +13,10 @@ face; its modules import each other by module, never through this file.
 
 from maas_kg.matching.criteria import CanCriterion, MustCriterion, can_criteria, must_criteria, must_names
 from maas_kg.matching.index import MatchIndex
-from maas_kg.matching.matcher import (MatchResult, Request, RouteMatch, match_product, match_step, must_criteria_query,
-                                      read_request)
-from maas_kg.matching.step import Candidate, StepMatch
+from maas_kg.matching.matcher import (PERFORMANCE_GRAPH, MatchResult, Request, RouteMatch, match_product, match_step,
+                                      must_criteria_query, provider_performance, read_request)
+from maas_kg.matching.step import Candidate, ProviderPerformance, StepMatch
 
-__all__ = ["CanCriterion", "Candidate", "MatchIndex", "MatchResult", "MustCriterion", "Request", "RouteMatch",
-           "StepMatch", "can_criteria", "match_product", "match_step", "must_criteria", "must_criteria_query",
-           "must_names", "read_request"]
+__all__ = ["PERFORMANCE_GRAPH", "CanCriterion", "Candidate", "MatchIndex", "MatchResult", "MustCriterion",
+           "ProviderPerformance", "Request", "RouteMatch", "StepMatch", "can_criteria", "match_product", "match_step",
+           "must_criteria", "must_criteria_query", "must_names", "provider_performance", "read_request"]

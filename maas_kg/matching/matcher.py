@@ -21,10 +21,13 @@ from maas_kg.knowledge import rules
 from maas_kg.matching.criteria import CanCriterion, MustCriterion, can_criteria, must_criteria
 from maas_kg.matching.index import MatchIndex, step_processes
 from maas_kg.matching.orchestration import MAX_PER_STEP, Assignment, Option, best_assignments
-from maas_kg.matching.step import Candidate, StepMatch, StepRows, rank
+from maas_kg.matching.step import Candidate, Performance, ProviderPerformance, StepMatch, StepRows, rank
 from maas_kg.matching.translation import Route, RouteStep, Translation, derive_requirements
 from maas_kg.store import Store
 
+#: the named graph of the catalogue store where the order-evaluation stage publishes each evaluated provider's
+#: ``maas:performanceScore`` and ``maas:evaluationCount``; queries/matching/provider-performance.rq reads it
+PERFORMANCE_GRAPH = "https://w3id.org/maas-kg/graph/performance"
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,14 @@ def _exchange_rates(store: Store) -> dict[str, float]:
             for r in store.select(rules.rule_text("matching/exchange-rates.rq"))}
 
 
+def provider_performance(store: Store) -> Performance:
+    """The evaluated providers of the catalogue ``store`` with their performance score and evaluation count
+    (``queries/matching/provider-performance.rq``); a provider not in it has no evaluations."""
+    return {row["provider"].value: ProviderPerformance(
+                float(row["score"].value), int(row["count"].value) if row["count"] is not None else None)
+            for row in rules.select(store, "matching/provider-performance.rq")}
+
+
 def must_criteria_query(request: Request, process: str, sets_surface: bool, required_it: int | None) -> str:
     """The must-criteria query of one step, its parameters bound."""
     vector = geo.unit_vector(*request.delivery) if request.delivery else (None, None, None)
@@ -122,9 +133,10 @@ def must_criteria_query(request: Request, process: str, sets_surface: bool, requ
 def match_step(store: Store, request: Request, step: RouteStep, *, required_it: int | None = None,
                rates: dict[str, float] | None = None, index: MatchIndex | None = None,
                criteria: tuple[MustCriterion, ...] | None = None,
-               can: tuple[CanCriterion, ...] | None = None) -> StepMatch:
+               can: tuple[CanCriterion, ...] | None = None, performance: Performance | None = None) -> StepMatch:
     """Candidates (all must-criteria pass, best score first) and near misses (exactly one fails) of one step, from
-    ``index`` when given (kept current by the caller), else from the must-criteria rule in ``store``."""
+    ``index`` when given (kept current by the caller), else from the must-criteria rule in ``store``. ``rates`` and
+    ``performance`` (the evaluated providers, :func:`provider_performance`) are read from ``store`` when None."""
     criteria = criteria if criteria is not None else must_criteria(store)
     can = can if can is not None else can_criteria(store)
     if index is not None:
@@ -133,9 +145,11 @@ def match_step(store: Store, request: Request, step: RouteStep, *, required_it: 
     else:
         rows = _rows_by_rule(store, request, step, required_it, [c.name for c in criteria])
     rates = rates if rates is not None else _exchange_rates(store)
+    performance = performance if performance is not None else provider_performance(store)
     return rank(step, rows, request, rates, can,
                 extra_of=lambda services, providers, graphs: _extra_certifications(store, request, services,
-                                                                                   providers, graphs))
+                                                                                   providers, graphs),
+                performance=performance)
 
 
 def _rows_by_rule(store: Store, request: Request, step: RouteStep, required_it: int | None,
@@ -198,7 +212,7 @@ def match_product(store: Store, product: str, *, catalogue: Store | None = None,
     criteria, can = must_criteria(store), can_criteria(store)
     translation = derive_requirements(store, product, record=record)
     request = read_request(store, product, today=today)
-    rates = _exchange_rates(catalogue)
+    rates, performance = _exchange_rates(catalogue), provider_performance(catalogue)
     transport_weight = request.weights.get("distance", 0.0) + request.weights.get("co2", 0.0)
     # each distinct step once; the store's engine and the solver run without holding the GIL, so the steps, and
     # then the routes' orchestrations, run in parallel threads (one per core)
@@ -206,7 +220,7 @@ def match_product(store: Store, product: str, *, catalogue: Store | None = None,
     with ThreadPoolExecutor(max_workers=max(1, min(len(distinct), os.cpu_count() or 1))) as pool:
         futures = {key: pool.submit(match_step, catalogue, request, step,
                                     required_it=translation.characteristics.required_it, rates=rates, index=index,
-                                    criteria=criteria, can=can)
+                                    criteria=criteria, can=can, performance=performance)
                    for key, step in distinct.items()}
         cache = {key: future.result() for key, future in futures.items()}
         routes = [[cache[step.process, step.sets_surface] for step in route.steps] for route in translation.routes]
