@@ -16,6 +16,9 @@ def defaults() -> dict:
         "KEYS_FILE": default_keys_file(),
         # providers' private values (SQLite); None: MAAS_KG_PRIVATE, else private.sqlite beside KEYS_FILE
         "PRIVATE_FILE": None,
+        # requests for quotation, offers, orders, events, evaluations (SQLite); None: MAAS_KG_TRANSACTIONS, else
+        # transactions.sqlite beside KEYS_FILE
+        "TRANSACTIONS_FILE": None,
         "MAX_CONTENT_LENGTH": settings.MAX_BODY_BYTES.value(),  # Flask answers 413 beyond
         "SPARQL_TIMEOUT": settings.SPARQL_TIMEOUT.value(),
         "SPARQL_RESULT_LIMIT": settings.SPARQL_RESULT_LIMIT.value(),

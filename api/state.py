@@ -16,6 +16,7 @@ from flask import Flask, current_app, request
 from maas_kg.catalogue import reconcile_private
 from maas_kg.catalogue.keys import KeyRing
 from maas_kg.catalogue.private_data import PrivateStore, default_private_file
+from maas_kg.execution.ledger import Ledger, default_ledger_file
 from maas_kg.knowledge import taxonomy
 from maas_kg.knowledge.graphs import sync_ontology
 from maas_kg.matching.workspace import Workspace
@@ -28,6 +29,8 @@ class Resources:
     keys: KeyRing
     #: provider-private values of the services (never in the catalogue store)
     private: PrivateStore
+    #: requests for quotation, offers, orders, events, evaluations (private, never in the catalogue store)
+    ledger: Ledger
     #: where the match index is saved (None: nowhere; it is built from the store)
     snapshot: str | None = None
     _workspace: Workspace | None = field(default=None, repr=False)
@@ -52,7 +55,8 @@ def init_app(app: Flask) -> None:
     # rows of versions a crash kept from being published (written before the store commit) are dropped; in the
     # publishing lock, so a publication under way in another worker keeps its row
     reconcile_private(catalogue, private)
-    resources = app.extensions["maas_kg"] = Resources(catalogue, KeyRing(app.config["KEYS_FILE"]), private,
+    ledger = Ledger(app.config.get("TRANSACTIONS_FILE") or default_ledger_file(app.config["KEYS_FILE"]))
+    resources = app.extensions["maas_kg"] = Resources(catalogue, KeyRing(app.config["KEYS_FILE"]), private, ledger,
                                                       app.config.get("MATCH_INDEX"))
     app.before_request(follow_taxonomy)
     if app.config.get("WARM_MATCH_INDEX"):

@@ -451,25 +451,28 @@ def _keyring(ctx: click.Context):
 
 
 @keys.command("create")
-@click.option("--provider", help="The provider organisation's IRI: the key may change only its services.")
+@click.option("--provider", help="The provider organisation's IRI: the key may change only its services and answers "
+                                 "the requests for quotation addressed to it.")
+@click.option("--buyer", help="A buyer organisation's IRI: the key requests quotes, accepts offers and evaluates "
+                              "its orders.")
 @click.option("--admin", is_flag=True, help="An administrator's key (SPARQL update, graph store, extensions).")
 @click.option("--label", help="A note for the listing, e.g. who holds the key.")
 @click.pass_context
-def keys_create(ctx: click.Context, provider: str | None, admin: bool, label: str | None) -> None:
+def keys_create(ctx: click.Context, provider: str | None, buyer: str | None, admin: bool, label: str | None) -> None:
     """Create a key and print it once (only its hash is stored)."""
-    token, record = _keyring(ctx).create(provider=provider, admin=admin, label=label)
+    token, record = _keyring(ctx).create(provider=provider, buyer=buyer, admin=admin, label=label)
     click.echo(token)
-    click.echo(f"key id {record.key_id} for {'administrators' if admin else provider}: keep the key secret, it is "
-               "shown only now", err=True)
+    click.echo(f"key id {record.key_id} for {'administrators' if admin else provider or buyer}: keep the key secret, "
+               "it is shown only now", err=True)
 
 
 @keys.command("list")
 @click.pass_context
 def keys_list(ctx: click.Context) -> None:
     """List the keys (ids, owners, dates; never the keys themselves)."""
-    rows = [{"key id": k.key_id, "provider": k.provider, "admin": "yes" if k.admin else "", "label": k.label,
-             "created": k.created, "revoked": k.revoked} for k in _keyring(ctx).list()]
-    click.echo(_table(rows, ["key id", "provider", "admin", "label", "created", "revoked"]))
+    rows = [{"key id": k.key_id, "provider": k.provider, "buyer": k.buyer, "admin": "yes" if k.admin else "",
+             "label": k.label, "created": k.created, "revoked": k.revoked} for k in _keyring(ctx).list()]
+    click.echo(_table(rows, ["key id", "provider", "buyer", "admin", "label", "created", "revoked"]))
 
 
 @keys.command("revoke")
@@ -478,7 +481,7 @@ def keys_list(ctx: click.Context) -> None:
 def keys_revoke(ctx: click.Context, key_id: str) -> None:
     """Revoke a key at once (every server worker sees it on the next request)."""
     record = _keyring(ctx).revoke(key_id)
-    click.echo(f"revoked key {record.key_id} ({record.provider or 'administrator'})")
+    click.echo(f"revoked key {record.key_id} ({record.provider or record.buyer or 'administrator'})")
 
 
 @keys.command("grant")

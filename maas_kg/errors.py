@@ -36,6 +36,12 @@ class InvalidDocument(Unprocessable):
         self.report = report
 
 
+class Forbidden(MaasKgError, PermissionError):
+    """The caller is known but may not do this (offer on another provider's request, say)."""
+
+    status, title = 403, "Not allowed"
+
+
 class NotFound(MaasKgError, LookupError):
     status, title = 404, "Not found"
 

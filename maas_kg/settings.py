@@ -59,6 +59,8 @@ STORE = Setting("MAAS_KG_STORE", "var/store",
                 "the catalogue store: a directory (embedded), 'memory', or a store URL (http(s)://, virtuoso+http://)")
 KEYS = Setting("MAAS_KG_KEYS", "var/keys.sqlite", "the API keys and namespace grants (SQLite)")
 PRIVATE = Setting("MAAS_KG_PRIVATE", None, "providers' private values (SQLite); default private.sqlite beside the keys")
+TRANSACTIONS = Setting("MAAS_KG_TRANSACTIONS", None, "requests for quotation, offers, orders, events and evaluations "
+                       "(SQLite); default transactions.sqlite beside the keys")
 ONTOLOGY_DIR = Setting("MAAS_KG_ONTOLOGY_DIR", None, "an ontology folder to load instead of the shipped one")
 QUERY_URL = Setting("MAAS_KG_QUERY_URL", None, "a remote store's SPARQL query endpoint, where not the default layout")
 UPDATE_URL = Setting("MAAS_KG_UPDATE_URL", None, "a remote store's SPARQL update endpoint")
@@ -87,7 +89,7 @@ MATCH_INDEX = Setting("MAAS_KG_MATCH_INDEX", None,
                       "the match index snapshot (a numpy .npz file); default <store>.match-index.npz beside an on-disk "
                       "store, none for other stores")
 
-ALL = (STORE, KEYS, PRIVATE, MATCH_INDEX, ONTOLOGY_DIR, QUERY_URL, UPDATE_URL, GRAPH_STORE_URL, STORE_TIMEOUT, MAX_BODY_BYTES,
+ALL = (STORE, KEYS, PRIVATE, TRANSACTIONS, MATCH_INDEX, ONTOLOGY_DIR, QUERY_URL, UPDATE_URL, GRAPH_STORE_URL, STORE_TIMEOUT, MAX_BODY_BYTES,
        MAX_SERVICE_TRIPLES, SPARQL_TIMEOUT, SPARQL_RESULT_LIMIT, SPARQL_ALLOW, SPARQL_CONCURRENCY, SPARQL_PER_CLIENT,
        SPARQL_MAX_QUERY_CHARACTERS)
 

@@ -21,6 +21,10 @@ APP = create_app({"STORE": "memory", "KEYS_FILE": str(_FOLDER / "keys.sqlite"), 
 catalogue.publish(APP.extensions["maas_kg"].catalogue, json.dumps(list(generate_services(4, 5))).encode(), "json")
 PROVIDER_KEY = APP.extensions["maas_kg"].keys.create(provider="https://w3id.org/maas-kg/id/provider/fuzz")[0]
 ADMIN_KEY = APP.extensions["maas_kg"].keys.create(admin=True)[0]
+BUYER_KEY = APP.extensions["maas_kg"].keys.create(buyer="https://example.org/buyer/fuzz")[0]
+#: stage-3 operations: fuzzed with a buyer's key (requests for quotation are the buyer's; the provider's moves parse
+#: their body before they refuse a buyer)
+BUYER_PATHS = ("/rfqs", "/inquiries", "/orders", "/evaluations")
 #: operations only administrators may call: fuzzed with an administrator's key, so they parse their input too
 ADMIN_PATHS = ("/ontology/extensions", "/graph-store", "/sparql/update")
 
@@ -41,7 +45,8 @@ schema = schemathesis.openapi.from_wsgi("/openapi.json", APP)
 def test_no_generated_request_gets_a_server_error(case):
     # with a provider's key, or an administrator's for the administrators' operations, so that every write
     # operation gets past authentication and parses its body
-    key = ADMIN_KEY if case.path.startswith(ADMIN_PATHS) else PROVIDER_KEY
+    key = ADMIN_KEY if case.path.startswith(ADMIN_PATHS) else BUYER_KEY if case.path.startswith(BUYER_PATHS) \
+        else PROVIDER_KEY
     response = case.call(headers={"Authorization": f"Bearer {key}"})
     assert response.status_code < 500, (case.method, case.formatted_path, response.status_code, response.text[:300])
 

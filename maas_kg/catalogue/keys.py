@@ -1,4 +1,4 @@
-"""API keys: one per provider organisation (or an administrator), stored only as SHA-256 hashes.
+"""API keys: one per provider or buyer organisation (or an administrator), stored only as SHA-256 hashes.
 
 A key is ``mkg_<key id>_<secret>``; the key id names it in listings and revocations, the secret is shown once at
 creation. Keys live in a small SQLite file beside the store (``var/keys.sqlite`` unless ``MAAS_KG_KEYS`` says
@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS api_keys (
     admin    INTEGER NOT NULL DEFAULT 0,
     label    TEXT,
     created  TEXT NOT NULL,
-    revoked  TEXT
+    revoked  TEXT,
+    buyer    TEXT               -- the buyer organisation's IRI, for keys of buyers
 )"""
 
 # IRI namespaces an administrator granted a provider beyond its own (its provider IRI followed by '/')
@@ -57,11 +58,13 @@ class ApiKey:
     revoked: str | None = None
     #: IRI prefixes an administrator granted this key's provider, besides its own namespace
     namespaces: tuple[str, ...] = ()
+    #: the buyer organisation whose requests for quotation, orders and evaluations this key makes
+    buyer: str | None = None
 
     @property
     def agent(self) -> str:
         """The PROV-O agent recorded for this key's changes: its provider, or the administrator behind it."""
-        return self.provider or f"https://w3id.org/maas-kg/id/administrator/{self.key_id}"
+        return self.provider or self.buyer or f"https://w3id.org/maas-kg/id/administrator/{self.key_id}"
 
     def may_change(self, provider: str | None) -> bool:
         """Whether this key may create, replace or withdraw a service of ``provider``."""
@@ -97,30 +100,36 @@ class KeyRing:
         with self._connect() as db:
             db.execute(_SCHEMA)
             db.execute(_GRANTS)
+            if "buyer" not in {row[1] for row in db.execute("PRAGMA table_info(api_keys)")}:  # files before buyers
+                db.execute("ALTER TABLE api_keys ADD COLUMN buyer TEXT")
 
     def _connect(self) -> sqlite3.Connection:
         # a connection per call: cheap, and safe across threads and forked worker processes
         return sqlite3.connect(self.path, timeout=10)
 
-    def create(self, *, provider: str | None = None, admin: bool = False, label: str | None = None) -> tuple[str, ApiKey]:
+    def create(self, *, provider: str | None = None, admin: bool = False, label: str | None = None,
+               buyer: str | None = None) -> tuple[str, ApiKey]:
         """Create a key; return the token (shown once, stored only as a hash) and its record."""
-        if not admin and not provider:
-            raise KeyRingError("a key needs a provider organisation's IRI (--provider) or --admin")
-        if provider and not provider.startswith(("http://", "https://", "urn:")):
-            raise KeyRingError(f"the provider must be an IRI such as https://example.org/provider/acme, not {provider!r}")
+        if sum(map(bool, (provider, buyer, admin))) != 1:
+            raise KeyRingError("a key is for one of: a provider organisation (--provider IRI), a buyer organisation "
+                               "(--buyer IRI), or --admin")
+        for name, value in (("provider", provider), ("buyer", buyer)):
+            if value and not value.startswith(("http://", "https://", "urn:")):
+                raise KeyRingError(f"the {name} must be an IRI such as https://example.org/{name}/acme, not {value!r}")
         key_id = secrets.token_hex(4)
         token = f"mkg_{key_id}_{secrets.token_urlsafe(32)}"
-        record = ApiKey(key_id, provider, admin, label, _now())
+        record = ApiKey(key_id, provider, admin, label, _now(), buyer=buyer)
         with self._connect() as db:
-            db.execute("INSERT INTO api_keys (key_id, sha256, provider, admin, label, created) VALUES (?, ?, ?, ?, ?, ?)",
-                       (key_id, _digest(token), provider, int(admin), label, record.created))
+            db.execute("INSERT INTO api_keys (key_id, sha256, provider, admin, label, created, buyer) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (key_id, _digest(token), provider, int(admin), label, record.created, buyer))
         return token, record
 
     def list(self) -> list[ApiKey]:
         with self._connect() as db:
-            rows = db.execute("SELECT key_id, provider, admin, label, created, revoked FROM api_keys "
+            rows = db.execute("SELECT key_id, provider, admin, label, created, revoked, buyer FROM api_keys "
                               "ORDER BY created, key_id").fetchall()
-        return [ApiKey(r[0], r[1], bool(r[2]), r[3], r[4], r[5]) for r in rows]
+        return [ApiKey(r[0], r[1], bool(r[2]), r[3], r[4], r[5], buyer=r[6]) for r in rows]
 
     def revoke(self, key_id: str) -> ApiKey:
         with self._connect() as db:
@@ -139,11 +148,12 @@ class KeyRing:
         if len(parts) < 3 or parts[0] != "mkg":
             return None
         with self._connect() as db:
-            row = db.execute("SELECT key_id, sha256, provider, admin, label, created, revoked FROM api_keys "
+            row = db.execute("SELECT key_id, sha256, provider, admin, label, created, revoked, buyer FROM api_keys "
                              "WHERE key_id = ?", (parts[1],)).fetchone()
         if row is None or row[6] is not None or not hmac.compare_digest(row[1], _digest(token)):
             return None
-        return ApiKey(row[0], row[2], bool(row[3]), row[4], row[5], namespaces=tuple(self.namespaces(row[2])))
+        return ApiKey(row[0], row[2], bool(row[3]), row[4], row[5], namespaces=tuple(self.namespaces(row[2])),
+                      buyer=row[7])
 
     def grant(self, provider: str, namespace: str) -> None:
         """Let ``provider``'s keys publish services whose IRIs start with ``namespace`` (an absolute http(s) IRI

@@ -1,0 +1,164 @@
+"""Stage 3 over HTTP: requests for quotation, offers, orders, status events and evaluations.
+
+Every route needs a key, and answers only to the two parties of what it names (and administrators): anyone else
+reads 404, as if it did not exist, and is refused 403 when acting on what they can see. Nothing here is in the
+catalogue store that ``/sparql`` reads; only a provider's aggregate performance is published there.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from api.auth import current_key, key_required
+from api.negotiation import best_response, body
+from api.problems import Problem
+from api.state import resources
+from maas_kg.catalogue.ingest import parse_json
+from maas_kg.execution import evaluation, negotiation, tracking
+from maas_kg.execution.ledger import Party
+from maas_kg.execution.records import agreement_graph
+
+bp = Blueprint("execution", __name__)
+
+
+def _party() -> Party:
+    return Party.of_key(current_key())
+
+
+def _json() -> dict:
+    if request.mimetype != "application/json":
+        raise Problem(415, "Unsupported media type", "send the body as application/json")
+    return parse_json(body(), "request body")
+
+
+def _page() -> tuple[int, int]:
+    try:
+        limit, offset = int(request.args.get("limit", 100)), int(request.args.get("offset", 0))
+    except ValueError:
+        raise Problem(400, "Bad parameter", "limit and offset are whole numbers") from None
+    if not 1 <= limit <= 1000 or not 0 <= offset <= 10 ** 9:
+        raise Problem(400, "Bad parameter", "limit is between 1 and 1,000, offset between 0 and 1,000,000,000")
+    return limit, offset
+
+
+@bp.post("/rfqs")
+@key_required
+def request_quotes():
+    """A buyer sends requests for quotation, one per item (service and step)."""
+    state = resources()
+    return jsonify(negotiation.request_quotes(state.ledger, state.catalogue, _party(), _json())), 201
+
+
+@bp.get("/rfqs")
+@key_required
+def list_requests():
+    """A provider's inbox, a buyer's requests; ``state`` and ``inquiry`` filter."""
+    limit, offset = _page()
+    return jsonify({"rfqs": negotiation.listing(resources().ledger, _party(), state=request.args.get("state"),
+                                                inquiry=request.args.get("inquiry"), limit=limit, offset=offset)})
+
+
+@bp.get("/rfqs/<rfq_id>")
+@key_required
+def show_request(rfq_id: str):
+    return jsonify(negotiation.view(resources().ledger, _party(), rfq_id))
+
+
+@bp.post("/rfqs/<rfq_id>/offers")
+@key_required
+def make_offer(rfq_id: str):
+    return jsonify(negotiation.offer(resources().ledger, _party(), rfq_id, _json())), 201
+
+
+@bp.post("/rfqs/<rfq_id>/counter-offers")
+@key_required
+def counter_offer(rfq_id: str):
+    return jsonify(negotiation.counter(resources().ledger, _party(), rfq_id, _json())), 201
+
+
+@bp.post("/rfqs/<rfq_id>/decline")
+@key_required
+def decline(rfq_id: str):
+    return jsonify(negotiation.decline(resources().ledger, _party(), rfq_id, _json()))
+
+
+@bp.post("/rfqs/<rfq_id>/withdraw-offer")
+@key_required
+def withdraw_offer(rfq_id: str):
+    return jsonify(negotiation.withdraw_offer(resources().ledger, _party(), rfq_id))
+
+
+@bp.post("/rfqs/<rfq_id>/withdraw")
+@key_required
+def withdraw_request(rfq_id: str):
+    return jsonify(negotiation.withdraw_request(resources().ledger, _party(), rfq_id))
+
+
+@bp.post("/rfqs/<rfq_id>/accept")
+@key_required
+def accept(rfq_id: str):
+    """The buyer accepts an offer version: 201 with the order, Location its URL."""
+    made = negotiation.accept(resources().ledger, _party(), rfq_id, _json())
+    return jsonify(made), 201, {"Location": f"/orders/{made['order']}"}
+
+
+@bp.get("/inquiries/<inquiry>")
+@key_required
+def compare(inquiry: str):
+    """The buyer's offer comparison: per step, each provider's current offer and its plan."""
+    return jsonify(negotiation.comparison(resources().ledger, _party(), inquiry))
+
+
+@bp.get("/orders")
+@key_required
+def list_orders():
+    limit, offset = _page()
+    return jsonify({"orders": tracking.orders(resources().ledger, _party(), state=request.args.get("state"),
+                                              limit=limit, offset=offset)})
+
+
+@bp.get("/orders/<order_id>")
+@key_required
+def show_order(order_id: str):
+    """The order with its timeline (JSON), or the agreement as RDF (Turtle, JSON-LD)."""
+    chosen = best_response(["application/json", "text/turtle", "application/ld+json"])
+    order = tracking.timeline(resources().ledger, _party(), order_id)
+    if chosen == "application/json":
+        return jsonify(order)
+    graph = agreement_graph(order)
+    return Response(graph.serialize(format="turtle" if chosen == "text/turtle" else "json-ld"), mimetype=chosen)
+
+
+@bp.post("/orders/<order_id>/events")
+@key_required
+def post_event(order_id: str):
+    """The provider reports a status event; the answer is the timeline."""
+    return jsonify(tracking.post_event(resources().ledger, _party(), order_id, _json())), 201
+
+
+@bp.get("/orders/<order_id>/events")
+@key_required
+def events(order_id: str):
+    return jsonify(tracking.timeline(resources().ledger, _party(), order_id)["events"])
+
+
+@bp.post("/orders/<order_id>/evaluation")
+@key_required
+def evaluate(order_id: str):
+    state = resources()
+    return jsonify(evaluation.evaluate(state.ledger, state.catalogue, _party(), order_id, _json())), 201
+
+
+@bp.get("/orders/<order_id>/evaluation")
+@key_required
+def show_evaluation(order_id: str):
+    return jsonify(evaluation.evaluation(resources().ledger, _party(), order_id))
+
+
+@bp.get("/evaluations")
+@key_required
+def list_evaluations():
+    """The evaluations a buyer gave or a provider received."""
+    limit, offset = _page()
+    return jsonify({"evaluations": evaluation.evaluations(resources().ledger, _party(), limit=limit,
+                                                          offset=offset)})
