@@ -14,7 +14,8 @@ from api.negotiation import best_response, body
 from api.problems import Problem
 from api.state import resources
 from maas_kg.catalogue.ingest import parse_json
-from maas_kg.execution import evaluation, negotiation, tracking
+from maas_kg import media_types
+from maas_kg.execution import evaluation, negotiation, planning, tracking
 from maas_kg.execution.ledger import Party
 from maas_kg.execution.records import agreement_graph
 
@@ -107,6 +108,20 @@ def accept(rfq_id: str):
 def compare(inquiry: str):
     """The buyer's offer comparison: per step, each provider's current offer and its plan."""
     return jsonify(negotiation.comparison(resources().ledger, _party(), inquiry))
+
+
+@bp.get("/inquiries/<inquiry>/plan")
+@key_required
+def plan(inquiry: str):
+    """The chain's schedule backwards from the due date (JSON), or as iCalendar; ``rfq`` (repeatable) chooses the
+    offers to plan with where a step has no order yet."""
+    chosen = best_response(["application/json", media_types.ICALENDAR.media_type])
+    state = resources()
+    schedule = planning.plan(state.ledger, state.catalogue, _party(), inquiry, chosen=request.args.getlist("rfq"))
+    if chosen == "application/json":
+        return jsonify(schedule)
+    return Response(planning.as_icalendar(schedule), mimetype=chosen,
+                    headers={"Content-Disposition": f'attachment; filename="plan-{inquiry}.ics"'})
 
 
 @bp.get("/orders")

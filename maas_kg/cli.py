@@ -505,5 +505,204 @@ def keys_grants(ctx: click.Context) -> None:
     click.echo(_table(rows, ["provider", "namespace", "granted"]))
 
 
+# -- stage 3: requests for quotation and orders (the operator's view, or acting for one party) -------------------
+
+def _party_options(function):
+    function = click.option("--provider", "as_provider", help="Act as this provider organisation (its IRI).")(function)
+    function = click.option("--buyer", "as_buyer", help="Act as this buyer organisation (its IRI).")(function)
+    return click.option("--transactions", "transactions", envvar="MAAS_KG_TRANSACTIONS", default=None,
+                        help="The ledger (SQLite). Env: MAAS_KG_TRANSACTIONS; default transactions.sqlite beside "
+                             "the key file.")(function)
+
+
+def _ledger_and_party(ctx: click.Context):
+    from maas_kg.execution import Ledger, Party, default_ledger_file
+
+    options = ctx.find_root().obj
+    if options.get("as_buyer") and options.get("as_provider"):
+        raise click.UsageError("act as a buyer or as a provider, not both")
+    party = Party(options["as_buyer"], "buyer") if options.get("as_buyer") else \
+        Party(options["as_provider"], "provider") if options.get("as_provider") else Party(None, "admin")
+    return Ledger(options.get("transactions") or default_ledger_file(settings.KEYS.value())), party
+
+
+def _document(path: str) -> dict:
+    from maas_kg.catalogue.ingest import parse_json
+
+    return parse_json(_read(path), path)
+
+
+@main.group()
+@_party_options
+@click.pass_context
+def rfq(ctx: click.Context, transactions: str | None, as_buyer: str | None, as_provider: str | None) -> None:
+    """Requests for quotation and their offers: as the operator (every request), or --buyer / --provider IRI."""
+    ctx.obj.update(transactions=transactions, as_buyer=as_buyer, as_provider=as_provider)
+
+
+@rfq.command("send")
+@click.argument("document", type=click.Path(dir_okay=False))
+@click.pass_context
+def rfq_send(ctx: click.Context, document: str) -> None:
+    """Send the requests of a JSON inquiry (title, quantity, due, delivery, items of service, step, requirements)."""
+    from maas_kg.execution import request_quotes
+
+    ledger, party = _ledger_and_party(ctx)
+    sent = request_quotes(ledger, _open(ctx), party, _document(document))
+    click.echo(json.dumps(sent, indent=2, ensure_ascii=False))
+
+
+@rfq.command("list")
+@click.option("--state", help="Only requests in this state (requested, offered, countered, accepted, ...).")
+@click.option("--inquiry", help="Only the requests of this inquiry.")
+@click.pass_context
+def rfq_list(ctx: click.Context, state: str | None, inquiry: str | None) -> None:
+    """The requests, newest first (a provider's inbox with --provider)."""
+    from maas_kg.execution.negotiation import listing
+
+    ledger, party = _ledger_and_party(ctx)
+    rows = listing(ledger, party, state=state, inquiry=inquiry, limit=1000)
+    click.echo(_table(rows, ["id", "inquiry", "step", "service", "provider", "buyer", "quantity", "due", "state"]))
+
+
+@rfq.command("show")
+@click.argument("rfq_id")
+@click.pass_context
+def rfq_show(ctx: click.Context, rfq_id: str) -> None:
+    """One request with its offers and their plans, as JSON."""
+    from maas_kg.execution.negotiation import view
+
+    ledger, party = _ledger_and_party(ctx)
+    click.echo(json.dumps(view(ledger, party, rfq_id), indent=2, ensure_ascii=False))
+
+
+@rfq.command("offer")
+@click.argument("rfq_id")
+@click.argument("document", type=click.Path(dir_okay=False))
+@click.option("--counter", is_flag=True, help="A buyer's counter-offer (with --buyer).")
+@click.pass_context
+def rfq_offer(ctx: click.Context, rfq_id: str, document: str, counter: bool) -> None:
+    """Offer on a request (with --provider), or counter an offer (--counter with --buyer): the terms from a JSON
+    file (price, currency, lead_time_days, valid_until, incoterm, conditions)."""
+    from maas_kg.execution import counter as counter_offer
+    from maas_kg.execution import offer
+
+    ledger, party = _ledger_and_party(ctx)
+    made = (counter_offer if counter else offer)(ledger, party, rfq_id, _document(document))
+    click.echo(f"{rfq_id}: {made['state']}, offer version {made['offers'][-1]['version']}")
+
+
+@rfq.command("accept")
+@click.argument("rfq_id")
+@click.option("--version", type=int, required=True, help="The offer version to accept.")
+@click.pass_context
+def rfq_accept(ctx: click.Context, rfq_id: str, version: int) -> None:
+    """Accept an offer (with --buyer): prints the order made."""
+    from maas_kg.execution import accept
+
+    ledger, party = _ledger_and_party(ctx)
+    click.echo(accept(ledger, party, rfq_id, {"version": version})["order"])
+
+
+@main.group()
+@_party_options
+@click.pass_context
+def orders(ctx: click.Context, transactions: str | None, as_buyer: str | None, as_provider: str | None) -> None:
+    """Orders (accepted offers): timelines, plans, status events, evaluations."""
+    ctx.obj.update(transactions=transactions, as_buyer=as_buyer, as_provider=as_provider)
+
+
+@orders.command("list")
+@click.option("--state", type=click.Choice(["open", "delivered", "cancelled"]), help="Only orders in this state.")
+@click.pass_context
+def orders_list(ctx: click.Context, state: str | None) -> None:
+    from maas_kg.execution.tracking import orders as orders_of
+
+    ledger, party = _ledger_and_party(ctx)
+    rows = [{**o, "price": f"{o['terms']['price']} {o['terms']['currency']}",
+             "delivery date": o["terms"]["delivery_date"]} for o in orders_of(ledger, party, state=state, limit=1000)]
+    click.echo(_table(rows, ["id", "step", "provider", "buyer", "price", "delivery date", "state", "accepted"]))
+
+
+@orders.command("show")
+@click.argument("order_id")
+@click.option("--format", "fmt", type=click.Choice(["json", "turtle", "jsonld"]), default="json", show_default=True,
+              help="json: the order with its timeline; turtle/jsonld: the agreement as RDF (schema.org, PROV).")
+@click.pass_context
+def orders_show(ctx: click.Context, order_id: str, fmt: str) -> None:
+    from maas_kg.execution.records import agreement_graph
+    from maas_kg.execution.tracking import timeline
+
+    ledger, party = _ledger_and_party(ctx)
+    order = timeline(ledger, party, order_id)
+    if fmt == "json":
+        click.echo(json.dumps(order, indent=2, ensure_ascii=False))
+    else:
+        click.echo(agreement_graph(order).serialize(format="turtle" if fmt == "turtle" else "json-ld"))
+
+
+@orders.command("plan")
+@click.argument("inquiry")
+@click.option("--ics", type=click.Path(dir_okay=False, writable=True), help="Also write the plan as iCalendar here.")
+@click.pass_context
+def orders_plan(ctx: click.Context, inquiry: str, ics: str | None) -> None:
+    """The schedule of an inquiry's chain of steps, backwards from its due date, with slack."""
+    from maas_kg.execution.planning import as_icalendar, plan
+
+    ledger, party = _ledger_and_party(ctx)
+    schedule = plan(ledger, _open(ctx), party, inquiry)
+    click.echo(_table(schedule["steps"], ["position", "step", "provider", "lead_time_days", "earliest_finish",
+                                          "latest_finish", "slack_days"]))
+    for warning in schedule["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+    if ics:
+        Path(ics).write_bytes(as_icalendar(schedule))
+
+
+@orders.command("event")
+@click.argument("order_id")
+@click.option("--kind", required=True, help="accepted, material_received, started, finished, shipped, delivered, "
+                                            "delayed, cancelled")
+@click.option("--date", "happened", help="When it happened (YYYY-MM-DD; default today).")
+@click.option("--new-date", help="For a delay: the new expected date.")
+@click.option("--note")
+@click.pass_context
+def orders_event(ctx: click.Context, order_id: str, kind: str, happened: str | None, new_date: str | None,
+                 note: str | None) -> None:
+    """Report a status event of an order (with --provider)."""
+    from maas_kg.execution import post_event
+
+    ledger, party = _ledger_and_party(ctx)
+    doc = {key: value for key, value in (("kind", kind), ("date", happened), ("new_date", new_date), ("note", note))
+           if value is not None}
+    order = post_event(ledger, party, order_id, doc)
+    click.echo(f"{order_id}: {order['stage']}, expected {order['expected_date']}")
+    for warning in order["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@orders.command("evaluate")
+@click.argument("order_id")
+@click.argument("document", type=click.Path(dir_okay=False))
+@click.pass_context
+def orders_evaluate(ctx: click.Context, order_id: str, document: str) -> None:
+    """Evaluate a delivered order (with --buyer) from a JSON file (conforming, defects, communication, documents)."""
+    from maas_kg.execution import evaluate
+
+    ledger, party = _ledger_and_party(ctx)
+    rated = evaluate(ledger, _open(ctx), party, order_id, _document(document))
+    click.echo(f"{order_id}: score {rated['score']}, on time: {'yes' if rated['on_time'] else 'no'}")
+
+
+@orders.command("publish-performance")
+@click.pass_context
+def orders_publish_performance(ctx: click.Context) -> None:
+    """Write every evaluated provider's aggregate into the catalogue store again (after a restore, say)."""
+    from maas_kg.execution.evaluation import publish_performance
+
+    ledger, _ = _ledger_and_party(ctx)
+    click.echo(f"{publish_performance(ledger, _open(ctx))} providers' performance published")
+
+
 if __name__ == "__main__":
     main()

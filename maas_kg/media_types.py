@@ -38,6 +38,8 @@ TRIG = Syntax("trig", "application/trig", (), (".trig",), ox.RdfFormat.TRIG, dat
 PLAIN_JSON = Syntax("json", "application/json", (), (".json",))
 
 RDF_SYNTAXES = (TURTLE, NTRIPLES, RDFXML, JSONLD, NQUADS, TRIG)
+#: an order chain's plan for calendars (RFC 5545)
+ICALENDAR = Syntax("icalendar", "text/calendar", ("ics",), (".ics",))
 #: what RDF answers are offered in, the default first (graphs: no dataset syntaxes)
 RDF_RESPONSES = [s.media_type for s in (TURTLE, JSONLD, NTRIPLES, RDFXML)]
 

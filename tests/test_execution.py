@@ -8,6 +8,7 @@ import datetime
 import json
 import threading
 
+import icalendar
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -382,6 +383,40 @@ def test_no_sequence_of_calls_reaches_an_illegal_state(app):
     runner.settings = settings(max_examples=60, stateful_step_count=40, deadline=None,
                                suppress_health_check=[HealthCheck.too_slow])
     runner().runTest()
+
+
+def test_a_plan_runs_backwards_from_the_due_date_and_says_when_it_cannot_be_met(app):
+    client = app.test_client()
+    first, second = two_services_of_different_providers(app)
+    due = TODAY + datetime.timedelta(days=40)
+    doc = {**inquiry([]), "due": due.isoformat(),
+           "items": [{"service": first, "step": "turning", "position": 1},
+                     {"service": second, "step": "grinding", "position": 2}]}
+    sent = call(client, "POST", "/rfqs", app.tokens["buyer"], doc).json
+    turning, grinding = (r["id"] for r in sent["rfqs"])
+    empty = call(client, "GET", f"/inquiries/{sent['inquiry']}/plan", app.tokens["buyer"]).json
+    assert empty["feasible"] is None and empty["warnings"]
+    call(client, "POST", f"/rfqs/{turning}/offers", token_of(app, app.services[first]), {**TERMS, "lead_time_days": 10})
+    call(client, "POST", f"/rfqs/{grinding}/offers", token_of(app, app.services[second]), {**TERMS, "lead_time_days": 5})
+    schedule = call(client, "GET", f"/inquiries/{sent['inquiry']}/plan", app.tokens["buyer"]).json
+    assert [s["step"] for s in schedule["steps"]] == ["turning", "grinding"] and schedule["feasible"] is True
+    last, leg = schedule["steps"][1], schedule["legs"][1]
+    # backwards: the last step finishes a transport leg before the due date, the first before the last starts
+    assert datetime.date.fromisoformat(last["latest_finish"]) == due - datetime.timedelta(days=leg["days"])
+    assert datetime.date.fromisoformat(last["latest_start"]) == \
+        datetime.date.fromisoformat(last["latest_finish"]) - datetime.timedelta(days=5)
+    assert datetime.date.fromisoformat(schedule["steps"][0]["latest_finish"]) <= \
+        datetime.date.fromisoformat(last["latest_start"])
+    assert schedule["slack_days"] == min(s["slack_days"] for s in schedule["steps"]) > 0
+    # a slower offer for the first step: the plan says before acceptance that the due date is out of reach
+    call(client, "POST", f"/rfqs/{turning}/offers", token_of(app, app.services[first]), {**TERMS, "lead_time_days": 60})
+    late = call(client, "GET", f"/inquiries/{sent['inquiry']}/plan", app.tokens["buyer"]).json
+    assert late["feasible"] is False and late["slack_days"] < 0 and "after the due date" in late["warnings"][0]
+    ics = call(client, "GET", f"/inquiries/{sent['inquiry']}/plan", app.tokens["buyer"], Accept="text/calendar")
+    assert ics.status_code == 200 and ics.mimetype == "text/calendar"
+    events = icalendar.Calendar.from_ical(ics.data).walk("VEVENT")
+    assert {str(e["summary"]).split(" ")[0] for e in events} >= {"turning", "grinding"}
+    assert call(client, "GET", f"/inquiries/{sent['inquiry']}/plan", app.tokens["other_buyer"]).status_code == 404
 
 
 def test_performance_has_a_prior(tmp_path):

@@ -2,7 +2,8 @@
 
 Owns: requests for quotation, offers and counter-offers, agreements (orders), their plan, status events and
 evaluations, kept in a private SQLite ledger the public SPARQL endpoint never reads (``ledger``); the transitions
-of a negotiation (``negotiation``); an order's plan, events and timeline (``tracking``); evaluations and the
+of a negotiation (``negotiation``); a chain's schedule and its iCalendar (``planning``); an order's events and
+timeline (``tracking``); evaluations and the
 providers' published performance (``evaluation``); an agreement as RDF (``records``).
 May import: store, knowledge, catalogue, matching and the leaves (errors, settings, media_types, rdf, geo).
 """
