@@ -40,6 +40,8 @@ def defaults() -> dict:
         # builds its index at start instead of at the first match (`maas-kg serve` does)
         "MATCH_INDEX": snapshot_for(settings.STORE.value()),
         "WARM_MATCH_INDEX": False,
+        # a thread per worker sends the webhooks' deliveries (maas-kg serve turns it on)
+        "SEND_WEBHOOKS": False,
         "PAGE_SIZE": 50,
         "MAX_PAGE_SIZE": 500,
     }

@@ -15,7 +15,7 @@ from api.problems import Problem
 from api.state import resources
 from maas_kg.catalogue.ingest import parse_json
 from maas_kg import media_types
-from maas_kg.execution import evaluation, negotiation, planning, tracking
+from maas_kg.execution import evaluation, negotiation, planning, tracking, webhooks
 from maas_kg.execution.ledger import Party
 from maas_kg.execution.records import agreement_graph
 
@@ -177,3 +177,25 @@ def list_evaluations():
     limit, offset = _page()
     return jsonify({"evaluations": evaluation.evaluations(resources().ledger, _party(), limit=limit,
                                                           offset=offset)})
+
+
+@bp.put("/webhook")
+@key_required
+def set_webhook():
+    """The key's organisation's webhook: notifications of its requests, offers and orders, signed with the secret
+    in this answer (shown once; a new one on every PUT)."""
+    return jsonify(webhooks.register(resources().ledger, _party(), _json()))
+
+
+@bp.get("/webhook")
+@key_required
+def show_webhook():
+    """The webhook URL (never the secret) and its last deliveries."""
+    return jsonify(webhooks.show(resources().ledger, _party()))
+
+
+@bp.delete("/webhook")
+@key_required
+def remove_webhook():
+    webhooks.remove(resources().ledger, _party())
+    return "", 204

@@ -16,6 +16,7 @@ from flask import Flask, current_app, request
 from maas_kg.catalogue import reconcile_private
 from maas_kg.catalogue.keys import KeyRing
 from maas_kg.catalogue.private_data import PrivateStore, default_private_file
+from maas_kg.execution import webhooks
 from maas_kg.execution.ledger import Ledger, default_ledger_file
 from maas_kg.knowledge import taxonomy
 from maas_kg.knowledge.graphs import sync_ontology
@@ -59,6 +60,8 @@ def init_app(app: Flask) -> None:
     resources = app.extensions["maas_kg"] = Resources(catalogue, KeyRing(app.config["KEYS_FILE"]), private, ledger,
                                                       app.config.get("MATCH_INDEX"))
     app.before_request(follow_taxonomy)
+    if app.config.get("SEND_WEBHOOKS"):
+        webhooks.Sender(ledger).start()  # each worker sends what is due; leases keep two from sending one twice
     if app.config.get("WARM_MATCH_INDEX"):
         # the match index loads (or builds) while the worker already answers; the first match waits for it
         threading.Thread(target=_warm, args=(resources,), name="match-index", daemon=True).start()

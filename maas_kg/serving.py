@@ -156,7 +156,7 @@ def serve(location: str, *, host: str, port: int, workers: int, sparql_timeout: 
           store_port: int | None = None) -> None:
     """Bring the ontology graphs up to date once, start the store server if needed, then serve."""
     config = {"SYNC_ONTOLOGY": False, "SPARQL_TIMEOUT": sparql_timeout, "MATCH_INDEX": snapshot_for(location),
-              "WARM_MATCH_INDEX": True}
+              "WARM_MATCH_INDEX": True, "SEND_WEBHOOKS": True}
     if location == "memory":
         if workers != 1:
             raise ServeError("an in-memory store cannot be shared by several workers: use --workers 1 or a directory")

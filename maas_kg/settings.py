@@ -77,6 +77,8 @@ SPARQL_RESULT_LIMIT = Setting("MAAS_KG_SPARQL_RESULT_LIMIT", 10000, "most result
                               _positive_integer, "a whole number, at least 1")
 SPARQL_ALLOW = Setting("MAAS_KG_SPARQL_ALLOW", (), "IRI prefixes SERVICE and LOAD may reach (none by default)",
                        _words, "space-separated IRI prefixes")
+WEBHOOK_ALLOW = Setting("MAAS_KG_WEBHOOK_ALLOW", (), "URL prefixes webhooks may reach in private networks (none by "
+                        "default: public addresses only)", _words, "space-separated URL prefixes")
 SPARQL_CONCURRENCY = Setting("MAAS_KG_SPARQL_CONCURRENCY", 2, "public SPARQL queries at a time in each worker",
                              _positive_integer, "a whole number, at least 1")
 SPARQL_PER_CLIENT = Setting("MAAS_KG_SPARQL_PER_CLIENT", 1, "public SPARQL queries at a time for one client address",
@@ -89,7 +91,7 @@ MATCH_INDEX = Setting("MAAS_KG_MATCH_INDEX", None,
                       "the match index snapshot (a numpy .npz file); default <store>.match-index.npz beside an on-disk "
                       "store, none for other stores")
 
-ALL = (STORE, KEYS, PRIVATE, TRANSACTIONS, MATCH_INDEX, ONTOLOGY_DIR, QUERY_URL, UPDATE_URL, GRAPH_STORE_URL, STORE_TIMEOUT, MAX_BODY_BYTES,
+ALL = (STORE, KEYS, PRIVATE, TRANSACTIONS, WEBHOOK_ALLOW, MATCH_INDEX, ONTOLOGY_DIR, QUERY_URL, UPDATE_URL, GRAPH_STORE_URL, STORE_TIMEOUT, MAX_BODY_BYTES,
        MAX_SERVICE_TRIPLES, SPARQL_TIMEOUT, SPARQL_RESULT_LIMIT, SPARQL_ALLOW, SPARQL_CONCURRENCY, SPARQL_PER_CLIENT,
        SPARQL_MAX_QUERY_CHARACTERS)
 

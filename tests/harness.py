@@ -6,6 +6,7 @@ live in ``conftest.py``."""
 from __future__ import annotations
 
 import contextlib
+import http.server
 import os
 import signal
 import socket
@@ -218,3 +219,30 @@ def stop_virtuoso() -> None:
     if _virtuoso is not None:
         _virtuoso.__exit__(None, None, None)
         _virtuoso = None
+
+
+class Receiver:
+    """A real HTTP endpoint on loopback that records what it receives and answers the statuses it is given."""
+
+    def __init__(self, statuses=()):
+        received, answers = [], list(statuses)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the standard library's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((dict(self.headers), body))
+                self.send_response(answers.pop(0) if answers else 204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.received = received
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+

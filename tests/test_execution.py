@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from api import create_app
+from harness import Receiver
 from maas_kg import catalogue
 from maas_kg.catalogue.demo import generate_services
 from maas_kg.errors import MaasKgError
@@ -425,3 +426,43 @@ def test_performance_has_a_prior(tmp_path):
         db.execute("INSERT INTO evaluations VALUES ('o1', 'b', 'https://p', 1, 0, 5, 5, 1, 1.0, NULL, 'now')")
     value, count = performance_of(ledger)["https://p"]
     assert count == 1 and value == pytest.approx((2 * 0.5 + 1.0) / 3)
+
+
+def test_webhooks_are_signed_retried_and_kept_off_private_networks(app, monkeypatch):
+    from maas_kg.execution import webhooks
+
+    client = app.test_client()
+    ledger = app.extensions["maas_kg"].ledger
+    receiver = Receiver(statuses=[500, 503])
+    try:
+        refused = call(client, "PUT", "/webhook", app.tokens["buyer"], {"url": receiver.url})
+        assert refused.status_code == 422 and "private or local network" in refused.json["detail"]
+        assert call(client, "PUT", "/webhook", app.tokens["buyer"], {"url": "file:///etc/passwd"}).status_code == 422
+        monkeypatch.setenv("MAAS_KG_WEBHOOK_ALLOW", receiver.url)
+        registered = call(client, "PUT", "/webhook", app.tokens["buyer"], {"url": receiver.url})
+        assert registered.status_code == 200
+        secret = registered.json["secret"]
+        assert "secret" not in call(client, "GET", "/webhook", app.tokens["buyer"]).json
+        first, _ = two_services_of_different_providers(app)
+        rfq = call(client, "POST", "/rfqs", app.tokens["buyer"], inquiry([first], step="hooked")).json["rfqs"][0]["id"]
+        call(client, "POST", f"/rfqs/{rfq}/offers", token_of(app, app.services[first]), TERMS)
+        clock = [datetime.datetime.now().timestamp()]
+        # the receiver fails twice: retried after 30 s, then after 60 s more, then delivered
+        assert webhooks.deliver_due(ledger, clock=lambda: clock[0]) == 0
+        assert webhooks.deliver_due(ledger, clock=lambda: clock[0] + 10) == 0  # not due yet
+        assert webhooks.deliver_due(ledger, clock=lambda: clock[0] + 31) == 0
+        assert webhooks.deliver_due(ledger, clock=lambda: clock[0] + 31 + 61) == 1
+        assert len(receiver.received) == 3
+        headers, body = receiver.received[-1]
+        assert json.loads(body)["kind"] == "offer.received" and json.loads(body)["rfq"] == rfq
+        expected = webhooks.signature(secret, headers["X-MaaS-KG-Timestamp"], body)
+        assert headers["X-MaaS-KG-Signature"] == expected
+        assert webhooks.signature("another secret", headers["X-MaaS-KG-Timestamp"], body) != expected
+        shown = call(client, "GET", "/webhook", app.tokens["buyer"]).json["deliveries"]
+        assert shown[0]["status"] == "delivered" and shown[0]["attempts"] == 3
+        # the other buyer has no webhook: nothing queued for it, nothing of this buyer's shown to it
+        assert call(client, "GET", "/webhook", app.tokens["other_buyer"]).json == {"url": None, "created": None,
+                                                                                    "deliveries": []}
+        assert call(client, "DELETE", "/webhook", app.tokens["buyer"]).status_code == 204
+    finally:
+        receiver.close()

@@ -5,12 +5,15 @@ the command line on the same ledger."""
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
 import json
+import time
 from pathlib import Path
 
 import requests as http
 
-from harness import cli, running_service
+from harness import Receiver, cli, running_service
 
 BUYER = "https://example.org/buyer/acme"
 PRODUCT = json.loads((Path(__file__).parents[1] / "examples" / "products" / "milled-bracket.json").read_text())
@@ -21,9 +24,12 @@ def test_a_match_becomes_an_evaluated_order_that_changes_the_next_ranking(tmp_pa
     product = {**PRODUCT, "weights": {"performance": 1.0},
                "delivery": {**PRODUCT["delivery"], "max_distance_km": 3000,
                             "due": (TODAY + datetime.timedelta(days=120)).isoformat()}}
-    with running_service(tmp_path, providers=15) as service:
+    receiver = Receiver()
+    with running_service(tmp_path, providers=15, env={"MAAS_KG_WEBHOOK_ALLOW": receiver.url}) as service:
         base, env = service["base"], service["env"]
         buyer = {"Authorization": "Bearer " + cli(env, "keys", "create", "--buyer", BUYER).stdout.strip()}
+        hook = http.put(f"{base}/webhook", headers=buyer, json={"url": receiver.url}, timeout=60)
+        assert hook.status_code == 200, hook.text
 
         def match() -> dict:
             answer = http.post(f"{base}/match?top=50", json=product, timeout=120)
@@ -58,6 +64,16 @@ def test_a_match_becomes_an_evaluated_order_that_changes_the_next_ranking(tmp_pa
         for headers, path, body in steps:
             answer = http.post(base + path, headers=headers, json=body, timeout=60)
             assert answer.status_code == 201, (path, answer.text)
+        # the buyer's system heard of both offers, signed with its secret (a sender thread in the workers)
+        deadline = time.monotonic() + 30
+        while len(receiver.received) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        kinds = sorted(json.loads(body)["kind"] for _, body in receiver.received)
+        assert kinds == ["offer.received"] * 3, kinds
+        for headers, body in receiver.received:
+            mac = hmac.new(hook.json()["secret"].encode(), headers["X-MaaS-KG-Timestamp"].encode() + b"." + body,
+                           hashlib.sha256).hexdigest()
+            assert headers["X-MaaS-KG-Signature"] == f"sha256={mac}"
         plan = http.get(f"{base}/inquiries/{sent.json()['inquiry']}/plan", headers=buyer, timeout=60).json()
         assert plan["feasible"] is True and plan["steps"][0]["lead_time_days"] == 12
         accepted = http.post(f"{base}/rfqs/{ours['id']}/accept", headers=buyer, json={"version": 3}, timeout=60)
@@ -92,3 +108,4 @@ def test_a_match_becomes_an_evaluated_order_that_changes_the_next_ranking(tmp_pa
         assert shown.returncode == 0 and "schema:Order" in shown.stdout
         refused = cli(env, "orders", "--buyer", "https://example.org/buyer/nobody", "show", order)
         assert refused.returncode != 0 and "Traceback" not in refused.stderr and f"no order {order}" in refused.stderr
+    receiver.close()

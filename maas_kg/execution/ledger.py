@@ -99,6 +99,25 @@ CREATE TABLE IF NOT EXISTS evaluations (
     created       TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS evaluations_by_provider ON evaluations (provider);
+-- webhooks (maas_kg.execution.webhooks): one per organisation, and the outbox of their deliveries
+CREATE TABLE IF NOT EXISTS webhooks (
+    organisation TEXT PRIMARY KEY,
+    url          TEXT NOT NULL,
+    secret       TEXT NOT NULL,
+    created      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    organisation TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    due          REAL NOT NULL,          -- seconds since the epoch when the next attempt may go
+    status       TEXT NOT NULL,          -- pending, delivered, failed
+    last_error   TEXT,
+    created      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, due);
 """
 
 

@@ -20,6 +20,7 @@ from maas_kg.catalogue.publishing import providers_of
 from maas_kg.errors import Conflict, Forbidden, NotFound
 from maas_kg.execution import fields
 from maas_kg.execution.ledger import Ledger, Party, decoded, new_id, now, one, visible
+from maas_kg.execution.webhooks import notify
 
 OPEN_STATES = ("requested", "offered", "countered")
 MAX_ITEMS = 50
@@ -75,6 +76,7 @@ def request_quotes(ledger: Ledger, catalogue, party: Party, doc: dict, *, today:
                         providers[entry["service"]], entry["service"], title,
                         json.dumps(entry["requirements"], ensure_ascii=False), entry["quantity"],
                         entry["due"].isoformat(), json.dumps(delivery), stamp, stamp))
+            notify(db, providers[entry["service"]], "rfq.received", {"rfq": rfq, "service": entry["service"]})
             created.append(rfq)
     return {"inquiry": inquiry, "rfqs": [view(ledger, party, rfq, today=today) for rfq in created]}
 
@@ -120,8 +122,9 @@ def offer(ledger: Ledger, party: Party, rfq_id: str, doc: dict, *, today: dateti
         if rfq["state"] not in OPEN_STATES:
             _refuse(rfq, "offered on")
         stamp = now()
-        _add_version(db, rfq, "provider", terms, stamp)
+        version = _add_version(db, rfq, "provider", terms, stamp)
         _state(db, rfq_id, "offered", stamp)
+        notify(db, rfq["buyer"], "offer.received", {"rfq": rfq_id, "version": version})
     return view(ledger, party, rfq_id, today=today)
 
 
@@ -135,8 +138,9 @@ def counter(ledger: Ledger, party: Party, rfq_id: str, doc: dict, *, today: date
         if rfq["state"] != "offered":
             _refuse(rfq, "countered (there is no open offer)")
         stamp = now()
-        _add_version(db, rfq, "buyer", terms, stamp)
+        version = _add_version(db, rfq, "buyer", terms, stamp)
         _state(db, rfq_id, "countered", stamp)
+        notify(db, rfq["provider"], "counter_offer.received", {"rfq": rfq_id, "version": version})
     return view(ledger, party, rfq_id, today=today)
 
 
@@ -151,6 +155,7 @@ def decline(ledger: Ledger, party: Party, rfq_id: str, doc: dict) -> dict:
         stamp = now()
         db.execute("UPDATE offers SET status = 'withdrawn' WHERE rfq = ? AND status = 'open'", (rfq_id,))
         _state(db, rfq_id, "declined", stamp, reason)
+        notify(db, rfq["buyer"], "rfq.declined", {"rfq": rfq_id})
     return view(ledger, party, rfq_id)
 
 
@@ -175,6 +180,7 @@ def withdraw_request(ledger: Ledger, party: Party, rfq_id: str) -> dict:
             _refuse(rfq, "withdrawn")
         db.execute("UPDATE offers SET status = 'rejected' WHERE rfq = ? AND status = 'open'", (rfq_id,))
         _state(db, rfq_id, "withdrawn", now())
+        notify(db, rfq["provider"], "rfq.withdrawn", {"rfq": rfq_id})
     return view(ledger, party, rfq_id)
 
 
@@ -216,12 +222,15 @@ def accept(ledger: Ledger, party: Party, rfq_id: str, doc: dict, *, today: datet
                    (order_id, today.isoformat(), stamp))
         db.execute("UPDATE offers SET status = 'accepted' WHERE rfq = ? AND version = ?", (rfq_id, version))
         _state(db, rfq_id, "accepted", stamp)
+        notify(db, rfq["provider"], "offer.accepted", {"rfq": rfq_id, "version": version, "order": order_id})
         siblings = [row[0] for row in db.execute(
             "SELECT id FROM rfqs WHERE inquiry = ? AND step = ? AND id != ? AND state IN ('requested', 'offered', "
             "'countered')", (rfq["inquiry"], rfq["step"], rfq_id))]
         for sibling in siblings:
             db.execute("UPDATE offers SET status = 'rejected' WHERE rfq = ? AND status = 'open'", (sibling,))
             _state(db, sibling, "closed", stamp, "the buyer accepted another offer for this step")
+            notify(db, db.execute("SELECT provider FROM rfqs WHERE id = ?", (sibling,)).fetchone()[0], "rfq.closed",
+                   {"rfq": sibling})
     return {"order": order_id, "rfq": view(ledger, party, rfq_id, today=today)}
 
 

@@ -14,6 +14,7 @@ import datetime
 from maas_kg.errors import Conflict
 from maas_kg.execution import fields
 from maas_kg.execution.ledger import Ledger, Party, decoded, now, one, visible
+from maas_kg.execution.webhooks import notify
 
 PROGRESS = ("accepted", "material_received", "started", "finished", "shipped", "delivered")
 KINDS = (*PROGRESS, "delayed", "cancelled")
@@ -53,6 +54,12 @@ def post_event(ledger: Ledger, party: Party, order_id: str, doc: dict, *, today:
         if kind in ("delivered", "cancelled"):
             db.execute("UPDATE orders SET state = ? WHERE id = ?", ("delivered" if kind == "delivered" else
                                                                     "cancelled", order_id))
+        events.append({"kind": kind, "happened": happened.isoformat(),
+                       "new_date": new_date.isoformat() if new_date else None})
+        order["state"] = {"delivered": "delivered", "cancelled": "cancelled"}.get(kind, order["state"])
+        standing = status(order, events, today)
+        notify(db, order["buyer"], "order.event", {"order": order_id, "event": kind, "at_risk": standing["at_risk"],
+                                                   "warnings": standing["warnings"]})
     return timeline(ledger, party, order_id, today=today)
 
 
