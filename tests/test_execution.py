@@ -19,9 +19,11 @@ from harness import Receiver
 from maas_kg import catalogue
 from maas_kg.catalogue.demo import generate_services
 from maas_kg.errors import MaasKgError
+from maas_kg.knowledge.graphs import sync_ontology
+from maas_kg.store import Changes, open_store
 from maas_kg.execution import accept, counter, decline, offer, post_event, request_quotes, withdraw_offer, \
     withdraw_request
-from maas_kg.execution.evaluation import evaluate, performance_of
+from maas_kg.execution.evaluation import evaluate, performance_of, scoring
 from maas_kg.execution.ledger import Ledger, Party
 
 BUYER, OTHER_BUYER = "https://example.org/buyer/acme", "https://example.org/buyer/globex"
@@ -334,7 +336,7 @@ class Negotiations(RuleBasedStateMachine):
     @rule(who=st.integers(0, 3), conforming=st.booleans())
     def rate(self, who, conforming):
         party = (self.providers + self.buyers)[who]
-        self._try(lambda: evaluate(self.ledger, None, party, self.orders[0],
+        self._try(lambda: evaluate(self.ledger, SCRATCH, party, self.orders[0],
                                    {"conforming": conforming, "communication": 4, "documents": 2}, today=self.day))
 
     @invariant()
@@ -374,12 +376,14 @@ class Negotiations(RuleBasedStateMachine):
         assert len(rated) <= 1
 
 
-MACHINE_APP = None
+MACHINE_APP = SCRATCH = None
 
 
 def test_no_sequence_of_calls_reaches_an_illegal_state(app):
-    global MACHINE_APP
+    global MACHINE_APP, SCRATCH
     MACHINE_APP = app
+    SCRATCH = open_store("memory")  # the machine's evaluations publish here, not into the module's catalogue
+    sync_ontology(SCRATCH)
     runner = Negotiations.TestCase
     runner.settings = settings(max_examples=60, stateful_step_count=40, deadline=None,
                                suppress_health_check=[HealthCheck.too_slow])
@@ -420,12 +424,28 @@ def test_a_plan_runs_backwards_from_the_due_date_and_says_when_it_cannot_be_met(
     assert call(client, "GET", f"/inquiries/{sent['inquiry']}/plan", app.tokens["other_buyer"]).status_code == 404
 
 
-def test_performance_has_a_prior(tmp_path):
+def test_performance_has_the_prior_and_weights_the_ontology_declares(tmp_path, app):
+    store = app.extensions["maas_kg"].catalogue
+    declared = scoring(store)
+    assert declared.weights == {"quality": 0.4, "on_time": 0.3, "communication": 0.15, "documents": 0.15}
     ledger = Ledger(tmp_path / "t.sqlite")
     with ledger.transition() as db:
         db.execute("INSERT INTO evaluations VALUES ('o1', 'b', 'https://p', 1, 0, 5, 5, 1, 1.0, NULL, 'now')")
-    value, count = performance_of(ledger)["https://p"]
-    assert count == 1 and value == pytest.approx((2 * 0.5 + 1.0) / 3)
+    value, count = performance_of(ledger, declared)["https://p"]
+    assert count == 1 and value == pytest.approx((declared.prior_weight * declared.prior_mean + 1.0)
+                                                 / (declared.prior_weight + 1))
+    assert declared.score(conforming=False, defects=0, on_time=True, communication=5, documents=5) == \
+        pytest.approx(0.6)
+    # an ontology editor's weights change the scores without touching code
+    changes = Changes()
+    changes.update("""PREFIX maas: <https://w3id.org/maas-kg/ns#>
+        DELETE { GRAPH ?g { maas:QualityAspect maas:evaluationWeight ?w } }
+        INSERT { GRAPH ?g { maas:QualityAspect maas:evaluationWeight 0.7 } }
+        WHERE { GRAPH ?g { maas:QualityAspect maas:evaluationWeight ?w } }""")
+    scratch = open_store("memory")
+    sync_ontology(scratch)
+    scratch.commit(changes)
+    assert scoring(scratch).weights["quality"] == 0.7
 
 
 def test_webhooks_are_signed_retried_and_kept_off_private_networks(app, monkeypatch):

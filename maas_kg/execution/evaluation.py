@@ -1,37 +1,55 @@
 """Activity 3.4, evaluation: the buyer rates a delivered order; each provider's evaluations are aggregated into
 the ``performance`` can-criterion of matching, published in the catalogue store as the aggregate with its count only.
 
-One evaluation's score, in 0..1: quality 40 % (0 if the parts did not conform, else 1 / (1 + defects)), on time
-30 % (computed from the events: delivered by the agreed date), communication 15 % and documents 15 % (each rated
-1 to 5). A provider's performance is the mean with a prior: ``(PRIOR_WEIGHT x PRIOR_MEAN + sum of scores) /
-(PRIOR_WEIGHT + count)``, so one rating moves a provider from the neutral 0.5 by at most a third of the way.
+How an evaluation is scored is declared in the ontology (``maas:EvaluationAspect`` individuals with their
+``maas:evaluationWeight``; today quality 0.4, on time 0.3, communication 0.15, documents 0.15) and so is the prior
+of the aggregate (``maas:priorMean``, ``maas:priorWeight`` of ``maas:PerformanceCriterion``): a provider's
+performance is ``(prior weight x prior mean + sum of scores) / (prior weight + count)``, so one rating cannot make
+or break a provider. Each evaluation keeps the score it got under the weights in force when it was given.
 """
 
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from maas_kg.errors import Conflict
+from maas_kg.errors import Conflict, Misconfigured
 from maas_kg.execution import fields
 from maas_kg.execution.ledger import Ledger, Party, now, one, visible
 from maas_kg.execution.tracking import status
 from maas_kg.knowledge import rules
 from maas_kg.store import Changes, Store
 
-WEIGHTS = {"quality": 0.4, "on_time": 0.3, "communication": 0.15, "documents": 0.15}
-PRIOR_MEAN, PRIOR_WEIGHT = 0.5, 2.0
 _DECIMAL = ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")
 
 
-def score(conforming: bool, defects: int, on_time: bool, communication: int, documents: int) -> float:
-    quality = (1.0 / (1 + defects)) if conforming else 0.0
-    return (WEIGHTS["quality"] * quality + WEIGHTS["on_time"] * float(on_time)
-            + WEIGHTS["communication"] * (communication - 1) / 4 + WEIGHTS["documents"] * (documents - 1) / 4)
+@dataclass(frozen=True)
+class Scoring:
+    """The ontology's evaluation aspects with their weights, and the performance criterion's prior."""
+    weights: dict[str, float]
+    prior_mean: float
+    prior_weight: float
+
+    def score(self, *, conforming: bool, defects: int, on_time: bool, communication: int, documents: int) -> float:
+        aspects = {"quality": (1.0 / (1 + defects)) if conforming else 0.0, "on_time": float(on_time),
+                   "communication": (communication - 1) / 4, "documents": (documents - 1) / 4}
+        return sum(weight * aspects[name] for name, weight in self.weights.items())
 
 
-def evaluate(ledger: Ledger, catalogue: Store | None, party: Party, order_id: str, doc: dict, *,
+def scoring(store: Store) -> Scoring:
+    """How evaluations are scored, from the ontology in ``store`` (queries/execution/evaluation-aspects.rq)."""
+    rows = rules.select(store, "execution/evaluation-aspects.rq")
+    weights = {row["aspect"].value: float(row["weight"].value) for row in rows}
+    unknown = set(weights) - {"quality", "on_time", "communication", "documents"}
+    if not rows or unknown:
+        raise Misconfigured("the ontology declares no evaluation aspects, or ones this version cannot score "
+                            f"({', '.join(sorted(unknown))}): see maas:EvaluationAspect in ontology/core.ttl")
+    return Scoring(weights, float(rows[0]["priorMean"].value), float(rows[0]["priorWeight"].value))
+
+
+def evaluate(ledger: Ledger, catalogue: Store, party: Party, order_id: str, doc: dict, *,
              today: datetime.date | None = None) -> dict:
     """The buyer's evaluation of a delivered order (once): ``conforming``, ``defects``, ``communication`` and
     ``documents`` (1 to 5), an optional ``comment``. Then the provider's published performance is computed again."""
@@ -42,6 +60,7 @@ def evaluate(ledger: Ledger, catalogue: Store | None, party: Party, order_id: st
     communication = fields.integer(doc, "communication", low=1, high=5)
     documents = fields.integer(doc, "documents", low=1, high=5)
     comment = fields.text(doc, "comment", required=False)
+    rules_in_force = scoring(catalogue)
     with ledger.transition() as db:
         order = one(db, "orders", order_id, "order")
         party.must_be("buyer", order, "evaluate it")
@@ -52,13 +71,13 @@ def evaluate(ledger: Ledger, catalogue: Store | None, party: Party, order_id: st
         events = [dict(row) for row in db.execute("SELECT * FROM events WHERE order_id = ? ORDER BY seq",
                                                   (order_id,))]
         on_time = bool(status(order, events, today)["on_time"])
-        value = score(conforming, defects, on_time, communication, documents)
+        value = rules_in_force.score(conforming=conforming, defects=defects, on_time=on_time,
+                                     communication=communication, documents=documents)
         db.execute("INSERT INTO evaluations (order_id, buyer, provider, conforming, defects, communication, "
                    "documents, on_time, score, comment, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    (order_id, order["buyer"], order["provider"], int(conforming), defects, communication, documents,
                     int(on_time), value, comment, now()))
-    if catalogue is not None:
-        publish_performance(ledger, catalogue, [order["provider"]])
+    publish_performance(ledger, catalogue, [order["provider"]])
     return evaluation(ledger, party, order_id)
 
 
@@ -86,7 +105,8 @@ def _shown(row: dict) -> dict:
             "score": round(row["score"], 4)}
 
 
-def performance_of(ledger: Ledger, providers: list[str] | None = None) -> dict[str, tuple[float, int]]:
+def performance_of(ledger: Ledger, rules_in_force: Scoring,
+                   providers: list[str] | None = None) -> dict[str, tuple[float, int]]:
     """Each evaluated provider's (performance, number of evaluations), the prior included."""
     sql = "SELECT provider, SUM(score), COUNT(*) FROM evaluations"
     args: list = []
@@ -95,7 +115,8 @@ def performance_of(ledger: Ledger, providers: list[str] | None = None) -> dict[s
         args = list(providers)
     with ledger.reading() as db:
         rows = db.execute(sql + " GROUP BY provider", args).fetchall()
-    return {provider: ((PRIOR_WEIGHT * PRIOR_MEAN + total) / (PRIOR_WEIGHT + count), count)
+    prior_mean, prior_weight = rules_in_force.prior_mean, rules_in_force.prior_weight
+    return {provider: ((prior_weight * prior_mean + total) / (prior_weight + count), count)
             for provider, total, count in rows}
 
 
@@ -103,7 +124,7 @@ def publish_performance(ledger: Ledger, catalogue: Store, providers: list[str] |
     """Write the aggregate of ``providers`` (every evaluated provider if None) into the catalogue store's
     performance graph, replacing what it said; derived from the ledger, so running it again is harmless.
     Returns how many providers were written."""
-    aggregate = performance_of(ledger, providers)
+    aggregate = performance_of(ledger, scoring(catalogue), providers)
     if not aggregate:
         return 0
     rows = [[provider, ox.Literal(f"{value:.4f}", datatype=_DECIMAL), count]
