@@ -84,7 +84,9 @@ def test_from_request_to_evaluation(app):
     client = app.test_client()
     first, second = two_services_of_different_providers(app)
     p1, p2 = token_of(app, app.services[first]), token_of(app, app.services[second])
-    sent = call(client, "POST", "/rfqs", app.tokens["buyer"], inquiry([first, second]))
+    doc = inquiry([first, second])
+    doc["items"][0]["match_score"], doc["items"][1]["match_score"] = 0.91, 0.64
+    sent = call(client, "POST", "/rfqs", app.tokens["buyer"], doc)
     assert sent.status_code == 201, sent.json
     rfq1, rfq2 = (r["id"] for r in sent.json["rfqs"])
     # the provider's inbox holds its request only, with its step's requirements and nothing of the other provider
@@ -92,6 +94,7 @@ def test_from_request_to_evaluation(app):
     assert [r["id"] for r in inbox] == [rfq1]
     assert inbox[0]["requirements"] == {"material": "EN AW-6082", "tolerance_mm": 0.05}
     assert second not in json.dumps(inbox) and app.services[second] not in json.dumps(inbox)
+    assert "match_score" not in inbox[0] and "match_score" not in call(client, "GET", f"/rfqs/{rfq1}", p1).json
     # offer, counter, a new offer, accept it
     assert call(client, "POST", f"/rfqs/{rfq1}/offers", p1, TERMS).status_code == 201
     assert call(client, "POST", f"/rfqs/{rfq2}/offers", p2, {**TERMS, "price": 999}).status_code == 201
@@ -101,7 +104,8 @@ def test_from_request_to_evaluation(app):
     revised = call(client, "POST", f"/rfqs/{rfq1}/offers", p1, {**TERMS, "price": 1150})
     assert [o["status"] for o in revised.json["offers"]] == ["superseded", "superseded", "open"]
     comparison = call(client, "GET", f"/inquiries/{sent.json['inquiry']}", app.tokens["buyer"]).json
-    assert [o["offer"]["price"] for o in comparison["steps"][0]["options"]] == ["999.00", "1150.00"]
+    assert [(o["offer"]["price"], o["match_score"]) for o in comparison["steps"][0]["options"]] == \
+        [("999.00", 0.64), ("1150.00", 0.91)]
     assert comparison["steps"][0]["options"][0]["offer"]["plan"]["meets_due_date"] is True
     accepted = call(client, "POST", f"/rfqs/{rfq1}/accept", app.tokens["buyer"], {"version": 3})
     assert accepted.status_code == 201, accepted.json

@@ -66,6 +66,16 @@ def integer(doc: dict, field: str, *, low: int, high: int, default: int | None =
     return value
 
 
+def fraction(doc: dict, field: str) -> float | None:
+    """A number from 0 to 1, if given (a match score)."""
+    value = doc.get(field)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise FieldError(field, "must be a number from 0 to 1")
+    return float(value)
+
+
 def boolean(doc: dict, field: str) -> bool:
     value = doc.get(field)
     if not isinstance(value, bool):

@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS rfqs (
     state        TEXT NOT NULL,
     reason       TEXT,
     created      TEXT NOT NULL,
-    updated      TEXT NOT NULL
+    updated      TEXT NOT NULL,
+    match_score  REAL                 -- the buyer's match score of the service (shown to the buyer only)
 );
 CREATE INDEX IF NOT EXISTS rfqs_by_buyer ON rfqs (buyer, created);
 CREATE INDEX IF NOT EXISTS rfqs_by_provider ON rfqs (provider, created);
@@ -175,6 +176,8 @@ class Ledger:
             if self._memory is None:
                 db.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
             db.executescript(_SCHEMA)
+            if "match_score" not in {row[1] for row in db.execute("PRAGMA table_info(rfqs)")}:  # older files
+                db.execute("ALTER TABLE rfqs ADD COLUMN match_score REAL")
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:

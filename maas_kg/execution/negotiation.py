@@ -51,7 +51,8 @@ def request_quotes(ledger: Ledger, catalogue, party: Party, doc: dict, *, today:
                      "position": fields.integer(item, "position", low=1, high=MAX_ITEMS, default=number + 1),
                      "requirements": fields.json_object(item, "requirements", required=False),
                      "due": fields.date(item, "due", required=False) or due,
-                     "quantity": fields.integer(item, "quantity", low=1, high=10 ** 9, default=quantity)}
+                     "quantity": fields.integer(item, "quantity", low=1, high=10 ** 9, default=quantity),
+                     "match_score": fields.fraction(item, "match_score")}
         except fields.FieldError as err:
             raise fields.FieldError(f"items[{number}].{err.field}", str(err).split(": ", 1)[1]) from None
         if entry["due"] <= today:
@@ -70,12 +71,12 @@ def request_quotes(ledger: Ledger, catalogue, party: Party, doc: dict, *, today:
         for entry in parsed:
             rfq = new_id("rfq")
             db.execute("INSERT INTO rfqs (id, inquiry, position, step, buyer, provider, service, title, requirements, "
-                       "quantity, due, delivery, state, created, updated) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?)",
+                       "quantity, due, delivery, state, created, updated, match_score) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?, ?)",
                        (rfq, inquiry, entry["position"], entry["step"], party.organisation,
                         providers[entry["service"]], entry["service"], title,
                         json.dumps(entry["requirements"], ensure_ascii=False), entry["quantity"],
-                        entry["due"].isoformat(), json.dumps(delivery), stamp, stamp))
+                        entry["due"].isoformat(), json.dumps(delivery), stamp, stamp, entry["match_score"]))
             notify(db, providers[entry["service"]], "rfq.received", {"rfq": rfq, "service": entry["service"]})
             created.append(rfq)
     return {"inquiry": inquiry, "rfqs": [view(ledger, party, rfq, today=today) for rfq in created]}
@@ -252,6 +253,13 @@ def view(ledger: Ledger, party: Party, rfq_id: str, *, today: datetime.date | No
                          "meets_due_date": finish <= due}
         del entry["rfq"]
     rfq.update(offers=offers, order=order[0] if order else None)
+    return _for(party, rfq)
+
+
+def _for(party: Party, rfq: dict) -> dict:
+    """What ``party`` sees of a request: the buyer's match score is the buyer's own."""
+    if party.role == "provider":
+        rfq.pop("match_score", None)
     return rfq
 
 
@@ -274,12 +282,12 @@ def listing(ledger: Ledger, party: Party, *, state: str | None = None, inquiry: 
     sql = "SELECT * FROM rfqs" + (" WHERE " + " AND ".join(where) if where else "") + \
         " ORDER BY created DESC, id LIMIT ? OFFSET ?"
     with ledger.reading() as db:
-        return [decoded(row) for row in db.execute(sql, (*args, limit, offset))]
+        return [_for(party, decoded(row)) for row in db.execute(sql, (*args, limit, offset))]
 
 
 def comparison(ledger: Ledger, party: Party, inquiry: str, *, today: datetime.date | None = None) -> dict:
     """The buyer's view of an inquiry: per step, every request with its current offer (price, lead time, plan),
-    cheapest first, beside the match scores the buyer brought."""
+    cheapest first, beside the match score the buyer sent with each request (``match_score``)."""
     today = today or datetime.date.today()
     requests = listing(ledger, party, inquiry=inquiry, limit=MAX_ITEMS)
     if not requests:
@@ -291,7 +299,7 @@ def comparison(ledger: Ledger, party: Party, inquiry: str, *, today: datetime.da
                         ("open", "accepted")), None)
         steps.setdefault(rfq["step"], []).append({"rfq": rfq["id"], "service": rfq["service"],
                                                   "provider": rfq["provider"], "state": rfq["state"],
-                                                  "offer": current})
+                                                  "match_score": rfq.get("match_score"), "offer": current})
     for options in steps.values():
         options.sort(key=lambda o: (o["offer"] is None, float(o["offer"]["price"]) if o["offer"] else 0.0))
     return {"inquiry": inquiry, "steps": [{"step": step, "options": options} for step, options in steps.items()]}
