@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test run bench bench-match bench-index bench-pages bench-sparql bench-scale venv browser clean
+.PHONY: test run bench bench-match bench-index bench-pages bench-sparql bench-scale bench-execution venv browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,11 @@ bench-sparql: $(STAMP)
 
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/bench_scale.py --sizes 1000,10000,100000 --products 50
+
+# the stage-3 ledger: inbox, request, offer comparison, timeline and order lists on 10,000 orders / 100,000 events,
+# and the write transitions; --index measures the reads again with an index on rfqs (inquiry, created)
+bench-execution: $(STAMP)
+	$(BIN)/python benchmarks/bench_execution.py --orders 10000 --events 100000
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info var test-artifacts

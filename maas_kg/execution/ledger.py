@@ -46,6 +46,9 @@ CREATE TABLE IF NOT EXISTS rfqs (
 CREATE INDEX IF NOT EXISTS rfqs_by_buyer ON rfqs (buyer, created);
 CREATE INDEX IF NOT EXISTS rfqs_by_provider ON rfqs (provider, created);
 CREATE INDEX IF NOT EXISTS rfqs_by_step ON rfqs (inquiry, step);
+-- an inquiry's requests in order: without it SQLite read all of a buyer's requests for one comparison (the buyer
+-- index matches the ORDER BY); p95 of the busiest buyer's comparison at 100,000 orders 54 -> 2 ms
+CREATE INDEX IF NOT EXISTS rfqs_by_inquiry ON rfqs (inquiry, created);
 CREATE TABLE IF NOT EXISTS offers (
     rfq            TEXT NOT NULL REFERENCES rfqs (id),
     version        INTEGER NOT NULL,
