@@ -704,5 +704,109 @@ def orders_publish_performance(ctx: click.Context) -> None:
     click.echo(f"{publish_performance(ledger, _open(ctx))} providers' performance published")
 
 
+# -- resilience: a value chain under disruption events (R1 assess, R2 respond) -------------------------------------
+
+def _resilience_request(ctx: click.Context, value_chain: str, events_file: str | None, event_ids: tuple[str, ...],
+                        runs: int, seed: int, today: str | None, *, events_required: bool):
+    from maas_kg.resilience.requests import read_request
+
+    doc: dict = {"value_chain": _document(value_chain), "library_events": list(event_ids), "runs": runs,
+                 "seed": seed}
+    if events_file:
+        doc["events"] = _document(events_file)
+    if today:
+        doc["today"] = today
+    store = _open(ctx)
+    return store, read_request(doc, store, events_required=events_required)
+
+
+def _workspace(ctx: click.Context, store):
+    from maas_kg.matching.index import snapshot_for
+    from maas_kg.matching.workspace import Workspace
+
+    return Workspace(store, snapshot=snapshot_for(ctx.obj["store"]))
+
+
+@main.group()
+def resilience() -> None:
+    """A value chain under disruption events: impact, exposure and risk (assess), response scenarios (respond)."""
+
+
+def _resilience_options(function):
+    for option in reversed([
+            click.argument("value_chain", type=click.Path(dir_okay=False)),
+            click.option("--events", "events_file", type=click.Path(dir_okay=False),
+                         help="A JSON file of events (one, a list, or {\"events\": [...]})."),
+            click.option("--event", "event_ids", multiple=True,
+                         help="An example event by id ('maas-kg resilience events' lists them); repeatable."),
+            click.option("--runs", type=int, default=10_000, show_default=True, help="Monte Carlo runs."),
+            click.option("--seed", type=int, default=1, show_default=True, help="The simulation's seed."),
+            click.option("--today", help="The day to assess from (YYYY-MM-DD; default today)."),
+            click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+                         show_default=True)]):
+        function = option(function)
+    return click.pass_context(function)
+
+
+@resilience.command("assess")
+@_resilience_options
+def resilience_assess(ctx, value_chain, events_file, event_ids, runs, seed, today, fmt) -> None:
+    """R1: exposure of the value chain, impact and risk of each event, the simulated on-time probability."""
+    from maas_kg.resilience import assess
+
+    store, (chain, events, options) = _resilience_request(ctx, value_chain, events_file, event_ids, runs, seed,
+                                                          today, events_required=False)
+    result = assess(_workspace(ctx, store), store, chain, events, **options)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    click.echo(_table(result["exposure"]["steps"], ["product", "step", "suppliers", "single_sourced",
+                                                    "qualified_alternatives", "hhi_provider", "hhi_country"]))
+    rows = [{"event": e["event"]["id"], "probability": e["event"]["probability_per_year"],
+             "revenue at risk": f"{e['revenue_at_risk']:,.0f} {result['currency']}", "max delay": e["max_delay_days"],
+             "risk": f"{e['risk']:,.0f}", "likelihood": e["likelihood"], "severity": e["severity"]}
+            for e in result["events"]]
+    if rows:
+        click.echo(_table(rows, ["event", "probability", "revenue at risk", "max delay", "risk", "likelihood",
+                                 "severity"]))
+        click.echo(_table(result["simulation"]["products"], ["product", "on_time_probability", "mean_delay_days",
+                                                             "p90_delay_days", "p99_delay_days"]))
+    for line in result["exposure"]["vulnerabilities"]:
+        click.echo(f"- {line}")
+
+
+@resilience.command("respond")
+@_resilience_options
+def resilience_respond(ctx, value_chain, events_file, event_ids, runs, seed, today, fmt) -> None:
+    """R2: per step the events hit, the alternatives (best first), a split where capacity lacks, other routes, and
+    a request for quotation for 'maas-kg rfq send'."""
+    from maas_kg.resilience import respond
+
+    store, (chain, events, options) = _resilience_request(ctx, value_chain, events_file, event_ids, runs, seed,
+                                                          today, events_required=True)
+    result = respond(_workspace(ctx, store), store, chain, events, today=options["today"])
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    if result["unaffected"]:
+        click.echo("no step of the value chain loses capacity to these events")
+    for step in result["steps"]:
+        click.echo(f"{step['product']}, {step['step']}: {step['share_lost']:.0%} of the volume lost; "
+                   f"{step['response']['kind']}: {step['response']['why']}")
+        click.echo(_table([{**o, "service": _short(o["service"])} for o in step["options"]],
+                          ["service", "country", "delivery_days", "meets_due_date", "price_eur", "distance_km",
+                           "score"]))
+
+
+@resilience.command("events")
+def resilience_events() -> None:
+    """The example disruption events (examples/events/), by id."""
+    from maas_kg.resilience import library
+
+    rows = [{"id": e["id"], "type": e["type"], "name": e["name"], "probability": e["probability_per_year"],
+             "days": e["duration_days"]} for e in library().values()]
+    click.echo(_table(rows, ["id", "type", "name", "probability", "days"]))
+
+
 if __name__ == "__main__":
     main()

@@ -26,10 +26,15 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_carries_ontology_shapes_and_queries(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for folder, pattern in (("ontology", "*.ttl"), ("shapes", "*.ttl"), ("queries", "**/*.rq")):
+    for folder, pattern in (("ontology", "*.ttl"), ("shapes", "*.ttl"), ("queries", "**/*.rq"), ("queries", "**/*.ru")):
         for path in (ROOT / folder).glob(pattern):
             assert f"maas_kg/{folder}/{path.relative_to(ROOT / folder)}" in names, path
     assert "maas_kg/ontology/catalog-v001.xml" in names
+    # every module of the library, in every package
+    for path in (ROOT / "maas_kg").rglob("*.py"):
+        assert str(path.relative_to(ROOT)) in names, path
+    for path in [*(ROOT / "examples" / "value-chains").glob("*.json"), *(ROOT / "examples" / "events").glob("*.json")]:
+        assert f"maas_kg/{path.relative_to(ROOT)}" in names, path
     assert "maas_kg/shapes/examples/service-valid.ttl" in names
     # the web pages: templates, static assets and the example products the match page offers
     for path in [*(ROOT / "api" / "templates").glob("*.html"), *(ROOT / "api" / "static").glob("*")]:

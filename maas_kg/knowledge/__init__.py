@@ -57,6 +57,11 @@ def queries_dir() -> Path:
     return _folder("queries")
 
 
+def examples_dir() -> Path:
+    """The shipped examples: products, value chains, disruption events."""
+    return _folder("examples")
+
+
 def example_products() -> dict[str, Path]:
     """The example products of ``examples/products/`` (plain JSON), by file stem; the web page offers them."""
     return {path.stem: path for path in sorted((_folder("examples") / "products").glob("*.json"))}

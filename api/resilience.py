@@ -1,0 +1,45 @@
+"""Resilience over HTTP: ``POST /resilience/assess`` (R1) and ``POST /resilience/respond`` (R2) on a value chain and
+disruption events sent in the body; ``GET /resilience/events`` lists the example events. The value chain is processed
+like a product, in the worker's private workspace, and never stored."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from api.negotiation import body
+from api.problems import Problem
+from api.state import resources
+from maas_kg.catalogue.ingest import parse_json
+from maas_kg.resilience import assess, library, respond
+from maas_kg.resilience.requests import read_request
+
+bp = Blueprint("resilience", __name__)
+
+
+def _document() -> dict:
+    if request.mimetype != "application/json":
+        raise Problem(415, "Unsupported media type", "send the value chain and events as application/json")
+    return parse_json(body(), "request body")
+
+
+@bp.post("/resilience/assess")
+def assess_chain():
+    """Exposure, impact and risk of the events, the risk matrix and the simulated on-time probability."""
+    state = resources()
+    chain, events, options = read_request(_document(), state.catalogue, events_required=False)
+    return jsonify(assess(state.workspace, state.catalogue, chain, events, **options))
+
+
+@bp.post("/resilience/respond")
+def respond_to_events():
+    """Response scenarios for the events: alternatives per hit step, a split where capacity lacks, other routes,
+    and a request for quotation for stage 3."""
+    state = resources()
+    chain, events, options = read_request(_document(), state.catalogue, events_required=True)
+    return jsonify(respond(state.workspace, state.catalogue, chain, events, today=options["today"]))
+
+
+@bp.get("/resilience/events")
+def example_events():
+    """The example disruption events (ids for ``library_events``)."""
+    return jsonify({"events": list(library().values())})

@@ -1,0 +1,158 @@
+"""R2: response scenarios for disruption events, from the pool of published services (seed paper section 4.1,
+figure 7). For every step an event takes capacity from, with the disrupted services left out:
+
+(i) re-source: the qualified alternatives (stage-2 matching with the product's own criteria) the events do not hit,
+    best first, each with price, delivery against the due date, distance, transport CO2 and residual risk;
+(iii) split the lost volume over several of them when the best one's weekly capacity cannot carry it;
+(iv) other regions: alternatives outside the countries the events name are marked, and ranked first where they
+    diversify the step's countries;
+(ii) another route: the product's other routes (from translation) that avoid the disrupted step, with their best
+    assignment.
+(v) reused or remanufactured components from take-back come with the circularity module.
+
+The plan (JSON) names, per step, the chosen response and carries a request-for-quotation document that
+``POST /rfqs`` (stage 3) accepts as it is.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from maas_kg.resilience.assessment import hits, match_steps, service_facts
+from maas_kg.resilience.events import Event, touched
+from maas_kg.resilience.value_chains import ValueChain
+
+OPTIONS = 5  # alternatives shown per step
+
+
+def respond(workspace, catalogue, chain: ValueChain, events: list[Event], *,
+            today: datetime.date | None = None) -> dict:
+    today = today or datetime.date.today()
+    results: list = []
+    states = match_steps(workspace, chain, today=today, results=results)
+    suppliers = chain.services()
+    alternatives = sorted({a["service"] for s in states for a in s.alternatives})
+    hit_map = touched(catalogue, events, suppliers + alternatives)
+    disrupted = {service for by_service in hit_map.values() for service in by_service}
+    event_hits = hits(chain, states, events, hit_map)
+    facts = service_facts(catalogue, suppliers + alternatives)
+    hit_countries = {c for e in events for c in e.countries}
+    by_key = {(s.product, s.index): s for s in states}
+    affected: dict[tuple[int, int], tuple[float, float]] = {}  # (product, step) -> (lost share, longest duration)
+    for event in events:
+        for hit in event_hits[event.id]:
+            lost, days = affected.get((hit.product, hit.step), (0.0, 0.0))
+            if hit.lost_share > 0:
+                affected[(hit.product, hit.step)] = (max(lost, hit.lost_share), max(days, event.duration_days))
+    steps, items = [], []
+    for (number, index), (lost, longest) in sorted(affected.items()):
+        if lost <= 0:
+            continue
+        product, state = chain.products[number], by_key[(number, index)]
+        due = _due(product.document)
+        days_left = (due - today).days if due else None
+        remaining = [s for s in state.step.suppliers if s.service not in disrupted]
+        countries_now = {facts.get(s.service, {}).get("country") for s in remaining}
+        options = []
+        for option in state.alternatives:
+            if option["service"] in disrupted:
+                continue
+            country = facts.get(option["service"], {}).get("country")
+            meets = option["delivery_days"] is not None and (days_left is None or option["delivery_days"] <= days_left)
+            options.append({**option, "country": country, "meets_due_date": meets,
+                            "outside_affected_countries": country not in hit_countries,
+                            "diversifies_countries": country not in countries_now,
+                            "reasons": _reasons(option, meets, country, hit_countries, countries_now, days_left)})
+        # meeting the due date first, then outside the hit countries, then the match score
+        options.sort(key=lambda o: (not o["meets_due_date"], not o["outside_affected_countries"],
+                                    -(o["score"] or 0.0)))
+        weekly_need = product.yearly_volume * lost / 52
+        chosen, covered = [], 0.0
+        for option in options:
+            if covered >= weekly_need:
+                break
+            chosen.append(option)
+            covered += option["capacity_per_week"] or 0.0
+        if chosen and len(chosen) > 1:
+            total = sum(o["capacity_per_week"] or 0.0 for o in chosen) or 1.0
+            response = {"kind": "split", "services": [
+                {"service": o["service"], "share_of_lost_volume": round((o["capacity_per_week"] or 0.0) / total, 3)}
+                for o in chosen],
+                "why": f"no single alternative has the weekly capacity for {weekly_need:,.0f} units"}
+        elif chosen:
+            response = {"kind": "re-source", "services": [{"service": chosen[0]["service"],
+                                                           "share_of_lost_volume": 1.0}],
+                        "why": "the best qualified alternative the events do not hit" +
+                               ("" if chosen[0]["meets_due_date"] else ", though it cannot meet the due date")}
+        else:
+            response = {"kind": "none", "services": [],
+                        "why": "no qualified alternative outside the disruption: see the other routes, or wait "
+                               f"{longest:g} days"}
+        routes = _other_routes(results[number], state.step.process, disrupted)
+        steps.append({"product": product.name, "step": state.step.process_name, "process": state.step.process,
+                      "share_lost": round(lost, 4), "weekly_volume_lost": round(weekly_need, 1),
+                      "options": options[:OPTIONS], "option_count": len(options), "response": response,
+                      "other_routes": routes})
+        for place, service in enumerate(response["services"]):
+            items.append({"service": service["service"], "step": state.step.process, "position": index + 1,
+                          "match_score": next((o["score"] for o in options if o["service"] == service["service"]),
+                                              None),
+                          "requirements": _requirements(product.document),
+                          "quantity": max(1, round(product.yearly_volume * lost * longest / 365
+                                                   * service["share_of_lost_volume"]))})
+    rfq = None
+    longest = max((e.duration_days for e in events), default=0.0)
+    if items:
+        first = chain.products[0].document
+        delivery = first.get("delivery") or {}
+        rfq = {"title": f"{chain.name}: response to {', '.join(e.name for e in events)}",
+               "quantity": max(i["quantity"] for i in items),
+               "due": (_due(first) or today + datetime.timedelta(days=max(30, int(longest)))).isoformat(),
+               "delivery": {k: delivery[k] for k in ("lat", "lon") if k in delivery} or {"place": chain.name},
+               "items": items}
+    return {"value_chain": chain.id, "events": [e.as_json() for e in events], "today": today.isoformat(),
+            "steps": steps, "request_for_quotation": rfq,
+            "unaffected": not steps}
+
+
+def _due(document: dict) -> datetime.date | None:
+    due = (document.get("delivery") or {}).get("due")
+    try:
+        return datetime.date.fromisoformat(due) if isinstance(due, str) else None
+    except ValueError:
+        return None
+
+
+def _reasons(option: dict, meets: bool, country, hit_countries, countries_now, days_left) -> list[str]:
+    reasons = []
+    if option["delivery_days"] is not None:
+        reasons.append(f"delivers in {option['delivery_days']:g} days" +
+                       (f" of {days_left} left" if days_left is not None else "") +
+                       ("" if meets else ": too late"))
+    if country and country not in hit_countries:
+        reasons.append(f"in {country}, outside the affected countries")
+    if country and country not in countries_now:
+        reasons.append(f"adds {country} to the step's countries")
+    if option["price_eur"] is not None:
+        reasons.append(f"{option['price_eur']:,.2f} EUR for the order")
+    return reasons
+
+
+def _requirements(document: dict) -> dict:
+    """What a provider is shown of the product: its characteristics, not the buyer's other data."""
+    return {key: document[key] for key in ("material", "shape", "envelope_mm", "mass_kg", "tolerance_mm",
+                                           "roughness_ra_um", "finish", "certifications") if key in document}
+
+
+def _other_routes(result, process: str, disrupted: set[str]) -> list[dict]:
+    """Routes of the product without the disrupted process whose best assignment avoids disrupted services."""
+    found = []
+    for route in result.routes:
+        if any(m.step.process == process for m in route.steps) or not route.assignments:
+            continue
+        services = list(route.assignments[0].services)
+        if any(s in disrupted for s in services):
+            continue
+        found.append({"steps": [m.step.process for m in route.steps], "services": services,
+                      "score": route.score, "reasons": list(route.reasons)})
+    return found[:3]

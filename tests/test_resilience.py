@@ -1,0 +1,254 @@
+"""Resilience (issue 19): the example value chains under the example events on the `make run` demo catalogue (300
+providers, seed 1): which steps each event hits, impact, exposure, the simulation, responses that leave the
+disrupted services out; bad input named by field; nothing stored; the HTTP routes and the command line."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from api import create_app
+from harness import cli
+from maas_kg import catalogue
+from maas_kg.catalogue.demo import generate_services
+from maas_kg.errors import MaasKgError
+from maas_kg.execution.fields import FieldError
+from maas_kg.resilience import assess, from_library, library, read_events, read_value_chain, respond
+from maas_kg.resilience.assessment import Hit, simulate
+from maas_kg.resilience.events import Event, touched
+from maas_kg.resilience.value_chains import ChainProduct, ChainStep, Supply, ValueChain
+
+EXAMPLES = Path(__file__).parents[1] / "examples"
+TODAY = datetime.date(2026, 12, 6)
+GERBER = "https://w3id.org/maas-kg/id/provider/gerber-gieerei-190"
+ZIMMERMANN = "https://w3id.org/maas-kg/id/provider/zimmermann-harterei-48"
+
+
+def example(name: str) -> dict:
+    return json.loads((EXAMPLES / "value-chains" / f"{name}.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("resilience")
+    app = create_app({"STORE": "memory", "KEYS_FILE": str(folder / "keys.sqlite"), "TESTING": True})
+    catalogue.publish(app.extensions["maas_kg"].catalogue, json.dumps(list(generate_services(300, 1))).encode(),
+                      "json")
+    return app
+
+
+@pytest.fixture(scope="module")
+def store(app):
+    return app.extensions["maas_kg"].catalogue
+
+
+@pytest.fixture(scope="module")
+def workspace(app):
+    return app.extensions["maas_kg"].workspace
+
+
+def test_every_example_value_chain_reads_and_every_example_event_is_valid(store):
+    for path in sorted((EXAMPLES / "value-chains").glob("*.json")):
+        chain = read_value_chain(json.loads(path.read_text()), store)
+        assert chain.products and all(step.suppliers for p in chain.products for step in p.steps), path
+    assert len(list((EXAMPLES / "value-chains").glob("*.json"))) >= 3
+    events = from_library(sorted(library()), store)
+    assert {e.type_label for e in events} >= {"natural disaster", "trade barrier", "regulation change",
+                                             "capacity loss", "insolvency", "logistics disruption",
+                                             "energy shortage", "cyber incident", "pandemic"}
+
+
+def test_which_steps_each_event_hits(store, workspace):
+    chain = read_value_chain(example("gearbox"), store)
+    ids = ["gerber-insolvency", "german-gas-rationing", "limmat-flood", "swiss-customs", "bremen-strike"]
+    result = assess(workspace, store, chain, from_library(ids, store), runs=2000, seed=3, today=TODAY)
+    hit = {e["event"]["id"]: {(p["product"], s["step"]) for p in e["products"] for s in p["steps"]}
+           for e in result["events"]}
+    housing, gear = "Die-cast aluminium gearbox housing", "Case-hardened spur gear"
+    assert hit["gerber-insolvency"] == {(housing, "low-pressure die casting")}
+    assert hit["limmat-flood"] == {(housing, "low-pressure die casting")}  # the foundry is in Zurich
+    # gas rationing names a country and a process: only case hardening in Germany, not other German suppliers
+    assert hit["german-gas-rationing"] == {(gear, "case hardening")}
+    assert hit["bremen-strike"] == {(gear, "case hardening")}
+    by_id = {e["event"]["id"]: e for e in result["events"]}
+    insolvency = by_id["gerber-insolvency"]["products"][0]
+    # single-sourced, no alternative: the delay is the outage beyond the safety stock, the revenue the lost units
+    assert insolvency["delay_days"] == 120 - 10 and insolvency["steps"][0]["time_to_recover_days"] is None
+    assert insolvency["revenue_at_risk"] == pytest.approx(24000 * 120 / 365 * 95.0, rel=1e-3)
+    assert [o["due"] for o in insolvency["open_orders_at_risk"]] == ["2026-12-26", "2027-01-09"]
+    # a customs delay takes no capacity: 12 days of added lead time against 10 days of stock
+    customs = by_id["swiss-customs"]
+    assert customs["max_delay_days"] == 2 and customs["revenue_at_risk"] == 0
+    assert "gerber-insolvency" in result["risk_matrix"]["possible"]["severe"]
+    assert any("single point of failure" in v and "low-pressure die casting" in v
+               for v in result["exposure"]["vulnerabilities"])
+    steps = {(s["product"], s["step"]): s for s in result["exposure"]["steps"]}
+    assert steps[(housing, "low-pressure die casting")]["single_sourced"] is True
+    shaft_turning = steps[("Turned and ground gearbox shaft", "turning")]
+    assert shaft_turning["suppliers"] == 2 and shaft_turning["hhi_provider"] == pytest.approx(0.7 ** 2 + 0.3 ** 2)
+    simulated = {p["product"]: p for p in result["simulation"]["products"]}
+    assert simulated["Turned and ground gearbox shaft"]["on_time_probability"] == 1.0  # no event hits it
+    assert simulated[housing]["on_time_probability"] < 1.0
+
+
+def test_the_same_seed_gives_the_same_simulation(store, workspace):
+    chain = read_value_chain(example("appliances"), store)
+    events = from_library(["antwerp-ransomware", "abs-restriction", "pandemic-central-europe"], store)
+    first = assess(workspace, store, chain, events, runs=3000, seed=7, today=TODAY)["simulation"]
+    again = assess(workspace, store, chain, events, runs=3000, seed=7, today=TODAY)["simulation"]
+    other = assess(workspace, store, chain, events, runs=3000, seed=8, today=TODAY)["simulation"]
+    assert first == again and first != other
+
+
+def _single_step_chain(stock: float) -> ValueChain:
+    step = ChainStep("https://w3id.org/maas-kg/process#Milling", "milling",
+                     (Supply("https://example.org/s", "https://example.org/p", 1.0),))
+    return ValueChain("https://example.org/vc", "vc", "EUR",
+                      (ChainProduct({}, "part", 1000, 10.0, stock, 30.0, (step,), ()),))
+
+
+def _event(probability: float, days: float) -> Event:
+    return Event("e", "e", "https://w3id.org/maas-kg/ns#Insolvency", "insolvency", probability, 1.0, days)
+
+
+@given(probability=st.floats(0.02, 0.9))
+@settings(max_examples=15, deadline=None)
+def test_a_single_point_of_failure_is_on_time_with_one_minus_its_probability(probability):
+    """Single-sourced, no alternative, the outage longer than any stock: on time exactly when the event does not
+    happen, so the simulated share converges to 1 - p (within four standard errors)."""
+    runs = 20_000
+    event = _event(probability, 400.0)
+    hits = {"e": [Hit(0, 0, 1.0, 1.0, None, ("https://example.org/s",), ("provider",))]}
+    on_time = simulate(_single_step_chain(5.0), [event], hits, runs=runs, seed=11)[0]["on_time_probability"]
+    error = (probability * (1 - probability) / runs) ** 0.5
+    assert abs(on_time - (1 - probability)) <= 4 * error + 1e-4
+
+
+@given(stock=st.floats(0, 200), more=st.floats(0, 200), days=st.floats(1, 365),
+       recover=st.one_of(st.none(), st.floats(0, 365)))
+@settings(max_examples=60, deadline=None)
+def test_more_safety_stock_never_means_more_delay(stock, more, days, recover):
+    event = _event(0.5, days)
+    hits = {"e": [Hit(0, 0, 1.0, 1.0, recover, ("https://example.org/s",), ("provider",))]}
+    little = simulate(_single_step_chain(stock), [event], hits, runs=500, seed=2)[0]
+    plenty = simulate(_single_step_chain(stock + more), [event], hits, runs=500, seed=2)[0]
+    assert plenty["mean_delay_days"] <= little["mean_delay_days"] + 1e-9
+    assert plenty["on_time_probability"] >= little["on_time_probability"]
+
+
+@given(chosen=st.lists(st.sampled_from(["limmat-flood", "gerber-insolvency", "german-gas-rationing",
+                                        "antwerp-ransomware", "banat-earthquake", "abs-restriction",
+                                        "pandemic-central-europe", "bremen-strike"]), min_size=1, max_size=3,
+                       unique=True),
+       name=st.sampled_from(["gearbox", "enclosures", "appliances"]))
+@settings(max_examples=12, deadline=None)
+def test_responses_never_propose_a_disrupted_service(store, workspace, chosen, name):
+    events = from_library(chosen, store)
+    chain = read_value_chain(example(name), store)
+    result = respond(workspace, store, chain, events, today=TODAY)
+    proposed = {o["service"] for s in result["steps"] for o in s["options"]} | \
+        {s["service"] for step in result["steps"] for s in step["response"]["services"]}
+    hit = touched(store, events, sorted(proposed))
+    assert not any(hit.values()), hit
+    current = {s.service for p in chain.products for step in p.steps for s in step.suppliers}
+    assert not proposed & current
+    if result["request_for_quotation"]:
+        assert {i["service"] for i in result["request_for_quotation"]["items"]} <= proposed
+
+
+def test_a_response_re_sources_and_hands_stage_3_a_request_for_quotation(app, store, workspace):
+    chain = read_value_chain(example("gearbox"), store)
+    result = respond(workspace, store, chain, from_library(["pandemic-central-europe"], store), today=TODAY)
+    resourced = [s for s in result["steps"] if s["response"]["kind"] in ("re-source", "split")]
+    assert resourced, result["steps"]
+    for step in resourced:
+        assert step["options"] and all(o["country"] not in ("DE", "CZ", "AT", "PL", "SK", "HU", "SI", "CH")
+                                       for o in step["options"])
+    # the request for quotation goes to POST /rfqs as it is
+    keys = app.extensions["maas_kg"].keys
+    token = keys.create(buyer="https://example.org/buyer/gearbox")[0]
+    rfq = {**result["request_for_quotation"], "due": (datetime.date.today() + datetime.timedelta(days=90)).isoformat()}
+    sent = app.test_client().post("/rfqs", json=rfq, headers={"Authorization": f"Bearer {token}"})
+    assert sent.status_code == 201, sent.json
+
+
+@pytest.mark.parametrize("change,field", [
+    (lambda c: c["products"][0]["steps"][0]["suppliers"][0].update(service="https://example.org/no-such-service"),
+     "products[0].steps[0].suppliers[0].service"),
+    (lambda c: c["products"][0]["steps"][0]["suppliers"][0].update(share=0.5), "products[0].steps[0].suppliers"),
+    (lambda c: c["products"][0].update(steps=[]), "products[0].steps"),
+    (lambda c: c["products"][0]["steps"][0].update(process="basket weaving"), "products[0].steps[0].process"),
+    (lambda c: c["products"][0].update(yearly_volume=-5), "products[0].yearly_volume"),
+    (lambda c: c.update(products=[]), "products")])
+def test_a_bad_value_chain_names_its_field(store, change, field):
+    chain = copy.deepcopy(example("gearbox"))
+    change(chain)
+    with pytest.raises(FieldError) as raised:
+        read_value_chain(chain, store)
+    assert raised.value.field == field, str(raised.value)
+
+
+@pytest.mark.parametrize("event,field", [
+    ({"probability_per_year": -0.1}, "events[0].probability_per_year"),
+    ({"scope": {"regions": ["DE-BW"]}}, "events[0].scope.regions"),
+    ({"scope": {"countries": ["Germany"]}}, "events[0].scope.countries"),
+    ({"type": "meteor"}, "events[0].type"), ({"scope": {}}, "events[0].scope"),
+    ({"scope": {"circle": {"lat": 95, "lon": 0, "radius_km": 5}}}, "events[0].scope.circle.lat")])
+def test_a_bad_event_names_its_field(store, event, field):
+    base = {"id": "x", "type": "natural disaster", "scope": {"countries": ["DE"]}, "probability_per_year": 0.1,
+            "duration_days": 10}
+    with pytest.raises(FieldError) as raised:
+        read_events([{**base, **event}], store)
+    assert raised.value.field == field, str(raised.value)
+
+
+def test_over_http_nothing_is_stored_and_errors_are_problems(app, store):
+    client = app.test_client()
+    before = store.quad_count(), store.named_graphs()
+    assessed = client.post("/resilience/assess", json={"value_chain": example("enclosures"),
+                                                       "library_events": ["pandemic-central-europe"],
+                                                       "runs": 1000, "today": "2026-12-06"})
+    assert assessed.status_code == 200, assessed.json
+    assert assessed.json["simulation"]["runs"] == 1000 and assessed.json["events"]
+    responded = client.post("/resilience/respond", json={"value_chain": example("enclosures"),
+                                                         "library_events": ["pandemic-central-europe"],
+                                                         "today": "2026-12-06"})
+    assert responded.status_code == 200 and responded.json["steps"]
+    assert (store.quad_count(), store.named_graphs()) == before  # the value chain was never written
+    leaked = client.get("/sparql", query_string={
+        "query": 'ASK { ?s ?p ?o FILTER(CONTAINS(STR(?o), "Control cabinet maker")) }'},
+        headers={"Accept": "application/sparql-results+json"})
+    assert leaked.json["boolean"] is False
+    bad = client.post("/resilience/respond", json={"value_chain": example("enclosures")})
+    assert bad.status_code == 422 and bad.json["detail"].startswith("events")
+    wrong = client.post("/resilience/assess", json={"value_chain": {**example("enclosures"), "id": "not an iri"}})
+    assert wrong.status_code == 422 and wrong.json["detail"].startswith("value_chain.id")
+    assert client.post("/resilience/assess", data="x", content_type="text/plain").status_code == 415
+    assert client.get("/resilience/events").json["events"]
+
+
+def test_the_command_line_assesses_and_responds(tmp_path):
+    env = {**os.environ, "MAAS_KG_STORE": str(tmp_path / "store"), "MAAS_KG_KEYS": str(tmp_path / "keys.sqlite")}
+    assert cli(env, "demo", "--providers", "300", "--seed", "1").returncode == 0
+    chain = str(EXAMPLES / "value-chains" / "gearbox.json")
+    assessed = cli(env, "resilience", "assess", chain, "--event", "gerber-insolvency", "--runs", "500",
+                   "--today", "2026-12-06")
+    assert assessed.returncode == 0 and "single point of failure" in assessed.stdout, assessed.stderr
+    answer = json.loads(cli(env, "resilience", "respond", chain, "--event", "pandemic-central-europe", "--today",
+                            "2026-12-06", "--format", "json").stdout)
+    assert answer["steps"] and answer["request_for_quotation"]["items"]
+    refused = cli(env, "resilience", "respond", chain)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr and "events" in refused.stderr
+    assert "gerber-insolvency" in cli(env, "resilience", "events").stdout
+
+
+def test_maas_kg_errors_for_unknown_library_events(store):
+    with pytest.raises(MaasKgError, match="no example event"):
+        from_library(["nothing-like-this"], store)
