@@ -4,13 +4,14 @@ like a product, in the worker's private workspace, and never stored."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
-from api.negotiation import body
+from api.negotiation import best_response, body
 from api.problems import Problem
 from api.state import resources
 from maas_kg.catalogue.ingest import parse_json
 from maas_kg.resilience import assess, library, respond
+from maas_kg.resilience.responses import as_rdf
 from maas_kg.resilience.requests import read_request
 
 bp = Blueprint("resilience", __name__)
@@ -33,10 +34,15 @@ def assess_chain():
 @bp.post("/resilience/respond")
 def respond_to_events():
     """Response scenarios for the events: alternatives per hit step, a split where capacity lacks, other routes,
-    and a request for quotation for stage 3."""
+    and a request for quotation for stage 3 (JSON); or the plan as RDF with its provenance (Turtle, JSON-LD)."""
+    chosen = best_response(["application/json", "text/turtle", "application/ld+json"])
     state = resources()
     chain, events, options = read_request(_document(), state.catalogue, events_required=True)
-    return jsonify(respond(state.workspace, state.catalogue, chain, events, today=options["today"]))
+    plan = respond(state.workspace, state.catalogue, chain, events, today=options["today"])
+    if chosen == "application/json":
+        return jsonify(plan)
+    graph = as_rdf(plan, chain)
+    return Response(graph.serialize(format="turtle" if chosen == "text/turtle" else "json-ld"), mimetype=chosen)
 
 
 @bp.get("/resilience/events")

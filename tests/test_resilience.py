@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+import rdflib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -252,3 +253,29 @@ def test_the_command_line_assesses_and_responds(tmp_path):
 def test_maas_kg_errors_for_unknown_library_events(store):
     with pytest.raises(MaasKgError, match="no example event"):
         from_library(["nothing-like-this"], store)
+
+
+def test_the_value_chain_and_the_response_plan_are_rdf_with_shapes_and_provenance(app, store):
+    from maas_kg.knowledge.validation import validate_data
+    from maas_kg.resilience.value_chains import _shapes, as_rdf
+    from rdflib import Literal, Namespace
+    from rdflib.namespace import XSD
+
+    chain = read_value_chain(example("gearbox"), store)
+    graph = as_rdf(chain)
+    assert validate_data(graph, _shapes()).conforms
+    maas = Namespace("https://w3id.org/maas-kg/ns#")
+    relation = next(graph.subjects(maas.volumeShare, None))
+    graph.set((relation, maas.volumeShare, Literal("1.5", datatype=XSD.decimal)))
+    broken = validate_data(graph, _shapes())
+    assert not broken.conforms and "share" in broken.violations[0].message
+    answer = app.test_client().post("/resilience/respond", headers={"Accept": "text/turtle"},
+                                    json={"value_chain": example("gearbox"),
+                                          "library_events": ["pandemic-central-europe"], "today": "2026-12-06"})
+    assert answer.status_code == 200 and answer.mimetype == "text/turtle"
+    plan = rdflib.Graph().parse(data=answer.get_data(as_text=True), format="turtle")
+    prov = Namespace("http://www.w3.org/ns/prov#")
+    node = next(plan.subjects(rdflib.RDF.type, maas.ResponsePlan))
+    assert (node, prov.wasDerivedFrom, rdflib.URIRef(chain.id)) in plan
+    assert set(plan.objects(node, maas.proposesSupply))
+    assert (node, maas.respondsTo, rdflib.URIRef("https://w3id.org/maas-kg/id/event/pandemic-central-europe")) in plan

@@ -18,11 +18,16 @@ from __future__ import annotations
 
 import datetime
 
+import rdflib
+from rdflib import RDF, XSD, Literal, Namespace, URIRef
+
+from maas_kg.knowledge import MAAS, rules
 from maas_kg.resilience.assessment import hits, match_steps, service_facts
 from maas_kg.resilience.events import Event, touched
 from maas_kg.resilience.value_chains import ValueChain
 
 OPTIONS = 5  # alternatives shown per step
+PROV = Namespace("http://www.w3.org/ns/prov#")
 
 
 def respond(workspace, catalogue, chain: ValueChain, events: list[Event], *,
@@ -156,3 +161,38 @@ def _other_routes(result, process: str, disrupted: set[str]) -> list[dict]:
         found.append({"steps": [m.step.process for m in route.steps], "services": services,
                       "score": route.score, "reasons": list(route.reasons)})
     return found[:3]
+
+
+def as_rdf(plan: dict, chain: ValueChain) -> rdflib.Graph:
+    """The response plan in RDF (ontology/resilience.ttl) with PROV-O: which activity made it from which value chain
+    and events, when; the proposed supply relations of each hit step."""
+    graph = rdflib.Graph()
+    graph.bind("maas", MAAS)
+    graph.bind("prov", PROV)
+    stamp = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    node = URIRef(f"{chain.id}/response/{stamp.strftime('%Y%m%dT%H%M%SZ')}")
+    activity = URIRef(f"{node}/activity")
+    graph.add((node, RDF.type, MAAS.ResponsePlan))
+    graph.add((node, RDF.type, PROV.Entity))
+    graph.add((node, PROV.wasGeneratedBy, activity))
+    graph.add((node, PROV.wasDerivedFrom, URIRef(chain.id)))
+    graph.add((activity, RDF.type, PROV.Activity))
+    graph.add((activity, PROV.used, URIRef(chain.id)))
+    graph.add((activity, PROV.endedAtTime, Literal(stamp.isoformat(), datatype=XSD.dateTime)))
+    graph.add((activity, PROV.used, URIRef(rules.rule_iri("resilience/touched-services.rq"))))
+    for event in plan["events"]:
+        event_node = URIRef(f"https://w3id.org/maas-kg/id/event/{event['id']}")
+        graph.add((node, MAAS.respondsTo, event_node))
+        graph.add((activity, PROV.used, event_node))
+    steps = {(p.name, s.process_name): f"{chain.id}/product/{n}/step/{i}"
+             for n, p in enumerate(chain.products) for i, s in enumerate(p.steps)}
+    for number, step in enumerate(plan["steps"]):
+        for place, service in enumerate(step["response"]["services"]):
+            relation = URIRef(f"{node}/supply/{number}/{place}")
+            graph.add((node, MAAS.proposesSupply, relation))
+            graph.add((relation, RDF.type, MAAS.SupplyRelation))
+            graph.add((relation, MAAS.suppliedThrough, URIRef(service["service"])))
+            graph.add((relation, MAAS.volumeShare, Literal(str(service["share_of_lost_volume"]),
+                                                           datatype=XSD.decimal)))
+            graph.add((relation, MAAS.forChainStep, URIRef(steps[(step["product"], step["step"])])))
+    return graph

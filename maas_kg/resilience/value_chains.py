@@ -14,8 +14,17 @@ catalogue store: assessments and responses run on it in memory and in the privat
 from __future__ import annotations
 
 import datetime
+import decimal
 import json
 from dataclasses import dataclass
+
+import rdflib
+from rdflib import RDF, XSD, Literal, URIRef
+
+from maas_kg import knowledge
+from maas_kg.errors import InvalidDocument
+from maas_kg.knowledge import MAAS
+from maas_kg.knowledge.validation import validate_data
 
 from maas_kg.catalogue.ingest import term_indexes
 from maas_kg.catalogue.publishing import providers_of
@@ -116,8 +125,55 @@ def read_value_chain(doc: object, catalogue) -> ValueChain:
                                          tuple(Supply(s, providers[s], share) for s, share in suppliers)))
         chain_products.append(ChainProduct(document, name, volume, revenue, stock, cadence, tuple(chain_steps),
                                            orders))
-    return ValueChain(chain_id, fields.text(doc, "name", required=False, limit=200) or chain_id,
-                      fields.currency({"currency": doc.get("currency", "EUR")}), tuple(chain_products))
+    chain = ValueChain(chain_id, fields.text(doc, "name", required=False, limit=200) or chain_id,
+                       fields.currency({"currency": doc.get("currency", "EUR")}), tuple(chain_products))
+    report = validate_data(as_rdf(chain), _shapes(), owned=True)
+    if not report.conforms:
+        first = report.violations[0]
+        raise InvalidDocument(f"the value chain is invalid ({len(report.violations)} violation(s)); first: "
+                              f"{first.message}", report)
+    return chain
+
+
+def _shapes() -> rdflib.Graph:
+    return _SHAPES.get("graph") or _SHAPES.setdefault(
+        "graph", rdflib.Graph().parse(knowledge.shapes_dir() / "value-chain.ttl", format="turtle"))
+
+
+_SHAPES: dict[str, rdflib.Graph] = {}
+
+
+def _decimal(value: float) -> Literal:
+    return Literal(format(decimal.Decimal(repr(float(value))).normalize(), "f"), datatype=XSD.decimal)
+
+
+def as_rdf(chain: ValueChain) -> rdflib.Graph:
+    """The value chain in the vocabulary of ontology/resilience.ttl (what shapes/value-chain.ttl checks)."""
+    graph = rdflib.Graph()
+    graph.bind("maas", MAAS)
+    node = URIRef(chain.id)
+    graph.add((node, RDF.type, MAAS.ValueChain))
+    graph.add((node, MAAS.name, Literal(chain.name)))
+    for number, product in enumerate(chain.products):
+        made = URIRef(product.document.get("id") or f"{chain.id}/product/{number}")
+        graph.add((node, MAAS.hasChainProduct, made))
+        graph.add((made, MAAS.name, Literal(product.name)))
+        graph.add((made, MAAS.yearlyVolume, Literal(product.yearly_volume, datatype=XSD.integer)))
+        graph.add((made, MAAS.unitRevenue, _decimal(product.unit_revenue)))
+        graph.add((made, MAAS.safetyStockDays, _decimal(product.safety_stock_days)))
+        graph.add((made, MAAS.orderCadenceDays, _decimal(product.order_cadence_days)))
+        for index, step in enumerate(product.steps):
+            step_node = URIRef(f"{chain.id}/product/{number}/step/{index}")
+            graph.add((made, MAAS.hasChainStep, step_node))
+            graph.add((step_node, RDF.type, MAAS.ChainStep))
+            graph.add((step_node, MAAS.stepProcess, URIRef(step.process)))
+            for place, supply in enumerate(step.suppliers):
+                relation = URIRef(f"{step_node}/supply/{place}")
+                graph.add((step_node, MAAS.hasSupplyRelation, relation))
+                graph.add((relation, RDF.type, MAAS.SupplyRelation))
+                graph.add((relation, MAAS.suppliedThrough, URIRef(supply.service)))
+                graph.add((relation, MAAS.volumeShare, _decimal(supply.share)))
+    return graph
 
 
 def _product(item: dict):
