@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: test run bench bench-match bench-index bench-pages bench-sparql bench-scale bench-execution venv browser clean
+.PHONY: test run bench bench-match bench-index bench-pages bench-sparql bench-scale bench-execution bench-resilience venv browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,10 @@ bench-scale: $(STAMP)
 # and the write transitions; --index measures the reads again with an index on rfqs (inquiry, created)
 bench-execution: $(STAMP)
 	$(BIN)/python benchmarks/bench_execution.py --orders 10000 --events 100000
+
+# a 50-product value chain against the 100,000-service store of bench-match: assess (10 events, 10,000 runs), respond
+bench-resilience: $(STAMP)
+	$(BIN)/python benchmarks/bench_resilience.py --store var/bench/matching-100000 --repeats 3
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info var test-artifacts
