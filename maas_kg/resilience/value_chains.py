@@ -166,7 +166,7 @@ def as_rdf(chain: ValueChain) -> rdflib.Graph:
             step_node = URIRef(f"{chain.id}/product/{number}/step/{index}")
             graph.add((made, MAAS.hasChainStep, step_node))
             graph.add((step_node, RDF.type, MAAS.ChainStep))
-            graph.add((step_node, MAAS.stepProcess, URIRef(step.process)))
+            graph.add((step_node, MAAS.chainStepProcess, URIRef(step.process)))
             for place, supply in enumerate(step.suppliers):
                 relation = URIRef(f"{step_node}/supply/{place}")
                 graph.add((step_node, MAAS.hasSupplyRelation, relation))
