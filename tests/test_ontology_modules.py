@@ -100,3 +100,14 @@ def test_units_are_qudt_unit_iris(ontology):
     assert len(units) >= 20
     for prop, unit in units:
         assert str(unit).startswith("http://qudt.org/vocab/unit/"), (prop, unit)
+
+
+def test_no_term_is_declared_as_two_kinds_of_property(ontology):
+    """OWL 2 DL keeps object, datatype and annotation properties apart: one IRI declared as two of them (easy when
+    two modules need a "step process") makes the ontology OWL 2 Full."""
+    kinds = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
+    declared: dict = {}
+    for kind in kinds:
+        for term in ontology.subjects(RDF.type, kind):
+            declared.setdefault(term, set()).add(kind)
+    assert {str(t): sorted(map(str, k)) for t, k in declared.items() if len(k) > 1} == {}
