@@ -180,7 +180,8 @@ def add_names(store: Store, candidates: list[Candidate]) -> None:
     missing = [c for c in candidates if c.name is None]
     if not missing:
         return
-    block = rules.values(["service", "provider", "graph"], [[c.service, c.provider, c.graph] for c in missing])
+    unique = {c.service: c for c in missing}  # a service shown in several steps or routes is looked up once
+    block = rules.values(["service", "provider", "graph"], [[c.service, c.provider, c.graph] for c in unique.values()])
     names = {row["service"].value: row for row in rules.select(store, "matching/service-names.rq", CANDIDATES=block)}
     for candidate in missing:
         row = names.get(candidate.service)
