@@ -17,6 +17,7 @@ from api.problems import shortened
 from api.query_slots import SlotsTaken, public_base, slots
 from api.state import resources
 from api.web_orders import bp as orders_bp
+from api.web_resilience import bp as resilience_bp
 from maas_kg import catalogue, knowledge
 from maas_kg.catalogue import CatalogueError, browse, public_sparql
 from maas_kg.catalogue.ingest import InputError, format_for, json_fields, term_indexes
@@ -31,6 +32,7 @@ from maas_kg.store import StoreError
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 bp.register_blueprint(orders_bp)  # the stage-3 pages: sign-in, inbox, purchases, offers, orders (api/web_orders.py)
+bp.register_blueprint(resilience_bp)  # the resilience page: a value chain under disruptions (api/web_resilience.py)
 
 @bp.before_app_request
 def _language():

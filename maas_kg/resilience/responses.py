@@ -108,7 +108,7 @@ def respond(workspace, catalogue, chain: ValueChain, events: list[Event], *,
     rfq = None
     longest = max((e.duration_days for e in events), default=0.0)
     if items:
-        first = chain.products[0].document
+        first = chain.products[min(number for (number, _), (lost, _) in affected.items() if lost > 0)].document
         delivery = first.get("delivery") or {}
         rfq = {"title": f"{chain.name}: response to {', '.join(e.name for e in events)}",
                "quantity": max(i["quantity"] for i in items),
