@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from api import config as default_config
-from api import (docs, execution, graph_store, health, matching, negotiation, ontology, problems, query_slots,
+from api import (circularity, docs, execution, graph_store, health, matching, negotiation, ontology, problems, query_slots,
                  resilience, services, sparql, state, web)
 
 
@@ -28,7 +28,7 @@ def create_app(config: object | Mapping | None = None) -> Flask:
     app.before_request(negotiation.bound_streamed_body)  # before any blueprint's hooks and handlers
     state.init_app(app)
     query_slots.init_app(app)
-    for blueprint in (health.bp, services.bp, matching.bp, execution.bp, resilience.bp, ontology.bp, sparql.bp,
+    for blueprint in (health.bp, services.bp, matching.bp, execution.bp, resilience.bp, circularity.bp, ontology.bp, sparql.bp,
                       graph_store.bp, docs.bp, web.bp):
         app.register_blueprint(blueprint)
     return app

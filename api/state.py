@@ -77,7 +77,7 @@ def _warm(resources: Resources) -> None:
 def follow_taxonomy() -> None:
     """Before a request: the catalogue's taxonomy extensions are the ones in force in this thread (one small query
     of the meta graph), so an extension uploaded through any worker names processes in every worker at once."""
-    if request.endpoint and request.endpoint.split(".")[0] in ("services", "matching", "resilience", "ontology", "web"):
+    if request.endpoint and request.endpoint.split(".")[0] in ("services", "matching", "resilience", "circularity", "ontology", "web"):
         taxonomy.follow(resources().catalogue)
 
 

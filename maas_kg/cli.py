@@ -808,5 +808,43 @@ def resilience_events() -> None:
     click.echo(_table(rows, ["id", "type", "name", "probability", "days"]))
 
 
+# -- circularity: take-back products to circular value chains (C1) -------------------------------------------------
+
+@main.group()
+def circular() -> None:
+    """Circular value chains for take-back products: strategies, processes, providers, comparison."""
+
+
+@circular.command("plan")
+@click.argument("take_back", type=click.Path(dir_okay=False))
+@click.option("--today", help="The day to plan from (YYYY-MM-DD; default today).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def circular_plan(ctx: click.Context, take_back: str, today: str | None, fmt: str) -> None:
+    """Per condition grade the feasible end-of-life strategies; per strategy its circular processes, the providers
+    near the collection points, its cost, material recovered and Material Circularity Indicator."""
+    import datetime
+
+    from maas_kg.circularity.planning import plan
+    from maas_kg.circularity.take_back import read_take_back
+    from maas_kg.matching.index import snapshot_for
+    from maas_kg.matching.workspace import Workspace
+
+    store = _open(ctx)
+    day = datetime.date.fromisoformat(today) if today else None
+    result = plan(Workspace(store, snapshot=snapshot_for(ctx.obj["store"])), store,
+                  read_take_back(_document(take_back), store), today=day)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    rows = [{"strategy": f"{s['notation']} {s['label']}", "returns": f"{s['share_of_returns']:.0%}",
+             "providers": "yes" if s["feasible_here"] else "no",
+             "cost/unit": s["chain"]["cost_per_unit_eur"] if s["chain"] else None,
+             "recovered": f"{s['material_recovered_share']:.0%}", "MCI": s["mci"]} for s in result["strategies"]]
+    click.echo(_table(rows, ["strategy", "returns", "providers", "cost/unit", "recovered", "MCI"]))
+    for grade in result["per_grade"]:
+        click.echo(f"- {grade['grade']} ({grade['share']:.0%}): {grade['chosen'] or 'none'}: {grade['why']}")
+
+
 if __name__ == "__main__":
     main()

@@ -1,12 +1,28 @@
-"""Circularity (issue 20): the Material Circularity Indicator against a worked example by hand."""
+"""Circularity (issue 20): the Material Circularity Indicator against a worked example by hand; C1 on the `make run`
+demo catalogue: the strategies the EoL ontology allows per example, providers that qualify, an ontology editor's
+change to a strategy's processes, bad input named by field, nothing stored."""
 
 from __future__ import annotations
+
+import copy
+import datetime
+import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from api import create_app
+from maas_kg import catalogue
+from maas_kg.catalogue.demo import generate_services
 from maas_kg.circularity.mci import Flows, linear_flow_index, mci
+from maas_kg.circularity.planning import plan
+from maas_kg.circularity.take_back import read_take_back
+from maas_kg.execution.fields import FieldError
+from maas_kg.knowledge.graphs import sync_ontology
+from maas_kg.matching.workspace import Workspace
+from maas_kg.store import Changes, open_store
 
 
 def test_the_mci_of_a_worked_example():
@@ -42,3 +58,109 @@ def test_collecting_more_for_reuse_never_lowers_the_mci(recycled, reuse, more):
 def test_impossible_flows_are_refused(flows):
     with pytest.raises(ValueError):
         Flows(1.0, **flows)
+
+
+# -- C1 on the `make run` demo catalogue ---------------------------------------------------------------------------
+
+TAKE_BACK = Path(__file__).parents[1] / "examples" / "take-back"
+TODAY = datetime.date(2026, 12, 6)
+#: what the EoL ontology allows per example (condition grade -> strategies), written down by hand: welded, glued or
+#: potted parts keep a product from remanufacturing and repurposing, which need it to come apart without damage
+EXPECTED = {
+    "industrial-gearbox": {"worn": {"repair", "refurbish", "remanufacture"},
+                           "defective": {"repair", "remanufacture", "repurpose", "recycle"},
+                           "scrap": {"recycle", "recover"}},
+    "hydraulic-pump": {"good": {"reuse", "refurbish"}, "worn": {"repair", "refurbish", "remanufacture"},
+                       "defective": {"repair", "remanufacture", "repurpose", "recycle"}, "scrap": {"recycle", "recover"}},
+    "e-bike-drive-unit": {"worn": {"repair", "refurbish"}, "defective": {"repair", "recycle"},
+                          "scrap": {"recycle", "recover"}},
+    "office-chair": {"good": {"reuse", "refurbish"}, "worn": {"repair", "refurbish"}, "scrap": {"recycle", "recover"}},
+}
+
+
+def take_back(name: str) -> dict:
+    return json.loads((TAKE_BACK / f"{name}.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("circularity")
+    app = create_app({"STORE": "memory", "KEYS_FILE": str(folder / "keys.sqlite"), "TESTING": True})
+    catalogue.publish(app.extensions["maas_kg"].catalogue, json.dumps(list(generate_services(300, 1))).encode(),
+                      "json")
+    return app
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_each_example_gets_the_strategies_the_ontology_allows_and_providers_that_qualify(app, name):
+    store, workspace = app.extensions["maas_kg"].catalogue, app.extensions["maas_kg"].workspace
+    document = take_back(name)
+    result = plan(workspace, store, read_take_back(document, store), today=TODAY)
+    assert {g["grade"]: set(g["strategies"]) for g in result["per_grade"]} == EXPECTED[name]
+    for strategy in result["strategies"]:
+        if not strategy["chain"]:
+            assert any("no provider" in r or "orchestrated" in r for r in strategy["reasons"])
+            continue
+        for step, needed in zip(strategy["chain"]["services"], strategy["processes"]):
+            # the provider's service is of the process the strategy needs (or a narrower one), within reach
+            assert store.ask(f"""PREFIX maas: <https://w3id.org/maas-kg/ns#>
+                PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+                ASK {{ <{step['service']}> maas:processType ?p . ?p rdfs:subClassOf* <{needed['process']}> }}""",
+                             union_default_graph=True), (step, needed)
+            assert step["distance_km"] is None or step["distance_km"] <= document["max_distance_km"] + 1e-6
+    # every grade gets the most circular strategy that has providers (the ladder rank decides)
+    for grade in result["per_grade"]:
+        if grade["chosen"]:
+            ranks = {s["label"]: s["ladder_rank"] for s in result["strategies"] if s["feasible_here"]}
+            assert ranks[grade["chosen"]] == min(ranks[label] for label in grade["strategies"] if label in ranks)
+    recycle = next(s for s in result["strategies"] if s["label"] == "recycle")
+    assert recycle["feasible_here"] and recycle["mci"] > result["mci_if_landfilled"]
+
+
+def test_an_ontology_editor_changes_a_strategys_processes_in_turtle(app):
+    store = open_store("memory")
+    sync_ontology(store)
+    catalogue.publish(store, json.dumps(list(generate_services(300, 1))).encode(), "json")
+    workspace = Workspace(store)
+    document = take_back("industrial-gearbox")
+    before = plan(workspace, store, read_take_back(document, store), today=TODAY)
+    recycle = next(s for s in before["strategies"] if s["label"] == "recycle")
+    assert "https://w3id.org/maas-kg/process#UltrasonicCleaning" not in [p["process"] for p in recycle["processes"]]
+    changes = Changes()
+    changes.update("""PREFIX maas: <https://w3id.org/maas-kg/ns#> PREFIX proc: <https://w3id.org/maas-kg/process#>
+        INSERT DATA { GRAPH <https://w3id.org/maas-kg/ontology/end-of-life> {
+            maas:R8Recycle maas:strategyNeedsProcess proc:UltrasonicCleaning } }""")
+    store.commit(changes)
+    after = plan(workspace, store, read_take_back(document, store), today=TODAY)
+    recycle = next(s for s in after["strategies"] if s["label"] == "recycle")
+    assert "https://w3id.org/maas-kg/process#UltrasonicCleaning" in [p["process"] for p in recycle["processes"]]
+    assert recycle["chain"] is None or "https://w3id.org/maas-kg/process#UltrasonicCleaning" in \
+        [s["process"] for s in recycle["chain"]["services"]]
+
+
+@pytest.mark.parametrize("change,field", [
+    (lambda d: d["components"][0].pop("material"), "components[0].material"),
+    (lambda d: d["condition"][0].update(share=0.9), "condition"),
+    (lambda d: d["condition"][0].update(grade="rusty"), "condition[0].grade"),
+    (lambda d: d["components"][1].update(joining="taped"), "components[1].joining"),
+    (lambda d: d.update(collection=[]), "collection"),
+    (lambda d: d.update(yearly_returns=0), "yearly_returns")])
+def test_a_bad_take_back_names_its_field(app, change, field):
+    document = copy.deepcopy(take_back("industrial-gearbox"))
+    change(document)
+    with pytest.raises(FieldError) as raised:
+        read_take_back(document, app.extensions["maas_kg"].catalogue)
+    assert raised.value.field == field, str(raised.value)
+
+
+def test_over_http_nothing_is_stored(app):
+    store = app.extensions["maas_kg"].catalogue
+    before = store.quad_count(), store.named_graphs()
+    client = app.test_client()
+    answer = client.post("/circularity/plan", json={**take_back("hydraulic-pump"), "today": "2026-12-06"})
+    assert answer.status_code == 200, answer.json
+    assert {s["label"] for s in answer.json["strategies"]} >= {"reuse", "recycle"}
+    assert (store.quad_count(), store.named_graphs()) == before
+    bad = client.post("/circularity/plan", json={**take_back("hydraulic-pump"), "condition": []})
+    assert bad.status_code == 422 and bad.json["detail"].startswith("condition")
+    assert client.post("/circularity/plan", data="{", content_type="application/json").status_code == 400

@@ -1,0 +1,160 @@
+"""A product offered for take-back (private, like products): what it is made of, in what condition it comes back,
+how many a year and where they are collected. Read from the plain JSON take-back format; every error names its field.
+
+    {"id": "https://example.org/take-back/gearbox", "name": "Industrial gearbox",
+     "product": {"material": "EN-GJL-250", "shape": "prismatic", "envelope_mm": [420, 300, 260], "mass_kg": 48},
+     "components": [{"name": "housing", "material": "EN-GJL-250", "mass_kg": 30, "joining": "bolted",
+                     "non_destructive_disassembly": true, "value_eur": 220, "wear_part": false}, ...],
+     "condition": [{"grade": "worn", "share": 0.6}, {"grade": "defective", "share": 0.3}, {"grade": "scrap", "share": 0.1}],
+     "yearly_returns": 800, "collection": [{"place": "Stuttgart", "lat": 48.78, "lon": 9.18}],
+     "max_distance_km": 600, "lifetime_years": 10, "average_lifetime_years": 10, "recycled_input": 0.2}
+
+``grade`` names a ``maas:ProductCondition`` of ontology/end-of-life.ttl by its label or notation (as new A, good B,
+worn C, defective D, scrap E); the shares sum to 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from maas_kg.catalogue.ingest import term_indexes
+from maas_kg.execution import fields
+from maas_kg.knowledge import rules
+from maas_kg.knowledge.vocabulary import AmbiguousTerm, UnknownTerm
+
+JOININGS = ("screwed", "bolted", "clipped", "snap-fit", "pressed", "riveted", "welded", "glued", "soldered", "moulded-in")
+MAX_COMPONENTS = 200
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    material: str  # IRI
+    mass_kg: float
+    joining: str
+    non_destructive: bool
+    value_eur: float
+    wear_part: bool
+
+
+@dataclass(frozen=True)
+class TakeBack:
+    id: str
+    name: str
+    product: dict  # the product's characteristics, in the plain JSON product format (for matching)
+    components: tuple[Component, ...]
+    condition: tuple[tuple[str, str, float], ...]  # (grade IRI, label, share)
+    yearly_returns: int
+    collection: tuple[dict, ...]
+    max_distance_km: float
+    lifetime_ratio: float
+    recycled_input: float
+
+    @property
+    def mass_kg(self) -> float:
+        return sum(c.mass_kg for c in self.components)
+
+    @property
+    def comes_apart(self) -> bool:
+        """Whether the product comes apart without damage: every component does."""
+        return all(c.non_destructive for c in self.components)
+
+
+def _number(doc: dict, name: str, *, low: float, high: float, default: float | None = None) -> float:
+    value = doc.get(name, default)
+    if value is None:
+        raise fields.FieldError(name, "is required")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise fields.FieldError(name, f"must be a number from {low:g} to {high:g}")
+    return float(value)
+
+
+def _at(prefix: str, err: fields.FieldError) -> fields.FieldError:
+    return fields.FieldError(f"{prefix}.{err.field}", str(err).split(": ", 1)[1])
+
+
+def condition_grades(store) -> dict[str, tuple[str, str]]:
+    """Label or notation (lower case) -> (grade IRI, English label) of every maas:ProductCondition."""
+    found = {}
+    for row in rules.select(store, "circularity/condition-grades.rq"):
+        entry = (row["grade"].value, row["label"].value)
+        found[row["label"].value.lower()] = entry
+        found[row["notation"].value.lower()] = entry
+    return found
+
+
+def read_take_back(doc: object, store) -> TakeBack:
+    doc = fields.document(doc)
+    take_back_id = fields.iri(doc, "id")
+    product = doc.get("product")
+    if not isinstance(product, dict) or not product:
+        raise fields.FieldError("product", "must give the product's material, shape, envelope_mm and mass_kg (the "
+                                           "plain JSON product format) so that providers can be matched")
+    components = doc.get("components")
+    if not isinstance(components, list) or not components:
+        raise fields.FieldError("components", "must list the product's components (bill of materials)")
+    if len(components) > MAX_COMPONENTS:
+        raise fields.FieldError("components", f"has {len(components)} entries, at most {MAX_COMPONENTS}")
+    materials = term_indexes()["material"]
+    read = []
+    for number, item in enumerate(components):
+        try:
+            item = fields.document(item, "component")
+            name = fields.text(item, "name", limit=200)
+            material_name = fields.text(item, "material", limit=200)
+            try:
+                material = str(materials.resolve(material_name))
+            except (UnknownTerm, AmbiguousTerm) as err:
+                raise fields.FieldError("material", str(err)) from None
+            joining = fields.text(item, "joining", required=False, limit=20) or "screwed"
+            if joining not in JOININGS:
+                raise fields.FieldError("joining", f"must be one of {', '.join(JOININGS)}, not {joining!r}")
+            intact = item.get("non_destructive_disassembly", joining not in ("welded", "glued", "soldered",
+                                                                             "moulded-in"))
+            if not isinstance(intact, bool):
+                raise fields.FieldError("non_destructive_disassembly", "must be true or false")
+            read.append(Component(name, material, _number(item, "mass_kg", low=0.000001, high=100_000),
+                                  joining, intact, _number(item, "value_eur", low=0, high=10 ** 9, default=0.0),
+                                  bool(item.get("wear_part", False))))
+        except fields.FieldError as err:
+            raise _at(f"components[{number}]", err) from None
+    grades = condition_grades(store)
+    condition = doc.get("condition")
+    if not isinstance(condition, list) or not condition:
+        raise fields.FieldError("condition", "must give the shares of the returns per condition grade "
+                                             "(as new, good, worn, defective, scrap)")
+    shares = []
+    for number, item in enumerate(condition):
+        try:
+            item = fields.document(item, "condition")
+            grade = fields.text(item, "grade", limit=40)
+            found = grades.get(grade.lower())
+            if found is None:
+                raise fields.FieldError("grade", f"must be one of {', '.join(sorted(k for k in grades if len(k) > 1))}"
+                                                 f" (or A to E), not {grade!r}")
+            shares.append((found[0], found[1], _number(item, "share", low=0.0001, high=1)))
+        except fields.FieldError as err:
+            raise _at(f"condition[{number}]", err) from None
+    total = sum(share for _, _, share in shares)
+    if abs(total - 1) > 0.01:
+        raise fields.FieldError("condition", f"the shares sum to {total:.0%}, not 100 %")
+    if len({g for g, _, _ in shares}) != len(shares):
+        raise fields.FieldError("condition", "names one grade twice")
+    points = doc.get("collection")
+    if not isinstance(points, list) or not points or len(points) > 50:
+        raise fields.FieldError("collection", "must list 1 to 50 collection points with lat and lon")
+    collection = []
+    for number, point in enumerate(points):
+        try:
+            place = fields.place({"collection": point}, "collection")
+            if "lat" not in place:
+                raise fields.FieldError("collection", "needs lat and lon")
+            collection.append(place)
+        except fields.FieldError as err:
+            raise fields.FieldError(f"collection[{number}]", str(err).split(": ", 1)[1]) from None
+    lifetime = _number(doc, "lifetime_years", low=0.01, high=200, default=1.0)
+    average = _number(doc, "average_lifetime_years", low=0.01, high=200, default=lifetime)
+    return TakeBack(take_back_id, fields.text(doc, "name", required=False, limit=200) or take_back_id, product,
+                    tuple(read), tuple(shares), int(_number(doc, "yearly_returns", low=1, high=10 ** 9)),
+                    tuple(collection), _number(doc, "max_distance_km", low=1, high=20_000, default=500.0),
+                    lifetime / average, _number(doc, "recycled_input", low=0, high=1, default=0.0))
