@@ -33,6 +33,7 @@ from maas_kg.resilience.value_chains import ChainProduct, ChainStep, ValueChain
 MIN_ALTERNATIVES = 3  # a step with fewer qualified alternatives than this is a vulnerability
 DURATION_SIGMA = 0.4  # spread of simulated durations around the stated median (lognormal)
 MAX_RUNS = 100_000
+CHUNK = 200  # alternatives tested against the events at a time
 
 
 @dataclass
@@ -181,8 +182,25 @@ class Hit:
     reasons: tuple[str, ...]
 
 
-def hits(chain: ValueChain, states: list[StepState], events: list[Event], hit_map: dict) -> dict[str, list[Hit]]:
-    """Per event, the steps it touches."""
+def free_alternatives(catalogue, events: list[Event], alternatives: list[dict], *, want: int) -> list[dict]:
+    """The first ``want`` of ``alternatives`` (in their order) that none of ``events`` hits, tested a chunk at a time:
+    a step may have thousands of qualified alternatives at catalogue scale, and testing them all against the events
+    cost minutes at 100,000 services, where the answer needs the first few."""
+    found = []
+    for start in range(0, len(alternatives), CHUNK):
+        chunk = alternatives[start:start + CHUNK]
+        hit = {service for by_service in touched(catalogue, events, [a["service"] for a in chunk]).values()
+               for service in by_service}
+        found += [a for a in chunk if a["service"] not in hit]
+        if len(found) >= want:
+            break
+    return found[:want]
+
+
+def hits(catalogue, chain: ValueChain, states: list[StepState], events: list[Event],
+         hit_map: dict) -> dict[str, list[Hit]]:
+    """Per event, the steps it touches (``hit_map``: what each event hits among today's suppliers), each with the
+    time to recover: the shortest delivery of an alternative the event does not hit."""
     result = {}
     for event in events:
         touched_services = hit_map.get(event.id, {})
@@ -192,11 +210,13 @@ def hits(chain: ValueChain, states: list[StepState], events: list[Event], hit_ma
             if not hit:
                 continue
             share = sum(s.share for s in hit)
-            free = [a["delivery_days"] for a in state.alternatives
-                    if a["service"] not in touched_services and a["delivery_days"] is not None]
+            fastest = sorted((a for a in state.alternatives if a["delivery_days"] is not None),
+                             key=lambda a: a["delivery_days"])
+            free = free_alternatives(catalogue, [event], fastest, want=1)
             reasons = sorted({r for s in hit for r in touched_services[s.service]})
             found.append(Hit(state.product, state.index, share * event.capacity_loss, share,
-                             min(free) if free else None, tuple(s.service for s in hit), tuple(reasons)))
+                             free[0]["delivery_days"] if free else None, tuple(s.service for s in hit),
+                             tuple(reasons)))
         result[event.id] = found
     return result
 
@@ -306,10 +326,9 @@ def assess(workspace, catalogue, chain: ValueChain, events: list[Event], *, runs
         raise FieldError("runs", f"must be from 1 to {MAX_RUNS:,}")
     states = match_steps(workspace, chain, today=today)
     suppliers = chain.services()
-    alternatives = sorted({a["service"] for s in states for a in s.alternatives})
     facts = service_facts(catalogue, suppliers)
-    hit_map = touched(catalogue, events, suppliers + alternatives)
-    event_hits = hits(chain, states, events, hit_map)
+    hit_map = touched(catalogue, events, suppliers)
+    event_hits = hits(catalogue, chain, states, events, hit_map)
     report = impact(chain, events, event_hits, today=today)
     exposed = exposure(chain, states, facts)
     for entry in report:

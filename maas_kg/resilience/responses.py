@@ -22,11 +22,12 @@ import rdflib
 from rdflib import RDF, XSD, Literal, Namespace, URIRef
 
 from maas_kg.knowledge import MAAS, rules
-from maas_kg.resilience.assessment import hits, match_steps, service_facts
+from maas_kg.resilience.assessment import free_alternatives, hits, match_steps, service_facts
 from maas_kg.resilience.events import Event, touched
 from maas_kg.resilience.value_chains import ValueChain
 
 OPTIONS = 5  # alternatives shown per step
+CONSIDERED = 30  # unaffected alternatives ranked per step (enough to split a volume over several)
 PROV = Namespace("http://www.w3.org/ns/prov#")
 
 
@@ -36,11 +37,9 @@ def respond(workspace, catalogue, chain: ValueChain, events: list[Event], *,
     results: list = []
     states = match_steps(workspace, chain, today=today, results=results)
     suppliers = chain.services()
-    alternatives = sorted({a["service"] for s in states for a in s.alternatives})
-    hit_map = touched(catalogue, events, suppliers + alternatives)
+    hit_map = touched(catalogue, events, suppliers)
     disrupted = {service for by_service in hit_map.values() for service in by_service}
-    event_hits = hits(chain, states, events, hit_map)
-    facts = service_facts(catalogue, suppliers + alternatives)
+    event_hits = hits(catalogue, chain, states, events, hit_map)
     hit_countries = {c for e in events for c in e.countries}
     by_key = {(s.product, s.index): s for s in states}
     affected: dict[tuple[int, int], tuple[float, float]] = {}  # (product, step) -> (lost share, longest duration)
@@ -57,11 +56,11 @@ def respond(workspace, catalogue, chain: ValueChain, events: list[Event], *,
         due = _due(product.document)
         days_left = (due - today).days if due else None
         remaining = [s for s in state.step.suppliers if s.service not in disrupted]
+        unaffected = free_alternatives(catalogue, events, state.alternatives, want=CONSIDERED)
+        facts = service_facts(catalogue, [s.service for s in remaining] + [a["service"] for a in unaffected])
         countries_now = {facts.get(s.service, {}).get("country") for s in remaining}
         options = []
-        for option in state.alternatives:
-            if option["service"] in disrupted:
-                continue
+        for option in unaffected:
             country = facts.get(option["service"], {}).get("country")
             meets = option["delivery_days"] is not None and (days_left is None or option["delivery_days"] <= days_left)
             options.append({**option, "country": country, "meets_due_date": meets,
@@ -93,10 +92,11 @@ def respond(workspace, catalogue, chain: ValueChain, events: list[Event], *,
             response = {"kind": "none", "services": [],
                         "why": "no qualified alternative outside the disruption: see the other routes, or wait "
                                f"{longest:g} days"}
-        routes = _other_routes(results[number], state.step.process, disrupted)
+        routes = _other_routes(catalogue, events, results[number], state.step.process)
         steps.append({"product": product.name, "step": state.step.process_name, "process": state.step.process,
                       "share_lost": round(lost, 4), "weekly_volume_lost": round(weekly_need, 1),
-                      "options": options[:OPTIONS], "option_count": len(options), "response": response,
+                      "options": options[:OPTIONS], "options_considered": len(options),
+                      "qualified_alternatives": len(state.alternatives), "response": response,
                       "other_routes": routes})
         for place, service in enumerate(response["services"]):
             items.append({"service": service["service"], "step": state.step.process, "position": index + 1,
@@ -149,14 +149,14 @@ def _requirements(document: dict) -> dict:
                                            "roughness_ra_um", "finish", "certifications") if key in document}
 
 
-def _other_routes(result, process: str, disrupted: set[str]) -> list[dict]:
+def _other_routes(catalogue, events: list[Event], result, process: str) -> list[dict]:
     """Routes of the product without the disrupted process whose best assignment avoids disrupted services."""
     found = []
     for route in result.routes:
         if any(m.step.process == process for m in route.steps) or not route.assignments:
             continue
         services = list(route.assignments[0].services)
-        if any(s in disrupted for s in services):
+        if any(touched(catalogue, events, services).values()):
             continue
         found.append({"steps": [m.step.process for m in route.steps], "services": services,
                       "score": route.score, "reasons": list(route.reasons)})
