@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from maas_kg import knowledge
 from maas_kg.cli import main
 from maas_kg.knowledge import PROC
 from maas_kg.store import open_store
@@ -33,7 +34,7 @@ def run(tmp_path):
 def test_load_reports_modules_then_nothing_to_do(run):
     assert "module(s) loaded" in run("load")
     assert "all current" in run("load")
-    assert "11 module(s) loaded" in run("load", "--force")
+    assert f"{len(knowledge.ontology_modules())} module(s) loaded" in run("load", "--force")  # every module again
 
 
 def test_validate_exit_codes_and_formats(run):
