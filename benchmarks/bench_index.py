@@ -12,6 +12,7 @@ Medians and p95; ratios in the same run; nothing asserts a time. Results go to b
     python benchmarks/bench_index.py --services 100000 --tile 10      # a 1,000,000-row index tiled from it
     python benchmarks/bench_index.py --services 100000 --clients 50   # 50 HTTP clients on `maas-kg serve`
     python benchmarks/bench_index.py --publish 10000                  # publishing with an index kept current
+    python benchmarks/bench_index.py --services 100000 --build-only --repeat 3 --batches   # the index build alone
 
 ``--tile N`` repeats every row of the index N times (new service IRIs, same values) to measure what grows with the
 index: one step's evaluation, memory, snapshot save and load, and the match end to end (whose store queries, which
@@ -19,6 +20,10 @@ do not grow with the catalogue, still run on the N-times smaller store). ``--pub
 500, once with no index and once with an index following every batch, and reports both rates. ``--clients C``
 serves the store with
 `maas-kg serve` (2 workers, their indexes from the snapshot) and runs C clients matching the products in a loop.
+``--build-only`` measures the index build alone, on the store opened read-only, each build in a process of its own
+(its peak memory is the build's): ``--repeat`` builds by the scans (index-scan-*.rq, TSV answers) and, with
+``--batches``, as many by the batched queries (index-services.rq, the path before the scans), alternating; medians,
+and where the scans' time goes (the store's engine answering vs parsing the answers vs filling the columns).
 """
 
 from __future__ import annotations
@@ -195,6 +200,62 @@ def publishing(services: int, folder: Path) -> dict:
     return rates
 
 
+SCANS = ("services", "options", "terms")  # the scan rules, queries/matching/index-scan-<name>.rq
+
+
+def build_once(path: Path, scan: bool) -> dict:
+    """One index build from the store at ``path`` (read-only) in this process: its time, its figures, peak memory."""
+    store = open_store(str(path), read_only=True)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    index = MatchIndex()
+    start, cpu = time.perf_counter(), time.process_time()
+    index.rebuild(store, scan=scan)
+    seconds = time.perf_counter() - start  # the store is read-only: nothing to flush or close
+    return {"seconds": round(seconds, 2), "cpu_s": round(time.process_time() - cpu, 1), "services": index.size,
+            **index.build_stats,
+            "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "max_rss_growth_mb": round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024),
+            "index_mb": round(index_bytes(index) / 2**20, 1)}
+
+
+def build_figures(path: Path, services: int, repeat: int, batches: bool) -> dict:
+    """``repeat`` index builds by the scans and, with ``batches``, as many in batches, alternating, each in a new
+    process; the median build of each path and where the scans' time went (medians)."""
+    figures: dict = {"date": datetime.date.today().isoformat(), "services": services, "store": str(path),
+                     "repeat": repeat, "cpus": os.cpu_count(),
+                     "load_average_before": [round(load, 2) for load in os.getloadavg()]}  # others share the machine
+    runs: dict[str, list[dict]] = {"scan": [], "batches": []}
+    for number in range(repeat):
+        for mode in ("scan", "batches") if batches else ("scan",):
+            done = subprocess.run([sys.executable, __file__, "--store", str(path), "--build-once", mode],
+                                  check=True, capture_output=True, text=True)
+            run = json.loads(done.stdout.strip().splitlines()[-1])
+            runs[mode].append(run)
+            parts = ""
+            if mode == "scan":
+                parts = (" (answers " + " + ".join(str(run[f"{name}_answer_s"]) for name in SCANS) + " s, parsing "
+                         + " + ".join(str(run[f"{name}_parse_s"]) for name in SCANS) + f" s, filling {run['fill_s']} s)")
+            print(f"  build {number + 1}/{repeat} by {mode}: {run['seconds']} s ({run['cpu_s']} s of CPU), "
+                  f"{run['services']:,} services, peak {run['max_rss_mb']} MB{parts}", flush=True)
+    for mode, done in runs.items():
+        if not done:
+            continue
+        summary = {"median_s": round(statistics.median(r["seconds"] for r in done), 1),
+                   "runs_s": [r["seconds"] for r in done],
+                   "median_cpu_s": round(statistics.median(r["cpu_s"] for r in done), 1),
+                   "services": done[0]["services"],
+                   "max_rss_mb": max(r["max_rss_mb"] for r in done), "index_mb": done[0]["index_mb"]}
+        if mode == "scan":
+            summary["median_parts_s"] = {key: round(statistics.median(r[key] for r in done), 2) for key in (
+                *(f"{name}_{part}_s" for part in ("answer", "parse") for name in SCANS), "fill_s")}
+            summary["answer_rows"] = {name: done[0][f"{name}_rows"] for name in SCANS}
+        figures[mode] = summary
+    figures["load_average_after"] = [round(load, 2) for load in os.getloadavg()]
+    if runs["batches"]:
+        figures["speed_up"] = round(figures["batches"]["median_s"] / figures["scan"]["median_s"], 1)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--services", type=int, default=100_000)
@@ -206,7 +267,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the clients run")
     parser.add_argument("--publish", type=int, default=0, help="measure publishing N services instead")
     parser.add_argument("--build", action="store_true", help="build the index from the store, not from its snapshot")
+    parser.add_argument("--build-only", action="store_true", help="measure only the index build (store read-only)")
+    parser.add_argument("--repeat", type=int, default=1, help="with --build-only: builds per path (medians)")
+    parser.add_argument("--batches", action="store_true", help="with --build-only: also build in batches")
+    parser.add_argument("--label", default=None, help="with --build-only: the results' name (default: --services)")
+    parser.add_argument("--build-once", choices=("scan", "batches"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.build_once:
+        print(json.dumps(build_once(Path(args.store), args.build_once == "scan")))
+        return
+    if args.build_only:
+        path = Path(args.store or f"var/bench/matching-{args.services}")
+        if not path.exists():
+            build_store(path, args.services)
+        figures = build_figures(path, args.services, args.repeat, args.batches)
+        print(json.dumps(figures, indent=1))
+        out = Path(__file__).parent / "results" / f"index-build-{args.label or args.services}-{figures['date']}.json"
+        out.write_text(json.dumps(figures, indent=1) + "\n")
+        print(f"written to {out}")
+        return
     if args.publish:
         figures = {"date": datetime.date.today().isoformat(), "services": args.publish,
                    "services_per_s": publishing(args.publish, Path("var/bench"))}
@@ -236,6 +315,8 @@ def main() -> None:
     index.follow(store, force=True)
     figures[f"index_from_{started_from}_s"] = round(time.perf_counter() - start, 1)
     if started_from == "store":
+        figures["index_build"] = index.build_stats  # scan or batches, and where the time went
+        print(f"index build: {index.build_stats}", flush=True)
         index.save(snapshot)
     figures["index_services"] = index.size
     figures["index_mb"] = round(index_bytes(index) / 2**20, 1)

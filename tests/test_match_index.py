@@ -3,13 +3,15 @@
 A differential property test (Hypothesis): random sequences of publish / replace / withdraw on one catalogue, an
 index that follows them through the catalogue's change record, and random products whose steps are matched both
 ways; candidates (with their scores and values), near misses and failed criteria must be identical. Runs on every
-store kind (the embedded store, an Oxigraph server, the SPARQL 1.1 forms of the rules).
+store kind (the embedded store, an Oxigraph server, the SPARQL 1.1 forms of the rules). The full build, by scans of
+the whole catalogue with TSV answers, is held equal to the build in batches column by column, bit set by bit set.
 """
 
 from __future__ import annotations
 
 import collections
 import datetime
+import io
 import json
 import random
 from pathlib import Path
@@ -20,16 +22,18 @@ from hypothesis import strategies as st
 from rdflib import URIRef
 from rdflib.namespace import RDFS
 
+import numpy as np
 import pyoxigraph as ox
 import requests as http
 
 from harness import PROVIDER, STORE_KINDS, fresh_store, running_service
 from maas_kg import knowledge
-from maas_kg.catalogue import publish, withdraw
+from maas_kg.catalogue import publish, service_graph, withdraw
 from maas_kg.knowledge import rules
 from maas_kg.matching import PERFORMANCE_GRAPH, Request, match_step, must_criteria_query
 from maas_kg.matching.criteria import can_criteria, must_criteria, relax_hints
-from maas_kg.matching.index import OPERATORS, MatchIndex, _change_count
+from maas_kg.matching import index as match_index
+from maas_kg.matching.index import NUMERIC, OPERATORS, MatchIndex, _change_count
 from maas_kg.matching.translation import RouteStep
 from maas_kg.store import Changes
 
@@ -350,3 +354,124 @@ def test_can_criteria_rank_as_the_ontology_declares(catalogue):
     assert {n for n, c in declared.items() if c.lower_is_better} == {"price", "lead_time", "distance", "co2"}
     assert {n for n, c in declared.items() if not c.lower_is_better} == {"capacity", "certifications", "performance"}
     assert declared["lead_time"].unit == "days" and declared["performance"].unit is None
+
+
+def _contents(index: MatchIndex) -> dict[str, tuple]:
+    """Everything the index holds of each live service, by its IRI, whatever its row and its codes: every numeric
+    column bit for bit (NaN where absent), the process and currency, the materials and certifications its bit sets
+    hold, its graph, provider and order key."""
+    def held(bits, codes) -> frozenset:
+        return frozenset(codes.iri[64 * word + bit] for word in range(len(bits)) for bit in range(64)
+                         if int(bits[word]) >> bit & 1)
+
+    contents = {}
+    for service, at in index._row.items():
+        assert index.alive[at] and index.service[at] == service
+        contents[service] = (tuple(index.num[name][at].tobytes() for name in NUMERIC),
+                             index.processes.iri[index.process[at]], index.currencies.iri[index.currency[at]],
+                             held(index.material_bits[at], index.materials),
+                             held(index.certification_bits[at], index.certifications),
+                             index.graph[at], index.provider[at], int(index.order_key[at]))
+    assert len(contents) == index.size == int(index.alive[:index._used].sum())
+    return contents
+
+
+ODD = [f"https://w3id.org/maas-kg/id/diff/service/{name}" for name in ("with,comma", "fräsen-ß", "q'uote;semi")]
+# values the shapes would refuse, written directly (as an administrator may): each kind of term the answers hold
+XSD = "http://www.w3.org/2001/XMLSchema#"
+ODD_VALUES = [("maxPartMass", f'"5e1"^^<{XSD}double>'), ("leadTimeDays", f'"12"^^<{XSD}integer>'),
+              ("achievableRoughness", '"0.8"'), ("validUntil", f'"2027-01-31T12:00:00Z"^^<{XSD}dateTime>'),
+              ("validFrom", '"not a day"'), ("achievableTolerance", '"x\\"y\\tz"'), ("maxPartMass", "_:mass"),
+              ("achievableITGrade", "<https://example.org/grade/7>"), ("achievableTolerance", '"0.05"@en')]
+
+
+def test_the_scan_builds_the_index_the_batches_build(catalogue, monkeypatch):
+    """The full build reads the whole catalogue by three scans (index-scan-*.rq, TSV answers parsed a column at a
+    time); it must give exactly what reading in batches (index-services.rq, index-terms.rq) gives: every column,
+    bit set, IRI and order key of every service, and the same codes. On every store kind: the embedded store's own
+    TSV, an Oxigraph server's streamed over HTTP, the SPARQL 1.1 forms."""
+    rng = random.Random(17)
+    odd = []
+    for number, iri in enumerate(ODD):  # IRIs a CSV answer would break (Oxigraph leaves a comma in an IRI unquoted)
+        service = {**_baseline(rng, 700 + number), "id": iri, "valid_from": "2026-11-01"}
+        service["provider"] = {**service["provider"], "id": iri.replace("/service/", "/provider/"),
+                               "certifications": ["ISO 9001", "AS9100"]}
+        odd.append(service)
+    extra = [_baseline(rng, 710 + number) for number in range(len(ODD_VALUES))]
+    assert all(r.published for r in publish(catalogue, json.dumps(odd + extra).encode(), "json"))
+    for service, (prop, value) in zip(extra, ODD_VALUES):
+        graph, subject = service_graph(service["id"]), service["id"]
+        catalogue.update(f"DELETE WHERE {{ GRAPH <{graph}> {{ <{subject}> <{MAAS}{prop}> ?old }} }} ;\n"
+                         f"INSERT DATA {{ GRAPH <{graph}> {{ <{subject}> <{MAAS}{prop}> {value} }} }}")
+    withdraw(catalogue, extra[0]["id"])
+    monkeypatch.setattr(match_index, "SCAN_PIECE", 2048)  # many pieces, cut anywhere between rows
+    scanned, batched = MatchIndex(), MatchIndex()
+    scanned.rebuild(catalogue)
+    batched.rebuild(catalogue, scan=False)
+    assert scanned.build_stats["mode"] == "scan" and batched.build_stats["mode"] == "batches"
+    assert scanned.build_stats["services_rows"] > 50 and scanned.build_stats["terms_rows"] > 200
+    assert scanned.build_stats["options_rows"] == scanned.build_stats["services_rows"]
+    contents = _contents(scanned)
+    assert contents == _contents(batched)
+    assert set(ODD) <= set(contents) and extra[0]["id"] not in contents and extra[1]["id"] in contents
+    for codes in ("processes", "materials", "certifications", "currencies"):
+        assert set(getattr(scanned, codes).iri) == set(getattr(batched, codes).iri), codes
+    assert scanned.material_bits.shape[1] == batched.material_bits.shape[1]
+    assert scanned.certification_bits.shape[1] == batched.certification_bits.shape[1]
+    assert scanned.change_count == batched.change_count == _change_count(catalogue)
+    # and it answers as the rule does
+    request = Request("urn:x:p", str(MAT.C45), SHAPES[0], 10, (10.0, 10.0, 10.0), None, None, None, (),
+                      tuple(sorted({str(c) for c in knowledge.ontology_graph().transitive_objects(
+                          URIRef(MAT.C45), RDFS.subClassOf)})), None, None, None, TODAY, {"price": 1.0}, 0.1)
+    for required in REQUIRED:
+        step = RouteStep(str(PROC[required]), "step", (), True)
+        assert _answer(match_step(catalogue, request, step, index=scanned)) == \
+            _answer(match_step(catalogue, request, step, index=batched))
+
+
+class _NoTsv:
+    """A store that answers every query but in SPARQL JSON only, whatever is asked for."""
+
+    raw_answers = True
+
+    def __init__(self, store):
+        self._store = store
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def raw_query(self, query, accept, **options):
+        answer = http.Response()
+        answer.status_code = 200
+        answer.raw = io.BytesIO(b'{"head": {"vars": []}, "results": {"bindings": []}}')
+        answer.headers["Content-Type"] = "application/sparql-results+json"
+        return answer
+
+
+def test_a_store_without_tsv_answers_is_read_in_batches(catalogue):
+    index = MatchIndex()
+    index.rebuild(_NoTsv(catalogue))
+    assert index.build_stats["mode"] == "batches"
+    scanned = MatchIndex()
+    scanned.rebuild(catalogue)
+    assert _contents(index) == _contents(scanned)
+
+
+@pytest.mark.parametrize("term", [
+    ox.NamedNode("https://example.org/a,b"), ox.NamedNode("https://example.org/fräse"), ox.BlankNode("b12"),
+    ox.Literal("plain"), ox.Literal("a,b\tc\nd\re\"f\\g'h"), ox.Literal("é\u2028\x00\x1f"), ox.Literal("x", language="de"),
+    ox.Literal("12", datatype=ox.NamedNode(XSD + "integer")), ox.Literal("-1.50", datatype=ox.NamedNode(XSD + "decimal")),
+    ox.Literal("1.5E3", datatype=ox.NamedNode(XSD + "double")), ox.Literal("true", datatype=ox.NamedNode(XSD + "boolean")),
+    ox.Literal("2027-01-31", datatype=ox.NamedNode(XSD + "date")), ox.Literal('"', datatype=ox.NamedNode(XSD + "string"))])
+def test_a_tsv_field_reads_as_the_term_it_writes(term):
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("https://example.org/s"), ox.NamedNode("https://example.org/p"), term))
+    query = "SELECT ?o ?unbound WHERE { ?s ?p ?o }"
+    written = store.query(query).serialize(format=ox.QueryResultsFormat.TSV)
+    [[field, empty]] = [line.split("\t") for line in written.decode().split("\n")[1:] if line]
+    [[value]] = [[solution["o"].value] for solution in store.query(query)]
+    assert match_index._term_value(field) == value and match_index._term_value(empty) is None
+    assert match_index._values([field]) == [value]
+    expected = match_index._float(value)
+    assert match_index._numbers([field]).tobytes() == np.float64(expected).tobytes()
+    assert match_index._numbers([field], date=True).tobytes() == np.float64(match_index._day(value)).tobytes()

@@ -1,8 +1,10 @@
 """The match index: a columnar read model of the published services, for must-criteria at catalogue scale.
 
 SPARQL defines, the index serves. ``queries/matching/must-criteria.rq`` is the definition and stays the reference
-(``engine="sparql"``); this index holds, per published service, exactly the values that rule reads (filled by
-``queries/matching/index-services.rq`` and ``index-terms.rq``, a batch of services per query) as numpy columns,
+(``engine="sparql"``); this index holds, per published service, exactly the values that rule reads (built by scans of
+the whole catalogue, ``queries/matching/index-scan-services.rq``, ``index-scan-options.rq`` and
+``index-scan-terms.rq``, whose TSV answers are parsed a column at a time; changed services, and stores that give no
+TSV answers, are read by ``index-services.rq`` and ``index-terms.rq``, a batch of services per query) as numpy columns,
 and evaluates each declared must-criterion (``maas:comparison``, see :mod:`maas_kg.matching.criteria`) as one
 vectorised operation over the rows of the step's process classes. ``tests/test_match_index.py`` holds both paths
 equal on random catalogues, products and publish / replace / withdraw sequences.
@@ -16,10 +18,14 @@ comparisons over contiguous float columns (see benchmarks/bench_index.py for the
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import itertools
 import logging
 import math
+import operator
 import os
+import re
 import tempfile
 import threading
 import time
@@ -29,18 +35,22 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pyoxigraph as ox
 
 from maas_kg import geo, settings
 from maas_kg.catalogue import service_graph
 from maas_kg.knowledge import MAAS, rules
 from maas_kg.matching.step import Coded, Gathered, StepRows, order_key
-from maas_kg.store import Store, remote_backend
+from maas_kg.store import Store, StoreError, remote_backend
 
 SNAPSHOT_FORMAT = 2
 TABLES = 32  # gathered tables kept (one per distinct set of a step's process classes)
 SAVE_EVERY = 1000  # changed services after which a snapshot is written again
 log = logging.getLogger(__name__)
 BATCH = 2000  # services per index query: large enough to amortise a request, small enough for a VALUES block
+SCAN_PIECE = 8 << 20  # bytes of a scan's TSV answer parsed at a time (whole rows): bounded memory at any size
+SCAN_TIMEOUT = 600.0  # seconds a remote store may take between two pieces of a scan's answer (the first comes late)
+_TSV = "text/tab-separated-values"
 # the numeric columns, as index-services.rq names them; absent values are NaN
 NUMERIC = ("el", "em", "es", "minBatch", "maxBatch", "leadTime", "capacity", "maxMass", "tol", "it", "ra",
            "from", "until", "lat", "lon", "sx", "sy", "sz", "setup", "unit")
@@ -109,6 +119,7 @@ class MatchIndex:
         self._allocate(0)
         self._by_process: dict[int, np.ndarray] = {}
         self._tables: dict[tuple[int, ...], tuple] = {}
+        self.build_stats: dict = {}  # the last rebuild's: "scan" or "batches", seconds, where the time went
 
     def services(self) -> set[str]:
         """The IRIs of the services the index holds now."""
@@ -188,19 +199,75 @@ class MatchIndex:
                 self._unsaved = 0
             self._checked = time.monotonic()
 
-    def rebuild(self, store: Store, count: int | None = None) -> None:
+    def rebuild(self, store: Store, count: int | None = None, *, scan: bool = True) -> None:
         """Read every published service again (the change count first, so a change during the build is applied
-        again on the next follow)."""
+        again on the next follow): by three scans of the whole catalogue whose TSV answers are parsed in bulk, or in
+        batches of ``BATCH`` services where the store gives no TSV answer (or ``scan`` is False). Both give the same
+        index; ``build_stats`` says which ran and where its time went."""
         with self._lock:
+            started = time.perf_counter()
             count = _change_count(store) if count is None else count
-            published = [(row["service"].value, row["graph"].value)
-                         for row in rules.select(store, "matching/index-published.rq")]
             self._row, self._used, self.size, self._by_process = {}, 0, 0, {}
             self._tables = {}
-            self._allocate(len(published) + 64)
-            for start in range(0, len(published), BATCH):
-                self._read(store, published[start:start + BATCH])
+            stats = self._scan(store) if scan else None
+            if stats is None:
+                published = [(row["service"].value, row["graph"].value)
+                             for row in rules.select(store, "matching/index-published.rq")]
+                self._row, self._used, self.size = {}, 0, 0
+                self._allocate(len(published) + 64)
+                for start in range(0, len(published), BATCH):
+                    self._read(store, published[start:start + BATCH])
+                stats = {"mode": "batches"}
+            self.build_stats = {**stats, "services": self.size, "seconds": round(time.perf_counter() - started, 3)}
             self.change_count = count
+
+    def _scan(self, store: Store) -> dict | None:
+        """Fill the index from ``index-scan-services.rq``, ``index-scan-options.rq`` and ``index-scan-terms.rq``
+        (every published service in one pass each), their TSV answers parsed a piece at a time as they arrive; None,
+        having filled nothing, where the store gives no TSV answer (the caller reads in batches). The rows are the
+        services in the order of the first answer, the first row of a service with several (as ``_read`` keeps)."""
+        services = _ScannedServices(self.processes, self.currencies)
+        options = _ScannedOptions(services.row_of)
+        terms = _ScannedTerms(services.row_of, self.materials, self.certifications)
+        timing = {}
+        for name, scanned in (("services", services), ("options", options), ("terms", terms)):
+            pieces = _TsvPieces(scanned)
+            start = time.perf_counter()
+            if not _tsv_answer(store, rules.rule_text(f"matching/index-scan-{name}.rq"), pieces):
+                return None
+            timing[f"{name}_answer_s"] = round(time.perf_counter() - start - pieces.seconds, 3)
+            timing[f"{name}_parse_s"] = round(pieces.seconds, 3)
+            timing[f"{name}_rows"] = pieces.rows
+        start = time.perf_counter()
+        used = len(services.service)
+        self._allocate(used + 64)
+        for name in NUMERIC:  # each column from the answer that has it (the rule files say which)
+            if services.numbers[name]:
+                self.num[name][:used] = np.concatenate(services.numbers[name])
+            elif name in options.numbers:
+                self.num[name][:used] = options.numbers[name]
+        site = ("sx", "sy", "sz", "lat", "lon")  # the site counts only with all its values
+        partial = np.zeros(used, dtype=bool)
+        for name in site:
+            partial |= np.isnan(self.num[name][:used])
+        for name in site:
+            self.num[name][:used][partial] = np.nan
+        self.process[:used] = np.asarray(services.process, dtype=np.int32)
+        self.currency[:used] = np.asarray(services.currency, dtype=np.int32)
+        self.service[:used], self.graph[:used], self.provider[:used] = services.service, services.graph, \
+            services.provider
+        self.order_key[:used] = np.fromiter(map(order_key, services.graph), dtype=np.int64, count=used)
+        self.alive[:used] = True
+        for kind in ("material", "certification"):
+            at, code = (np.concatenate([np.empty(0, dtype=np.int64), *parts]) for parts in terms.parts[kind])
+            held = at >= 0  # the terms of services without a row have their codes (as _read gives them), no bit
+            at, code = at[held], code[held]
+            bits = self._widen(np.zeros((self._capacity, 1), dtype=np.uint64), len(terms.codes[kind].iri))
+            np.bitwise_or.at(bits, (at, code >> 6), np.left_shift(np.uint64(1), (code & 63).astype(np.uint64)))
+            setattr(self, f"{kind}_bits", bits)
+        self._row, self._used, self.size = services.row_of, used, used
+        timing["fill_s"] = round(time.perf_counter() - start, 3)
+        return {"mode": "scan", **timing}
 
     def refresh(self, store: Store, services: Iterable[str]) -> None:
         """Read ``services`` again: published ones get their current values, the others leave the index."""
@@ -567,15 +634,235 @@ def _popcount(bits: np.ndarray) -> np.ndarray:
 def _number(term, *, date: bool = False) -> float:
     if term is None:
         return np.nan
-    if date:
-        try:
-            return float(datetime.date.fromisoformat(term.value[:10]).toordinal())
-        except ValueError:
-            return np.nan
+    return _day(term.value) if date else _float(term.value)
+
+
+def _float(text: str) -> float:
     try:
-        return float(term.value)
+        return float(text)
     except ValueError:
         return np.nan
+
+
+def _day(text: str) -> float:
+    """A date (or the date of a date-time) as its proleptic Gregorian ordinal."""
+    try:
+        return float(datetime.date.fromisoformat(text[:10]).toordinal())
+    except ValueError:
+        return np.nan
+
+
+def _numbers(fields: Sequence[str], *, date: bool = False) -> np.ndarray:
+    """A TSV answer's column as the numbers ``_number`` makes of the same terms (NaN where unbound)."""
+    if date:  # few distinct days
+        days: dict[str, float] = {}
+        return np.array([days[f] if f in days else days.setdefault(f, _day(_term_value(f) or ""))
+                         for f in fields], dtype=np.float64)
+    try:
+        # a literal's lexical form up to its first quote, or the field itself (Turtle's short form of a number);
+        # exact wherever float() takes them all: an escape (a backslash), an IRI or a blank node never parses
+        return np.array([float(f[1:f.index('"', 1)]) if f[:1] == '"' else float(f) if f else math.nan
+                         for f in fields], dtype=np.float64)
+    except ValueError:  # a term that is no number: term by term
+        return np.array([_float(_term_value(f) or "") for f in fields], dtype=np.float64)
+
+
+def _values(fields: Sequence[str]) -> list[str | None]:
+    """A TSV answer's column as the terms' values (``term.value``: IRIs without their brackets)."""
+    return [f[1:-1] if f[:1] == "<" and "\\" not in f else _term_value(f) for f in fields]
+
+
+_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.DOTALL)
+_ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f"}
+
+
+def _unescaped(text: str) -> str:
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)) if m.group(3) is None
+                       else _ECHAR.get(m.group(3), m.group(3)), text)
+
+
+def _term_value(field: str) -> str | None:
+    """The value of a term as a SPARQL TSV answer writes it (Turtle syntax): an IRI without its brackets, a
+    literal's lexical form, a blank node's label; None for an empty field (unbound)."""
+    if not field:
+        return None
+    if field[0] == "<":
+        value = field[1:-1]
+    elif field[0] in "\"'":
+        quote = field[0]
+        end = field.rindex(quote)
+        value = field[3:end - 2] if field.startswith(quote * 3) else field[1:end]
+    elif field.startswith("_:"):
+        return field[2:]
+    else:  # a number or boolean in Turtle's short form: its lexical form
+        return field
+    return _unescaped(value) if "\\" in value else value
+
+
+class _TsvPieces:
+    """A SPARQL TSV answer written to it in pieces of any size, handed on to ``consume(columns, count)`` a piece of
+    about ``SCAN_PIECE`` bytes of whole rows at a time, as its columns (the header's variables without their "?",
+    each with its fields as written), so a whole catalogue's answer is never held at once. TSV rather than CSV: its
+    terms say what they are, and tabs and line breaks inside values are escaped, so a row is a line and a field
+    what lies between tabs (Oxigraph's CSV leaves an IRI holding a comma unquoted). A piece is split into fields at
+    once and its columns sliced from them: no list per row, which kept Python's garbage collector walking millions
+    of them (a third of the parsing time at 1,000,000 services). A file-like sink for pyoxigraph's ``serialize``;
+    ``close`` hands on the rest. ``seconds``: the time spent parsing and consuming."""
+
+    def __init__(self, consume: Callable[[dict[str, list[str]], int], None]):
+        self.consume = consume
+        self.buffer = bytearray()
+        self.header: list[str] | None = None
+        self.rows = 0
+        self.seconds = 0.0
+
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        if len(self.buffer) >= SCAN_PIECE:
+            self._hand_on(self.buffer.rfind(b"\n") + 1)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self._hand_on(len(self.buffer))
+        if self.header is None:
+            raise ValueError("the TSV answer had no header")
+
+    def _hand_on(self, end: int) -> None:
+        if end <= 0:
+            return
+        start = time.perf_counter()
+        text = self.buffer[:end].decode("utf-8")
+        del self.buffer[:end]
+        lines = (text.replace("\r\n", "\n") if "\r" in text else text).split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        if self.header is None and lines:
+            self.header = [name.removeprefix("?") for name in lines.pop(0).split("\t")]
+        if lines:
+            width = len(self.header)
+            if set(map(_TABS, lines)) != {width - 1}:
+                raise ValueError("a row of the TSV answer has not as many values as its header")
+            fields = "\t".join(lines).split("\t")
+            self.consume({name: fields[at::width] for at, name in enumerate(self.header)}, len(lines))
+            self.rows += len(lines)
+        self.seconds += time.perf_counter() - start
+
+
+_TABS = operator.methodcaller("count", "\t")
+
+
+class _ScannedServices:
+    """The rows of ``index-scan-services.rq`` as they arrive: the numeric columns piece by piece as arrays, the IRIs
+    as lists, the process and currency as codes; the first row of each service."""
+
+    def __init__(self, processes: _Codes, currencies: _Codes):
+        self.processes, self.currencies = processes, currencies
+        self.row_of: dict[str, int] = {}
+        self.numbers: dict[str, list[np.ndarray]] = {name: [] for name in NUMERIC}
+        self.service: list[str] = []
+        self.graph: list[str] = []
+        self.provider: list[str] = []
+        self.process: list[int] = []
+        self.currency: list[int] = []
+
+    def __call__(self, columns: dict[str, list[str]], count: int) -> None:
+        services, row_of, first = _values(columns["service"]), self.row_of, []
+        for n, service in enumerate(services):
+            if service not in row_of:
+                row_of[service] = len(row_of)
+                first.append(n)
+        if len(first) < count:  # a service with several rows (several values where one is allowed)
+            columns = {name: [column[n] for n in first] for name, column in columns.items()}
+            services = [services[n] for n in first]
+        for name in NUMERIC:
+            if name in columns:
+                self.numbers[name].append(_numbers(columns[name], date=name in _DATES))
+        self.service.extend(services)
+        self.graph.extend(_values(columns["graph"]))
+        self.provider.extend(_values(columns["provider"]))
+        for name, codes, into in (("process", self.processes, self.process),
+                                  ("currency", self.currencies, self.currency)):
+            seen: dict[str, int] = {}  # few distinct terms
+            into.extend(seen[f] if f in seen else seen.setdefault(f, codes(_term_value(f))) for f in columns[name])
+
+
+class _ScannedOptions:
+    """The rows of ``index-scan-options.rq`` as they arrive, after the services' (``row_of``): its numeric columns
+    by the services' rows (NaN where a service has no value or no row), the first row of each service."""
+
+    def __init__(self, row_of: dict[str, int]):
+        self.row_of = row_of
+        self.numbers: dict[str, np.ndarray] = {}
+        self.seen = np.zeros(0, dtype=bool)
+
+    def __call__(self, columns: dict[str, list[str]], count: int) -> None:
+        if not self.numbers:
+            used = len(self.row_of)
+            self.numbers = {name: np.full(used, np.nan) for name in NUMERIC if name in columns}
+            self.seen = np.zeros(used, dtype=bool)
+        at = np.fromiter(map(self.row_of.get, _values(columns["service"]), itertools.repeat(-1)), dtype=np.int64,
+                         count=count)
+        # the first row of each service with a row: not seen in an earlier piece, nor earlier in this one
+        found = np.flatnonzero(at >= 0)
+        _, first = np.unique(at[found], return_index=True)
+        taken = found[np.sort(first)]
+        taken = taken[~self.seen[at[taken]]]
+        self.seen[at[taken]] = True
+        for name, column in self.numbers.items():
+            column[at[taken]] = _numbers(columns[name], date=name in _DATES)[taken]
+
+
+class _ScannedTerms:
+    """The rows of ``index-scan-terms.rq`` as they arrive, after the services' (``row_of``): per kind, the row of
+    each term's service (-1 for a service without one) and the term's code, piece by piece as arrays."""
+
+    def __init__(self, row_of: dict[str, int], materials: _Codes, certifications: _Codes):
+        self.row_of = row_of
+        self.codes = {"material": materials, "certification": certifications}
+        self.parts: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {kind: ([], []) for kind in self.codes}
+
+    def __call__(self, columns: dict[str, list[str]], count: int) -> None:
+        services, terms = _values(columns["service"]), _values(columns["term"])
+        material = np.array([kind == '"material"' or (kind != '"certification"' and _term_value(kind) == "material")
+                             for kind in columns["kind"]], dtype=bool)
+        at = np.fromiter(map(self.row_of.get, services, itertools.repeat(-1)), dtype=np.int64, count=count)
+        for kind, picked in (("material", material), ("certification", ~material)):
+            chosen = list(itertools.compress(terms, picked))
+            codes = self.codes[kind]
+            found = {term: codes(term) for term in dict.fromkeys(chosen)}  # in order of first sight
+            rows_of, codes_of = self.parts[kind]
+            rows_of.append(at[picked])
+            codes_of.append(np.fromiter(map(found.__getitem__, chosen), dtype=np.int64, count=len(chosen)))
+
+
+def _tsv_answer(store: Store, query: str, sink: _TsvPieces) -> bool:
+    """Write the store's answer to the SELECT ``query`` as TSV into ``sink``, as it comes: a remote store's own
+    (``raw_query``, streamed), the embedded engine's serialised; False where the store gives none (it answers in
+    another format, refuses the query, or the answer breaks off), which the caller takes as "read in batches"."""
+    try:
+        if getattr(store, "raw_answers", False):
+            timeout = max(getattr(store, "timeout", 0.0) or 0.0, SCAN_TIMEOUT)
+            with contextlib.closing(store.raw_query(query, _TSV, stream=True, timeout=timeout)) as response:
+                media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                if media != _TSV:
+                    log.warning("the store answered the match index's scan in %s, not TSV: reading in batches",
+                                media or "an unnamed format")
+                    return False
+                for piece in response.iter_content(chunk_size=1 << 20):
+                    sink.write(piece)
+        else:
+            result = store.query(query)
+            if not isinstance(result, ox.QuerySolutions):
+                return False
+            result.serialize(sink, format=ox.QueryResultsFormat.TSV)
+        sink.close()
+        return True
+    except (StoreError, OSError, ValueError, KeyError) as err:  # requests' errors are OSErrors
+        log.warning("the match index's scan failed (%s): reading in batches", err)
+        return False
 
 
 def _value(number) -> float | None:
