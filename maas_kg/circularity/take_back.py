@@ -60,19 +60,6 @@ class TakeBack:
         return all(c.non_destructive for c in self.components)
 
 
-def _number(doc: dict, name: str, *, low: float, high: float, default: float | None = None) -> float:
-    value = doc.get(name, default)
-    if value is None:
-        raise fields.FieldError(name, "is required")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise fields.FieldError(name, f"must be a number from {low:g} to {high:g}")
-    return float(value)
-
-
-def _at(prefix: str, err: fields.FieldError) -> fields.FieldError:
-    return fields.FieldError(f"{prefix}.{err.field}", str(err).split(": ", 1)[1])
-
-
 def condition_grades(store) -> dict[str, tuple[str, str]]:
     """Label or notation (lower case) -> (grade IRI, English label) of every maas:ProductCondition."""
     found = {}
@@ -113,11 +100,11 @@ def read_take_back(doc: object, store) -> TakeBack:
                                                                              "moulded-in"))
             if not isinstance(intact, bool):
                 raise fields.FieldError("non_destructive_disassembly", "must be true or false")
-            read.append(Component(name, material, _number(item, "mass_kg", low=0.000001, high=100_000),
-                                  joining, intact, _number(item, "value_eur", low=0, high=10 ** 9, default=0.0),
+            read.append(Component(name, material, fields.number(item, "mass_kg", low=0.000001, high=100_000),
+                                  joining, intact, fields.number(item, "value_eur", low=0, high=10 ** 9, default=0.0),
                                   bool(item.get("wear_part", False))))
         except fields.FieldError as err:
-            raise _at(f"components[{number}]", err) from None
+            raise fields.within(f"components[{number}]", err) from None
     grades = condition_grades(store)
     condition = doc.get("condition")
     if not isinstance(condition, list) or not condition:
@@ -132,9 +119,9 @@ def read_take_back(doc: object, store) -> TakeBack:
             if found is None:
                 raise fields.FieldError("grade", f"must be one of {', '.join(sorted(k for k in grades if len(k) > 1))}"
                                                  f" (or A to E), not {grade!r}")
-            shares.append((found[0], found[1], _number(item, "share", low=0.0001, high=1)))
+            shares.append((found[0], found[1], fields.number(item, "share", low=0.0001, high=1)))
         except fields.FieldError as err:
-            raise _at(f"condition[{number}]", err) from None
+            raise fields.within(f"condition[{number}]", err) from None
     total = sum(share for _, _, share in shares)
     if abs(total - 1) > 0.01:
         raise fields.FieldError("condition", f"the shares sum to {total:.0%}, not 100 %")
@@ -152,9 +139,9 @@ def read_take_back(doc: object, store) -> TakeBack:
             collection.append(place)
         except fields.FieldError as err:
             raise fields.FieldError(f"collection[{number}]", str(err).split(": ", 1)[1]) from None
-    lifetime = _number(doc, "lifetime_years", low=0.01, high=200, default=1.0)
-    average = _number(doc, "average_lifetime_years", low=0.01, high=200, default=lifetime)
+    lifetime = fields.number(doc, "lifetime_years", low=0.01, high=200, default=1.0)
+    average = fields.number(doc, "average_lifetime_years", low=0.01, high=200, default=lifetime)
     return TakeBack(take_back_id, fields.text(doc, "name", required=False, limit=200) or take_back_id, product,
-                    tuple(read), tuple(shares), int(_number(doc, "yearly_returns", low=1, high=10 ** 9)),
-                    tuple(collection), _number(doc, "max_distance_km", low=1, high=20_000, default=500.0),
-                    lifetime / average, _number(doc, "recycled_input", low=0, high=1, default=0.0))
+                    tuple(read), tuple(shares), int(fields.number(doc, "yearly_returns", low=1, high=10 ** 9)),
+                    tuple(collection), fields.number(doc, "max_distance_km", low=1, high=20_000, default=500.0),
+                    lifetime / average, fields.number(doc, "recycled_input", low=0, high=1, default=0.0))

@@ -66,6 +66,21 @@ def integer(doc: dict, field: str, *, low: int, high: int, default: int | None =
     return value
 
 
+def number(doc: dict, field: str, *, low: float, high: float, default: float | None = None) -> float:
+    """A JSON number from ``low`` to ``high`` (``default`` where the field is absent; required without one)."""
+    value = doc.get(field, default)
+    if value is None:
+        raise FieldError(field, "is required")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise FieldError(field, f"must be a number from {low:g} to {high:g}")
+    return float(value)
+
+
+def within(prefix: str, err: FieldError) -> FieldError:
+    """``err`` of a nested document, its field named from the enclosing one (``products[0].steps[1]``)."""
+    return FieldError(f"{prefix}.{err.field}", str(err).split(": ", 1)[1])
+
+
 def fraction(doc: dict, field: str) -> float | None:
     """A number from 0 to 1, if given (a match score)."""
     value = doc.get(field)

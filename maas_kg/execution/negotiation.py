@@ -54,7 +54,7 @@ def request_quotes(ledger: Ledger, catalogue, party: Party, doc: dict, *, today:
                      "quantity": fields.integer(item, "quantity", low=1, high=10 ** 9, default=quantity),
                      "match_score": fields.fraction(item, "match_score")}
         except fields.FieldError as err:
-            raise fields.FieldError(f"items[{number}].{err.field}", str(err).split(": ", 1)[1]) from None
+            raise fields.within(f"items[{number}]", err) from None
         if entry["due"] <= today:
             raise fields.FieldError(f"items[{number}].due", f"{entry['due']} is not after today ({today})")
         parsed.append(entry)

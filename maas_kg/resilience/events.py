@@ -73,15 +73,6 @@ def event_types(store) -> dict[str, tuple[str, str]]:
             for row in rules.select(store, "resilience/event-types.rq")}
 
 
-def _number(doc: dict, name: str, *, low: float, high: float, default: float | None = None) -> float:
-    value = doc.get(name, default)
-    if value is None:
-        raise fields.FieldError(name, "is required")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise fields.FieldError(name, f"must be a number from {low:g} to {high:g}")
-    return float(value)
-
-
 def _names(doc: dict, name: str) -> list[str]:
     value = doc.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) and 0 < len(v) <= 1000 for v in value):
@@ -96,7 +87,7 @@ def read_event(doc: object, types: dict[str, tuple[str, str]], where: str = "eve
     try:
         return _read_event(fields.document(doc), types)
     except fields.FieldError as err:
-        raise fields.FieldError(f"{where}.{err.field}", str(err).split(": ", 1)[1]) from None
+        raise fields.within(f"{where}", err) from None
 
 
 def _read_event(doc: dict, types: dict[str, tuple[str, str]]) -> Event:
@@ -141,10 +132,10 @@ def _read_event(doc: dict, types: dict[str, tuple[str, str]]) -> Event:
     if "circle" in scope:
         spot = fields.document(scope["circle"], "scope.circle")
         try:
-            circle = (_number(spot, "lat", low=-90, high=90), _number(spot, "lon", low=-180, high=180),
-                      _number(spot, "radius_km", low=0.1, high=20_000))
+            circle = (fields.number(spot, "lat", low=-90, high=90), fields.number(spot, "lon", low=-180, high=180),
+                      fields.number(spot, "radius_km", low=0.1, high=20_000))
         except fields.FieldError as err:
-            raise fields.FieldError(f"scope.circle.{err.field}", str(err).split(": ", 1)[1]) from None
+            raise fields.within("scope.circle", err) from None
     if not (providers or services or countries or resolved["processes"] or resolved["materials"] or circle):
         raise fields.FieldError("scope", "names nothing the event hits")
     described = [*(f"provider {p}" for p in providers), *(f"service {s}" for s in services),
@@ -153,11 +144,11 @@ def _read_event(doc: dict, types: dict[str, tuple[str, str]]) -> Event:
     if circle:
         described.append(f"within {circle[2]:g} km of {circle[0]:g}, {circle[1]:g}")
     return Event(event_id, fields.text(doc, "name", required=False, limit=200) or event_id, found[0], found[1],
-                 _number(doc, "probability_per_year", low=0, high=1),
-                 _number(doc, "capacity_loss", low=0, high=1, default=1.0),
-                 _number(doc, "duration_days", low=0.1, high=3650),
-                 _number(doc, "added_lead_time_days", low=0, high=3650, default=0.0),
-                 _number(doc, "added_cost_share", low=0, high=100, default=0.0),
+                 fields.number(doc, "probability_per_year", low=0, high=1),
+                 fields.number(doc, "capacity_loss", low=0, high=1, default=1.0),
+                 fields.number(doc, "duration_days", low=0.1, high=3650),
+                 fields.number(doc, "added_lead_time_days", low=0, high=3650, default=0.0),
+                 fields.number(doc, "added_cost_share", low=0, high=100, default=0.0),
                  tuple(providers), tuple(services), tuple(countries), tuple(resolved["processes"]),
                  tuple(resolved["materials"]), circle, tuple(described))
 

@@ -21,7 +21,7 @@ def read_request(doc: object, catalogue, *, events_required: bool) -> tuple[Valu
     try:
         chain = read_value_chain(doc.get("value_chain"), catalogue)
     except fields.FieldError as err:
-        raise fields.FieldError(f"value_chain.{err.field}", str(err).split(": ", 1)[1]) from None
+        raise fields.within("value_chain", err) from None
     events: list[Event] = read_events(doc["events"], catalogue) if doc.get("events") else []
     ids = doc.get("library_events") or []
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):

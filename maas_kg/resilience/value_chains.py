@@ -83,19 +83,6 @@ class ValueChain:
         return sorted({s.service for p in self.products for step in p.steps for s in step.suppliers})
 
 
-def _at(prefix: str, err: fields.FieldError) -> fields.FieldError:
-    return fields.FieldError(f"{prefix}.{err.field}", str(err).split(": ", 1)[1])
-
-
-def _number(doc: dict, name: str, *, low: float, high: float, default: float | None = None) -> float:
-    value = doc.get(name, default)
-    if value is None:
-        raise fields.FieldError(name, "is required")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise fields.FieldError(name, f"must be a number from {low:g} to {high:g}")
-    return float(value)
-
-
 def read_value_chain(doc: object, catalogue) -> ValueChain:
     """The value chain of ``doc``; every supplier must be a published service of the catalogue."""
     doc = fields.document(doc)
@@ -110,7 +97,7 @@ def read_value_chain(doc: object, catalogue) -> ValueChain:
         try:
             read.append(_product(fields.document(item, "product entry")))
         except fields.FieldError as err:
-            raise _at(f"products[{number}]", err) from None
+            raise fields.within(f"products[{number}]", err) from None
     services = sorted({s for p in read for step in p[6] for s, _ in step[2]})
     providers = providers_of(catalogue, services)
     chain_products = []
@@ -181,10 +168,10 @@ def _product(item: dict):
     if not isinstance(document, dict) or not document:
         raise fields.FieldError("product", "must be a product in the plain JSON product format")
     name = str(document.get("name") or document.get("id") or "product")[:200]
-    volume = int(_number(item, "yearly_volume", low=1, high=10 ** 10))
-    revenue = _number(item, "unit_revenue", low=0, high=10 ** 9, default=0.0)
-    stock = _number(item, "safety_stock_days", low=0, high=3650, default=0.0)
-    cadence = _number(item, "order_cadence_days", low=0, high=3650, default=30.0)
+    volume = int(fields.number(item, "yearly_volume", low=1, high=10 ** 10))
+    revenue = fields.number(item, "unit_revenue", low=0, high=10 ** 9, default=0.0)
+    stock = fields.number(item, "safety_stock_days", low=0, high=3650, default=0.0)
+    cadence = fields.number(item, "order_cadence_days", low=0, high=3650, default=30.0)
     steps = item.get("steps")
     if not isinstance(steps, list) or not steps:
         raise fields.FieldError("steps", "must list the steps the product is made by today (a value chain without "
@@ -211,17 +198,17 @@ def _product(item: dict):
                 try:
                     supplier = fields.document(supplier, "supplier")
                     read_suppliers.append((fields.iri(supplier, "service"),
-                                           _number(supplier, "share", low=0.0001, high=1,
+                                           fields.number(supplier, "share", low=0.0001, high=1,
                                                    default=1.0 if len(suppliers) == 1 else None)))
                 except fields.FieldError as err:
-                    raise _at(f"suppliers[{place}]", err) from None
+                    raise fields.within(f"suppliers[{place}]", err) from None
             total = sum(share for _, share in read_suppliers)
             if abs(total - 1) > 0.01:
                 raise fields.FieldError("suppliers", f"the shares sum to {total:g}, not 1")
             if len({s for s, _ in read_suppliers}) != len(read_suppliers):
                 raise fields.FieldError("suppliers", "name one service twice")
         except fields.FieldError as err:
-            raise _at(f"steps[{index}]", err) from None
+            raise fields.within(f"steps[{index}]", err) from None
         read_steps.append((process, process_name, tuple(read_suppliers)))
     orders = item.get("open_orders", [])
     if not isinstance(orders, list) or len(orders) > 1000:
@@ -233,5 +220,5 @@ def _product(item: dict):
             read_orders.append(OpenOrder(fields.integer(order, "quantity", low=1, high=10 ** 10),
                                          fields.date(order, "due")))
         except fields.FieldError as err:
-            raise _at(f"open_orders[{place}]", err) from None
+            raise fields.within(f"open_orders[{place}]", err) from None
     return document, name, volume, revenue, stock, cadence, tuple(read_steps), tuple(read_orders)
