@@ -10,13 +10,18 @@ from collections.abc import Mapping
 from flask import Flask
 
 from api import config as default_config
+from api.json_provider import OrjsonProvider
 from api import (circularity, docs, execution, graph_store, health, matching, negotiation, ontology, problems, query_slots,
                  resilience, services, sparql, state, web)
 
 
+class _App(Flask):
+    json_provider_class = OrjsonProvider
+
+
 def create_app(config: object | Mapping | None = None) -> Flask:
     """Build the application; ``config`` is a config object or a mapping that overrides the defaults."""
-    app = Flask(__name__)
+    app = _App(__name__)
     app.config.update(default_config.defaults())
     if isinstance(config, Mapping):
         app.config.update(config)

@@ -11,6 +11,7 @@ back to pyshacl otherwise, and a test compares both validators on every constrai
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -270,4 +271,26 @@ def validate_instances(triples: Iterable[ox.Triple], *, store: ox.Store | None =
         from maas_kg.rdf import to_rdflib
 
         return validate_data(to_rdflib(triples), owned=True).violations
+    triples = list(triples)
+    if (store is None or not store.contains_named_graph(_ONTOLOGY_GRAPH)) and len(triples) < len(_ontology_quads()):
+        # smaller than the ontology (a product, a service): the data goes into this thread's store that holds the
+        # ontology, rather than the ontology into the data's store; 5% of a served match's CPU time
+        scratch = _scratch_store()
+        scratch.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
+        try:
+            return validate_store(scratch, checks)
+        finally:
+            scratch.clear_graph(ox.DefaultGraph())
     return validate_store(store, checks) if store is not None else validate_triples(triples, checks)
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch_store() -> ox.Store:
+    """This thread's validation store: the validation ontology of the ontology in force, and nothing else."""
+    key = knowledge.ontology_key()
+    if getattr(_SCRATCH, "key", None) != key:
+        _SCRATCH.store, _SCRATCH.key = ox.Store(), key
+        with_validation_ontology(_SCRATCH.store)
+    return _SCRATCH.store

@@ -15,7 +15,9 @@ package as ``maas_kg.ontology``, ``maas_kg.shapes`` and ``maas_kg.queries``. Bot
 from __future__ import annotations
 
 import functools
+import hashlib
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,6 +75,23 @@ def ontology_modules(directory: Path | None = None) -> dict[str, Path]:
     return {path.stem: path for path in sorted(directory.glob("*.ttl"))}
 
 
+_DIGESTS: dict[Path, tuple[int, int, str]] = {}
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a knowledge file, read again only when its size or modification time changed, or when it was
+    modified less than two seconds ago (a write within the clock's granularity keeps the time: git's "racy"
+    rule). The workspace checks every module, derive and migrate rule before each match: 1.3 ms -> 0.9 ms."""
+    status = path.stat()
+    found = _DIGESTS.get(path)
+    if found is not None and found[:2] == (status.st_mtime_ns, status.st_size):
+        return found[2]
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if time.time_ns() - status.st_mtime_ns > 2_000_000_000:
+        _DIGESTS[path] = (status.st_mtime_ns, status.st_size, digest)
+    return digest
+
+
 def module_graph_iri(module: str) -> rdflib.URIRef:
     """The named graph a module is loaded into: its ontology IRI."""
     return rdflib.URIRef(ONTOLOGY_BASE + module)
@@ -109,6 +128,12 @@ def use_extensions(key: tuple, triples: Callable[[], list]) -> None:
             if len(_extension_triples) >= 16:  # versions seen by a long-running process: keep the newest
                 _extension_triples.pop(next(iter(_extension_triples)))
             _extension_triples[key] = found
+    _in_force.key = key
+
+
+def carry_extensions(key: tuple) -> None:
+    """Put the extensions ``key`` (from :func:`ontology_key` of another thread of this process, which registered
+    them) in force for this thread: a pool thread working for a request thread."""
     _in_force.key = key
 
 

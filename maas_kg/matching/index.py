@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyoxigraph as ox
 
-from maas_kg import geo, settings
+from maas_kg import geo, knowledge, settings
 from maas_kg.catalogue import service_graph
 from maas_kg.knowledge import MAAS, rules
 from maas_kg.matching.step import Coded, Gathered, StepRows, order_key
@@ -75,12 +75,26 @@ class StepProcesses:
     footprint_only: bool
 
 
+_STEP_PROCESSES: dict[tuple, StepProcesses] = {}
+
+
 def step_processes(store: Store, process: str, shape: str) -> StepProcesses:
-    """The classes of the step's process and whether each suits ``shape`` (``queries/matching/step-processes.rq``)."""
-    rows = store.select(rules.bind(rules.rule_text("matching/step-processes.rq"),
-                                   PARAMETERS=rules.values(["required", "productShape"], [[process, shape]])))
-    return StepProcesses({row["process"].value: row["shape"].value == "true" for row in rows},
-                         any(row["footprintOnly"] is not None and row["footprintOnly"].value == "true" for row in rows))
+    """The classes of the step's process and whether each suits ``shape`` (``queries/matching/step-processes.rq``).
+
+    The answer depends on the ontology alone, so it is kept per ontology in force: a match asks it for every step, 7
+    store queries a product, about 40% of a match's time on a served store (over HTTP to the store server)."""
+    key = (knowledge.ontology_key(), process, shape)
+    found = _STEP_PROCESSES.get(key)
+    if found is None:
+        rows = store.select(rules.bind(rules.rule_text("matching/step-processes.rq"),
+                                       PARAMETERS=rules.values(["required", "productShape"], [[process, shape]])))
+        found = StepProcesses({row["process"].value: row["shape"].value == "true" for row in rows},
+                              any(row["footprintOnly"] is not None and row["footprintOnly"].value == "true"
+                                  for row in rows))
+        if len(_STEP_PROCESSES) > 10_000:  # a few hundred per ontology; bounded against a stream of extensions
+            _STEP_PROCESSES.clear()
+        _STEP_PROCESSES[key] = found
+    return found
 
 
 class _Codes:

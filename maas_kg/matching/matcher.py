@@ -16,7 +16,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from maas_kg import geo
+from maas_kg import geo, knowledge
 from maas_kg.knowledge import rules
 from maas_kg.matching.criteria import CanCriterion, MustCriterion, can_criteria, must_criteria
 from maas_kg.matching.index import MatchIndex, step_processes
@@ -198,6 +198,17 @@ def _extra_certifications(store: Store, request: Request, services, providers, g
             for row in rules.select(store, "matching/provider-certifications.rq", CANDIDATES=block, REQUIRED=required)}
 
 
+# one pool for every match of the process: a pool per match started two threads per product, and under 50 concurrent
+# clients their start and stop was 8% of a served match's CPU time
+_STEPS_POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="maas-kg-steps")
+
+
+def _carrying(in_force: tuple, function, *args, **kwargs):
+    """``function`` in a pool thread with the ontology of the request's thread in force."""
+    knowledge.carry_extensions(in_force)
+    return function(*args, **kwargs)
+
+
 def match_product(store: Store, product: str, *, catalogue: Store | None = None, today: datetime.date | None = None,
                   k: int = 3, record: bool = True, index: MatchIndex | None = None) -> MatchResult:
     """Translate ``product`` into routes and match every step of every route; routes with the best assignment
@@ -207,31 +218,38 @@ def match_product(store: Store, product: str, *, catalogue: Store | None = None,
     defaults to ``store``. Keeping them apart keeps customers' products out of the public catalogue store. With
     ``index`` (a :class:`MatchIndex` of ``catalogue``), the must-criteria run on it, after it follows the catalogue.
     """
+    translation = derive_requirements(store, product, record=record)
+    request = read_request(store, product, today=today)
+    return match_translated(store, translation, request, catalogue=catalogue, k=k, index=index)
+
+
+def match_translated(store: Store, translation: Translation, request: Request, *, catalogue: Store | None = None,
+                     k: int = 3, index: MatchIndex | None = None) -> MatchResult:
+    """Match the routes of a translated product (``store`` gives the ontology's criteria, ``catalogue`` the
+    services; see :func:`match_product`)."""
     catalogue = catalogue if catalogue is not None else store
     if index is not None:
         index.follow(catalogue)
     criteria, can = must_criteria(store), can_criteria(store)
-    translation = derive_requirements(store, product, record=record)
-    request = read_request(store, product, today=today)
     rates, performance = _exchange_rates(catalogue), provider_performance(catalogue)
     transport_weight = request.weights.get("distance", 0.0) + request.weights.get("co2", 0.0)
     # each distinct step once; the store's engine and the solver run without holding the GIL, so the steps, and
     # then the routes' orchestrations, run in parallel threads (one per core)
     distinct = {(step.process, step.sets_surface): step for route in translation.routes for step in route.steps}
-    with ThreadPoolExecutor(max_workers=max(1, min(len(distinct), os.cpu_count() or 1))) as pool:
-        futures = {key: pool.submit(match_step, catalogue, request, step,
-                                    required_it=translation.characteristics.required_it, rates=rates, index=index,
-                                    criteria=criteria, can=can, performance=performance)
-                   for key, step in distinct.items()}
-        cache = {key: future.result() for key, future in futures.items()}
-        routes = [[cache[step.process, step.sets_surface] for step in route.steps] for route in translation.routes]
-        assignments = pool.map(lambda found: best_assignments(
-            [[Option(c.service, c.score, c.delivery_days, c.lat, c.lon) for c in s.best(MAX_PER_STEP)] for s in found],
-            k=k, transport_weight=transport_weight, days_available=request.days_available, distance=geo.distance_km),
-            routes)
-        matched = [_route_match(route, [f.for_step(step) for step, f in zip(route.steps, found)],
-                                best, request)
-                   for route, found, best in zip(translation.routes, routes, assignments)]
+    pool, in_force = _STEPS_POOL, knowledge.ontology_key()
+    futures = {key: pool.submit(_carrying, in_force, match_step, catalogue, request, step,
+                                required_it=translation.characteristics.required_it, rates=rates, index=index,
+                                criteria=criteria, can=can, performance=performance)
+               for key, step in distinct.items()}
+    cache = {key: future.result() for key, future in futures.items()}
+    routes = [[cache[step.process, step.sets_surface] for step in route.steps] for route in translation.routes]
+    assignments = pool.map(lambda found: best_assignments(
+        [[Option(c.service, c.score, c.delivery_days, c.lat, c.lon) for c in s.best(MAX_PER_STEP)] for s in found],
+        k=k, transport_weight=transport_weight, days_available=request.days_available, distance=geo.distance_km),
+        routes)
+    matched = [_route_match(route, [f.for_step(step) for step, f in zip(route.steps, found)],
+                            best, request)
+               for route, found, best in zip(translation.routes, routes, assignments)]
     matched.sort(key=lambda m: (-m.score, -m.route.typical_fit))
     return MatchResult(translation, request, matched, criteria)
 

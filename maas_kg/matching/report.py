@@ -4,13 +4,29 @@ from __future__ import annotations
 
 from prettytable import PrettyTable, TableStyle
 
+from maas_kg import knowledge
 from maas_kg.knowledge import rules
 from maas_kg.matching.matcher import Candidate, MatchResult, add_names
 from maas_kg.matching.relaxation import relaxations
 from maas_kg.store import Store
 
 
+_LABELS: dict[tuple, tuple[str, str | None] | None] = {}
+
+
 def process_labels(store: Store, processes: set[str]) -> dict[str, tuple[str, str | None]]:
+    """Label and notation of each process class, kept per ontology in force (they come from the ontology alone)."""
+    key = knowledge.ontology_key()
+    missing = {p for p in processes if (key, p) not in _LABELS}
+    if missing:
+        if len(_LABELS) > 10_000:
+            _LABELS.clear()
+        found = _query_labels(store, missing)
+        _LABELS.update({(key, p): found.get(p) for p in missing})
+    return {p: _LABELS[key, p] for p in processes if _LABELS.get((key, p)) is not None}
+
+
+def _query_labels(store: Store, processes: set[str]) -> dict[str, tuple[str, str | None]]:
     if not processes:
         return {}
     query = rules.bind(rules.rule_text("translation/process-labels.rq"),
@@ -39,26 +55,29 @@ def as_json(store: Store, result: MatchResult, *, top: int | None = TOP, near_mi
     services fail only it and what change admits them. None for ``top`` or ``near_misses``: all of them. Scores are
     normalised over all candidates of the step, whatever the page."""
     labels = process_labels(store, {s.process for r in result.routes for s in r.route.steps})
-    # the names of every step's shown candidates in one lookup (one per step cost a store round trip each, 16 per
-    # product on average, over HTTP where the store is a server)
-    pages = [[step.page(offset, top) for step in match.steps] for match in result.routes]
-    add_names(store, [candidate for page in pages for shown in page for candidate in shown])
+    # a step of one process in several routes is one answer (``for_step`` shares its rows): rendered once, which
+    # halves the work of a product with three routes. The names of every shown candidate come in one lookup (one
+    # per step cost a store round trip each, over HTTP where the store is a server)
+    distinct = {id(step.rows): step for match in result.routes for step in match.steps}
+    pages = {key: step.page(offset, top) for key, step in distinct.items()}
+    add_names(store, [candidate for shown in pages.values() for candidate in shown])
+    rendered = {key: {"candidates": [_candidate(c, result) for c in pages[key]],
+                      "candidate_count": step.candidate_count,
+                      "near_misses": [{"service": c.service, "provider": c.provider, "failed": c.failed}
+                                      for c in step.near_miss_page(offset, near_misses)],
+                      "near_miss_count": step.near_miss_count,
+                      "relaxations": relaxations(step, result.request, result.criteria)}
+                for key, step in distinct.items()}
     routes = []
     for rank, match in enumerate(result.routes, start=1):
         steps = []
         for number, step in enumerate(match.steps, start=1):
-            shown = pages[rank - 1][number - 1]
             label, notation = labels.get(step.step.process, (step.step.process.rsplit("#", 1)[-1], None))
             steps.append({
                 "step": number,
                 "process": {"iri": step.step.process, "notation": notation, "label": label},
                 "reasons": list(step.step.reasons),
-                "candidates": [_candidate(c, result) for c in shown],
-                "candidate_count": step.candidate_count,
-                "near_misses": [{"service": c.service, "provider": c.provider, "failed": c.failed}
-                                for c in step.near_miss_page(offset, near_misses)],
-                "near_miss_count": step.near_miss_count,
-                "relaxations": relaxations(step, result.request, result.criteria),
+                **rendered[id(step.rows)],
             })
         routes.append({"rank": rank, "score": match.score, "typical_fit": match.route.typical_fit,
                        "reasons": match.reasons, "steps": steps,

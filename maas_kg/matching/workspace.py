@@ -8,24 +8,63 @@ caller keeps the result.
 Each thread gets a workspace store of its own (the translation rules see a whole store, so two products must not
 share one), and all threads share the catalogue's match index: a worker matches as many products at once as it
 has threads.
+
+A product document matched again (the same bytes, the same ontology) is not validated and translated again: its
+routes and request are kept in memory for at most ``TRANSLATED_SECONDS`` (``TRANSLATED_MAX`` documents per
+process), and its match reads only the catalogue. Validation and translation are about half of a served match's
+CPU time. Nothing of it is written anywhere, and only the same bytes find it.
 """
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import datetime
+import hashlib
 import threading
+import time
 
+from maas_kg import knowledge
 from maas_kg.errors import InvalidInput
-from maas_kg.knowledge.graphs import META_GRAPH, stored_extensions, sync_ontology
+from maas_kg.knowledge import taxonomy
+from maas_kg.knowledge.graphs import META_GRAPH, derive_rules_digest, stored_extensions, sync_ontology
 from maas_kg.matching.index import MatchIndex
-from maas_kg.matching.matcher import MatchResult, match_product
+from maas_kg.matching.matcher import MatchResult, Request, match_translated, read_request
 from maas_kg.matching.products import product_graph, submit_product
-from maas_kg.matching.translation import requirements_graph
+from maas_kg.matching.translation import Translation, derive_requirements, requirements_graph
 from maas_kg.store import Changes, OxigraphStore, Store
 
 #: how the must-criteria run: on the match index (the default), or by the SPARQL rule in the catalogue store (the
 #: reference, and the path for a store nobody keeps an index of)
 ENGINES = ("index", "sparql")
+#: how long, and how many, translated product documents a process keeps (see the module's text)
+TRANSLATED_SECONDS, TRANSLATED_MAX = 600, 512
+
+
+class _Translated:
+    """Translated product documents by their digest and the ontology they were translated with, newest last."""
+
+    def __init__(self):
+        self._entries: collections.OrderedDict[tuple, tuple[float, Translation, Request]] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> tuple[Translation, Request] | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None or time.monotonic() - found[0] > TRANSLATED_SECONDS:
+                return None
+            self._entries.move_to_end(key)
+            return found[1], found[2]
+
+    def put(self, key: tuple, translation: Translation, request: Request) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic(), translation, request)
+            self._entries.move_to_end(key)
+            while len(self._entries) > TRANSLATED_MAX:
+                self._entries.popitem(last=False)
+            now = time.monotonic()
+            while self._entries and now - next(iter(self._entries.values()))[0] > TRANSLATED_SECONDS:
+                self._entries.popitem(last=False)
 
 
 class _ThreadStore(threading.local):
@@ -44,6 +83,7 @@ class Workspace:
         # from the snapshot where there is one (then only the changes since are read), else built on first use
         self.index = MatchIndex.opened(snapshot)
         self._local = _ThreadStore()
+        self._translated = _Translated()
         self.store  # the calling thread's workspace, ready before the first match
 
     @property
@@ -82,12 +122,29 @@ class Workspace:
         if engine not in ENGINES:
             raise InvalidInput(f"engine is one of {', '.join(ENGINES)}, not {engine!r}")
         store = self.store
+        today = today or datetime.date.today()
+        key = (hashlib.sha256(data).digest(), format, _ontology_state(taxonomy.follow(store)))
+        found = self._translated.get(key)
+        if found is not None:
+            translation, request = found
+            return match_translated(store, translation, dataclasses.replace(request, today=today),
+                                    catalogue=self.catalogue, k=k, index=self.index if engine == "index" else None)
         product = submit_product(store, data, format)
         try:
-            return match_product(store, product, catalogue=self.catalogue, today=today, k=k,
-                                 index=self.index if engine == "index" else None)
+            translation = derive_requirements(store, product, record=False)
+            request = read_request(store, product, today=today)
         finally:
             changes = Changes()
             changes.drop_graph(product_graph(product))
             changes.drop_graph(requirements_graph(product))
             store.commit(changes)
+        self._translated.put(key, translation, request)
+        return match_translated(store, translation, request, catalogue=self.catalogue, k=k,
+                                index=self.index if engine == "index" else None)
+
+
+def _ontology_state(extensions: tuple) -> tuple:
+    """What a translation depends on besides the product: the modules, the derive rules and the taxonomy
+    extensions (the workspace store was brought up to them just before)."""
+    return (tuple(knowledge.file_digest(path) for path in knowledge.ontology_modules().values()),
+            derive_rules_digest(), extensions)
