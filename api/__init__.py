@@ -36,4 +36,5 @@ def create_app(config: object | Mapping | None = None) -> Flask:
     for blueprint in (health.bp, services.bp, matching.bp, execution.bp, resilience.bp, circularity.bp, ontology.bp, sparql.bp,
                       graph_store.bp, docs.bp, web.bp):
         app.register_blueprint(blueprint)
+    state.start_background(app)
     return app

@@ -60,8 +60,16 @@ def init_app(app: Flask) -> None:
     resources = app.extensions["maas_kg"] = Resources(catalogue, KeyRing(app.config["KEYS_FILE"]), private, ledger,
                                                       app.config.get("MATCH_INDEX"))
     app.before_request(follow_taxonomy)
+
+
+def start_background(app: Flask) -> None:
+    """Start the worker's background threads, once the application is complete. Not earlier: the match index's
+    snapshot load parses numpy headers with ``ast`` while werkzeug compiles the routes with ``ast`` in the main
+    thread, and CPython 3.11's AST constructor is not safe for that ("AST constructor recursion depth mismatch"):
+    a worker failed to boot in 1 of 8 starts of a load test, and gunicorn then stopped the whole server."""
+    resources = app.extensions["maas_kg"]
     if app.config.get("SEND_WEBHOOKS"):
-        webhooks.Sender(ledger).start()  # each worker sends what is due; leases keep two from sending one twice
+        webhooks.Sender(resources.ledger).start()  # each worker sends what is due; leases keep two from sending one twice
     if app.config.get("WARM_MATCH_INDEX"):
         # the match index loads (or builds) while the worker already answers; the first match waits for it
         threading.Thread(target=_warm, args=(resources,), name="match-index", daemon=True).start()

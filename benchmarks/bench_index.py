@@ -11,6 +11,7 @@ Medians and p95; ratios in the same run; nothing asserts a time. Results go to b
     python benchmarks/bench_index.py --services 100000 --products 50 --reference-products 10
     python benchmarks/bench_index.py --services 100000 --tile 10      # a 1,000,000-row index tiled from it
     python benchmarks/bench_index.py --services 100000 --clients 50   # 50 HTTP clients on `maas-kg serve`
+    python benchmarks/bench_index.py --services 100000 --clients 50 --threads 1,4 --seconds 60
     python benchmarks/bench_index.py --publish 10000                  # publishing with an index kept current
     python benchmarks/bench_index.py --services 100000 --build-only --repeat 3 --batches   # the index build alone
 
@@ -19,7 +20,9 @@ index: one step's evaluation, memory, snapshot save and load, and the match end 
 do not grow with the catalogue, still run on the N-times smaller store). ``--publish N`` publishes N demo services into a new on-disk store in batches of
 500, once with no index and once with an index following every batch, and reports both rates. ``--clients C``
 serves the store with
-`maas-kg serve` (2 workers, their indexes from the snapshot) and runs C clients matching the products in a loop.
+`maas-kg serve` (2 workers, their indexes from the snapshot) and runs C clients matching the products in a loop, and
+again with a new document in every request (none translated before), once per worker thread count of ``--threads``;
+besides latencies, the CPU time per match of the workers, the store server and the clients.
 ``--build-only`` measures the index build alone, on the store opened read-only, each build in a process of its own
 (its peak memory is the build's): ``--repeat`` builds by the scans (index-scan-*.rq, TSV answers) and, with
 ``--batches``, as many by the batched queries (index-services.rq, the path before the scans), alternating; medians,
@@ -29,6 +32,7 @@ and where the scans' time goes (the store's engine answering vs parsing the answ
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -123,15 +127,47 @@ def tile(index: MatchIndex, times: int) -> None:
     index._by_process, index._tables, index.size = {}, {}, len(index._row)
 
 
-def clients(path: Path, docs: list[dict], count: int, seconds: float) -> dict:
-    """``count`` clients matching ``docs`` in a loop against `maas-kg serve` (2 workers) for ``seconds``."""
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_processes(root: int) -> dict[int, str]:
+    """The processes of the server started as ``root`` (its session): gunicorn's master and workers, the store
+    server."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getsid(int(entry.name)) == root:
+                    command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                    found[int(entry.name)] = "store server" if "oxigraph" in command else "workers"
+            except (OSError, ProcessLookupError):
+                pass
+    return found
+
+
+def clients(path: Path, docs: list[dict], count: int, seconds: float, *, threads: int | None = None,
+            distinct: bool = False) -> dict:
+    """``count`` clients (a keep-alive connection each) matching ``docs`` in a loop against `maas-kg serve` (2
+    workers, ``threads`` each) for ``seconds``; with ``distinct`` every request is a new document (its name and id
+    carry the request's number), so no worker has translated it before. CPU seconds per match of the workers, the
+    store server and the clients (this process)."""
     env = {**os.environ, "MAAS_KG_STORE": str(path), "MAAS_KG_KEYS": str(path.parent / "bench-keys.sqlite")}
     bin_dir = Path(sys.executable).parent
     subprocess.run([str(bin_dir / "maas-kg"), "index"], env=env, check=True)  # the workers start from the snapshot
     port = 18000 + os.getpid() % 1000
-    server = subprocess.Popen([str(bin_dir / "maas-kg"), "serve", "--port", str(port), "--workers", "2"], env=env,
+    command = [str(bin_dir / "maas-kg"), "serve", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(command + (["--threads", str(threads)] if threads else []), env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+
+    def body(number: int) -> bytes:
+        doc = docs[number % len(docs)]
+        if distinct:
+            doc = {**doc, "id": f"{doc['id']}-{number}", "name": f"{doc['name']} #{number}"}
+        return json.dumps(doc).encode()
+
     try:
         while True:
             try:
@@ -139,32 +175,46 @@ def clients(path: Path, docs: list[dict], count: int, seconds: float) -> dict:
                     break
             except requests.RequestException:
                 time.sleep(0.5)
-        bodies = [json.dumps(doc).encode() for doc in docs]
-        for body in bodies[:4]:  # both workers have their index in memory before the clock starts
-            requests.post(f"{base}/match?today={TODAY}", data=body, timeout=600,
-                          headers={"Content-Type": "application/json"})
+        # every thread of both workers has its workspace and both their index before the clock starts
+        warm = [threading.Thread(target=lambda n=n: requests.post(
+            f"{base}/match?today={TODAY}", data=body(n), timeout=600, headers={"Content-Type": "application/json"}))
+            for n in range(-2 * (threads or 4) * 2, 0)]
+        for thread in warm:
+            thread.start()
+        for thread in warm:
+            thread.join()
+        processes = _server_processes(server.pid)
+        before, own = {pid: _cpu_seconds(pid) for pid in processes}, time.process_time()
         latencies, errors, stop = [], [], time.monotonic() + seconds
 
         def client(number: int) -> None:
-            i = number
+            session, i = requests.Session(), number
             while time.monotonic() < stop:
                 start = time.perf_counter()
                 try:
-                    answer = requests.post(f"{base}/match?today={TODAY}", data=bodies[i % len(bodies)], timeout=120,
-                                           headers={"Content-Type": "application/json"})
+                    answer = session.post(f"{base}/match?today={TODAY}", data=body(i), timeout=120,
+                                          headers={"Content-Type": "application/json"})
                     (latencies if answer.status_code == 200 else errors).append(time.perf_counter() - start)
                 except requests.RequestException:
                     errors.append(time.perf_counter() - start)
                 i += count
 
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(count)]
-        for thread in threads:
+        threads_ = [threading.Thread(target=client, args=(n,)) for n in range(count)]
+        for thread in threads_:
             thread.start()
-        for thread in threads:
+        for thread in threads_:
             thread.join()
-        return {"clients": count, "seconds": seconds, "matches": len(latencies), "errors": len(errors),
+        cpu = {"clients": time.process_time() - own}
+        for pid, kind in processes.items():
+            with contextlib.suppress(OSError):
+                cpu[kind] = cpu.get(kind, 0.0) + _cpu_seconds(pid) - before[pid]
+        done = max(1, len(latencies))
+        return {"clients": count, "seconds": seconds, "workers": 2, "threads": threads or "default",
+                "documents": "a new one per request" if distinct else f"{len(docs)} in a loop",
+                "matches": len(latencies), "errors": len(errors), "matches_per_s": round(len(latencies) / seconds, 1),
                 "p50_ms": round(percentile(latencies, 50) * 1000, 1) if latencies else None,
-                "p95_ms": round(percentile(latencies, 95) * 1000, 1) if latencies else None}
+                "p95_ms": round(percentile(latencies, 95) * 1000, 1) if latencies else None,
+                "cpu_ms_per_match": {kind: round(value / done * 1000, 1) for kind, value in cpu.items()}}
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
@@ -265,6 +315,7 @@ def main() -> None:
     parser.add_argument("--tile", type=int, default=1, help="repeat the index's rows this many times")
     parser.add_argument("--clients", type=int, default=0, help="HTTP clients against `maas-kg serve` (0: none)")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the clients run")
+    parser.add_argument("--threads", default="1,2,4", help="with --clients: the worker threads to compare")
     parser.add_argument("--publish", type=int, default=0, help="measure publishing N services instead")
     parser.add_argument("--build", action="store_true", help="build the index from the store, not from its snapshot")
     parser.add_argument("--build-only", action="store_true", help="measure only the index build (store read-only)")
@@ -297,9 +348,13 @@ def main() -> None:
     path = Path(args.store or f"var/bench/matching-{args.services}")
     build_store(path, args.services)
     if args.clients:
-        figures = {"date": datetime.date.today().isoformat(), "services": args.services,
-                   **clients(path, products(args.products), args.clients, args.seconds)}
-        print(json.dumps(figures))
+        runs = []
+        for threads in (int(t) for t in args.threads.split(",")):
+            for distinct in (False, True):
+                runs.append(clients(path, products(args.products), args.clients, args.seconds, threads=threads,
+                                    distinct=distinct))
+                print(json.dumps(runs[-1]))
+        figures = {"date": datetime.date.today().isoformat(), "services": args.services, "runs": runs}
         out = Path(__file__).parent / "results" / f"index-clients-{args.services}-{figures['date']}.json"
         out.write_text(json.dumps(figures, indent=1) + "\n")
         return

@@ -425,14 +425,17 @@ def ontology_check(reasoner: bool) -> None:
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="gunicorn worker processes.")
+@click.option("--threads", default=None, type=click.IntRange(1, 64),
+              help="Threads of each worker (default: see WORKER_THREADS in maas_kg/serving.py).")
 @click.option("--sparql-timeout", default=10.0, show_default=True, type=click.FloatRange(0.1, 3600),
               help="Seconds before a SPARQL query is stopped.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: int, sparql_timeout: float) -> None:
+def serve(ctx: click.Context, host: str, port: int, workers: int, threads: int | None, sparql_timeout: float) -> None:
     """Run the HTTP service (REST API, SPARQL endpoints, docs) under gunicorn until stopped with Ctrl-C."""
-    from maas_kg.serving import serve as run
+    from maas_kg.serving import WORKER_THREADS, serve as run
 
-    run(ctx.obj["store"], host=host, port=port, workers=workers, sparql_timeout=sparql_timeout)
+    run(ctx.obj["store"], host=host, port=port, workers=workers, threads=threads or WORKER_THREADS,
+        sparql_timeout=sparql_timeout)
 
 
 @main.group()

@@ -121,8 +121,11 @@ class StoreServer:
                 self.process.wait()
 
 
-#: threads of each gunicorn worker
-WORKER_THREADS = 4
+#: threads of each gunicorn worker. Matching is CPU work: 50 clients on 2 workers at 100,000 services
+#: (benchmarks/results/index-clients-100000-2026-12-06.json) gave 49, 57 and 46 matches/s with 1, 2 and 4 threads
+#: (p95 1.29, 1.44, 1.42 s), and 28, 27, 22/s with a new document per request: more threads cost CPU in contention,
+#: one leaves a worker deaf while a long query runs. Two per worker, and as many workers as cores.
+WORKER_THREADS = 2
 
 
 def run_gunicorn(config: dict, *, host: str, port: int, workers: int, timeout: float,
@@ -153,7 +156,7 @@ def run_gunicorn(config: dict, *, host: str, port: int, workers: int, timeout: f
 
 
 def serve(location: str, *, host: str, port: int, workers: int, sparql_timeout: float,
-          store_port: int | None = None) -> None:
+          store_port: int | None = None, threads: int = WORKER_THREADS) -> None:
     """Bring the ontology graphs up to date once, start the store server if needed, then serve."""
     config = {"SYNC_ONTOLOGY": False, "SPARQL_TIMEOUT": sparql_timeout, "MATCH_INDEX": snapshot_for(location),
               "WARM_MATCH_INDEX": True, "SEND_WEBHOOKS": True}
@@ -161,14 +164,14 @@ def serve(location: str, *, host: str, port: int, workers: int, sparql_timeout: 
         if workers != 1:
             raise ServeError("an in-memory store cannot be shared by several workers: use --workers 1 or a directory")
         config.update(STORE="memory", SYNC_ONTOLOGY=True)
-        return run_gunicorn(config, host=host, port=port, workers=1, timeout=sparql_timeout)
+        return run_gunicorn(config, host=host, port=port, workers=1, timeout=sparql_timeout, threads=threads)
     if remote_backend(location) is not None:  # any store URL open_store knows (BACKENDS)
         sync_ontology(open_store(location))
         config["STORE"] = location
-        return run_gunicorn(config, host=host, port=port, workers=workers, timeout=sparql_timeout)
+        return run_gunicorn(config, host=host, port=port, workers=workers, timeout=sparql_timeout, threads=threads)
     # the master process never opens the embedded store itself: RocksDB's threads and locks would be copied into
     # the forked workers and hang them at exit. The ontology is synced through the store server instead.
     with StoreServer(location, timeout=sparql_timeout, port=store_port, network=bool(sparql_allow_list())) as server:
         sync_ontology(open_store(server.url))
         config["STORE"] = server.url
-        run_gunicorn(config, host=host, port=port, workers=workers, timeout=sparql_timeout)
+        run_gunicorn(config, host=host, port=port, workers=workers, timeout=sparql_timeout, threads=threads)

@@ -318,3 +318,16 @@ def test_download_formats_for_links(client):
     assert csv.mimetype == "text/csv" and csv.data.decode().splitlines()[0].strip() == "s"
     wrong = client.get("/sparql", query_string={"query": query, "format": "turtle"})
     assert problem(wrong)["status"] == 400 and "csv" in problem(wrong)["detail"]
+
+
+def test_background_threads_start_once_every_route_is_compiled(tmp_path, monkeypatch):
+    # werkzeug compiles routes with `ast` and the index warm-up parses numpy headers with `ast`: in parallel, CPython
+    # 3.11 fails a worker's boot ("AST constructor recursion depth mismatch"), so no thread may start before
+    from api import state
+
+    seen = []
+    monkeypatch.setattr(state, "start_background", lambda app: seen.append(len(list(app.url_map.iter_rules()))))
+    app = create_app({"STORE": "memory", "KEYS_FILE": str(tmp_path / "keys.sqlite"), "TESTING": True,
+                      "WARM_MATCH_INDEX": True, "SEND_WEBHOOKS": True})
+    assert seen == [len(list(app.url_map.iter_rules()))]
+    assert seen[0] > 50
