@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from maas_kg import settings
 from maas_kg.catalogue.keys import default_keys_file
-from maas_kg.matching.index import snapshot_for
 
 
 def defaults() -> dict:
@@ -36,9 +35,11 @@ def defaults() -> dict:
         # load changed ontology modules into the store when the app starts (`maas-kg serve` does it once, before
         # forking)
         "SYNC_ONTOLOGY": True,
-        # the match index's snapshot (see maas_kg.matching.index.snapshot_for), and whether each worker loads or
-        # builds its index at start instead of at the first match (`maas-kg serve` does)
-        "MATCH_INDEX": snapshot_for(settings.STORE.value()),
+        # the match index's snapshot; None: the one of the store the app opens (maas_kg.matching.index.snapshot_for
+        # of STORE, read in api.state: a default taken from MAAS_KG_STORE gave an app of another store, an
+        # in-memory one, that store's snapshot), and whether each worker loads or builds its index at start instead
+        # of at the first match (`maas-kg serve` does)
+        "MATCH_INDEX": None,
         "WARM_MATCH_INDEX": False,
         # a thread per worker sends the webhooks' deliveries (maas-kg serve turns it on)
         "SEND_WEBHOOKS": False,

@@ -21,6 +21,7 @@ from maas_kg.execution.ledger import Ledger, default_ledger_file
 from maas_kg.knowledge import taxonomy
 from maas_kg.knowledge.graphs import sync_ontology
 from maas_kg.matching.workspace import Workspace
+from maas_kg.matching.index import snapshot_for
 from maas_kg.store import Store, open_store
 
 
@@ -58,7 +59,8 @@ def init_app(app: Flask) -> None:
     reconcile_private(catalogue, private)
     ledger = Ledger(app.config.get("TRANSACTIONS_FILE") or default_ledger_file(app.config["KEYS_FILE"]))
     resources = app.extensions["maas_kg"] = Resources(catalogue, KeyRing(app.config["KEYS_FILE"]), private, ledger,
-                                                      app.config.get("MATCH_INDEX"))
+                                                      app.config.get("MATCH_INDEX")
+                                                      or snapshot_for(app.config["STORE"]))
     app.before_request(follow_taxonomy)
 
 

@@ -35,7 +35,8 @@ from maas_kg.matching.criteria import can_criteria, must_criteria, relax_hints
 from maas_kg.matching import index as match_index
 from maas_kg.matching.index import NUMERIC, OPERATORS, MatchIndex, _change_count
 from maas_kg.matching.translation import RouteStep
-from maas_kg.store import Changes
+from maas_kg.knowledge.graphs import sync_ontology
+from maas_kg.store import Changes, OxigraphStore
 
 TODAY = datetime.date(2026, 11, 22)
 PROC, MAT, MAAS = knowledge.PROC, knowledge.MAT, knowledge.MAAS
@@ -298,6 +299,26 @@ def test_a_snapshot_loads_to_the_same_index_and_follows_from_its_change(catalogu
         step = RouteStep(str(PROC[required]), "step", (), True)
         assert _answer(match_step(catalogue, request, step, index=loaded)) == \
             _answer(match_step(catalogue, request, step, index=saved))
+
+
+def test_a_snapshot_of_another_store_is_not_followed(catalogue, tmp_path):
+    # the other store has seen more changes than this snapshot: by its count alone the snapshot would look like an
+    # earlier state of it and only the changes since would be read
+    saved = MatchIndex(follow_interval=0)
+    saved.follow(catalogue)
+    assert saved.catalogue is not None
+    path = tmp_path / "index.npz"
+    saved.save(path)
+    other = OxigraphStore(None)
+    sync_ontology(other)
+    for number in range(saved.change_count + 1):
+        publish(other, json.dumps(_baseline(random.Random(number), 900 + number)).encode(), "json")
+    assert _change_count(other) > saved.change_count
+    loaded = MatchIndex.opened(path, follow_interval=0)
+    assert loaded.catalogue == saved.catalogue
+    loaded.follow(other)
+    assert loaded.catalogue != saved.catalogue
+    assert set(loaded.services()) == {_iri(POOL + 1000 + number) for number in range(saved.change_count + 1)}
 
 
 @pytest.mark.parametrize("content", [b"", b"not a snapshot", b"PK\x03\x04 broken zip"])

@@ -43,7 +43,7 @@ from maas_kg.knowledge import MAAS, rules
 from maas_kg.matching.step import Coded, Gathered, StepRows, order_key
 from maas_kg.store import Store, StoreError, remote_backend
 
-SNAPSHOT_FORMAT = 2
+SNAPSHOT_FORMAT = 3
 TABLES = 32  # gathered tables kept (one per distinct set of a step's process classes)
 SAVE_EVERY = 1000  # changed services after which a snapshot is written again
 log = logging.getLogger(__name__)
@@ -124,6 +124,7 @@ class MatchIndex:
         self.snapshot = Path(snapshot) if snapshot else None  # saved after a rebuild and every SAVE_EVERY changes
         self._unsaved = 0
         self.change_count: int | None = None
+        self.catalogue: str | None = None  # the identity of the catalogue it was built from (its change record's)
         self.size = 0  # live services
         self._lock = threading.RLock()
         self._checked = -math.inf
@@ -192,8 +193,9 @@ class MatchIndex:
         with self._lock:
             if not force and now - self._checked < self.follow_interval:
                 return
-            count = _change_count(store)
-            if self.change_count is None or count < self.change_count:
+            count, catalogue = _change_state(store)
+            if self.change_count is None or count < self.change_count or catalogue != self.catalogue:
+                # first use, or a saved index of another store (or of this one before it had an identity)
                 self.rebuild(store, count)
                 self._unsaved = SAVE_EVERY
             elif count > self.change_count:
@@ -220,7 +222,8 @@ class MatchIndex:
         index; ``build_stats`` says which ran and where its time went."""
         with self._lock:
             started = time.perf_counter()
-            count = _change_count(store) if count is None else count
+            state = _change_state(store)
+            count = state[0] if count is None else count
             self._row, self._used, self.size, self._by_process = {}, 0, 0, {}
             self._tables = {}
             stats = self._scan(store) if scan else None
@@ -233,7 +236,7 @@ class MatchIndex:
                     self._read(store, published[start:start + BATCH])
                 stats = {"mode": "batches"}
             self.build_stats = {**stats, "services": self.size, "seconds": round(time.perf_counter() - started, 3)}
-            self.change_count = count
+            self.change_count, self.catalogue = count, state[1]
 
     def _scan(self, store: Store) -> dict | None:
         """Fill the index from ``index-scan-services.rq``, ``index-scan-options.rq`` and ``index-scan-terms.rq``
@@ -393,6 +396,7 @@ class MatchIndex:
                           material_bits=self.material_bits[:used],
                           certification_bits=self.certification_bits[:used],
                           meta=np.array([SNAPSHOT_FORMAT, self.change_count or 0, used, *counts], dtype=np.int64))
+            arrays["text_catalogue"] = _packed([self.catalogue or ""])
             for name, values in (("service", list(self.service[:used])), ("graph", list(self.graph[:used])),
                                  ("provider", list(self.provider[:used])), ("processes", self.processes.iri),
                                  ("materials", self.materials.iri), ("certifications", self.certifications.iri),
@@ -447,6 +451,7 @@ class MatchIndex:
             index._row = {index.service[at]: int(at) for at in np.flatnonzero(index.alive[:used])}
             index.size = len(index._row)
             index.change_count = count
+            index.catalogue = _unpacked(data["text_catalogue"], 1)[0] or None
             return index
         except (ValueError, KeyError):  # written by another format, or damaged
             return None
@@ -884,8 +889,14 @@ def _value(number) -> float | None:
 
 
 def _change_count(store: Store) -> int:
+    return _change_state(store)[0]
+
+
+def _change_state(store: Store) -> tuple[int, str | None]:
+    """The catalogue's change count and identity (None before its first change)."""
     rows = rules.select(store, "matching/change-count.rq")
-    return max((int(row["count"].value) for row in rows), default=0)
+    count = max((int(row["count"].value) for row in rows if row["count"] is not None), default=0)
+    return count, min((row["catalogue"].value for row in rows if row["catalogue"] is not None), default=None)
 
 
 def _changes(store: Store, counts: range) -> tuple[set[str], bool]:
