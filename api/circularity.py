@@ -1,7 +1,8 @@
 """Circularity over HTTP: ``POST /circularity/plan`` (C1) turns a take-back product into circular value chains: the
 feasible end-of-life strategies per condition grade, the circular processes each needs, providers near the
-collection points, and the strategies compared. The take-back document is processed like a product (the private
-workspace) and never stored."""
+collection points, and the strategies compared. ``POST /circularity/criticality`` (C2) says how critical each product
+of a value chain is and which remanufactured supply take-back offers it. The documents are processed like products
+(the private workspace) and never stored."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from api.negotiation import body
 from api.problems import Problem
 from api.state import resources
 from maas_kg.catalogue.ingest import parse_json
+from maas_kg.circularity.criticality import criticality, read_request
 from maas_kg.circularity.planning import plan
 from maas_kg.circularity.take_back import read_take_back
 from maas_kg.execution import fields
@@ -18,13 +20,27 @@ from maas_kg.execution import fields
 bp = Blueprint("circularity", __name__)
 
 
-@bp.post("/circularity/plan")
-def plan_take_back():
+def _document(what: str) -> tuple[object, object]:
+    """The JSON body without its optional ``today``, and that day."""
     if request.mimetype != "application/json":
-        raise Problem(415, "Unsupported media type", "send the take-back product as application/json")
+        raise Problem(415, "Unsupported media type", f"send the {what} as application/json")
     document = parse_json(body(), "request body")
     today = fields.date(document, "today", required=False) if isinstance(document, dict) else None
     if isinstance(document, dict):
         document = {k: v for k, v in document.items() if k != "today"}
+    return document, today
+
+
+@bp.post("/circularity/plan")
+def plan_take_back():
+    document, today = _document("take-back product")
     state = resources()
     return jsonify(plan(state.workspace, state.catalogue, read_take_back(document, state.catalogue), today=today))
+
+
+@bp.post("/circularity/criticality")
+def assess_criticality():
+    document, today = _document("value chain and take-back products")
+    state = resources()
+    chain, sources = read_request(document, state.catalogue)
+    return jsonify(criticality(state.workspace, state.catalogue, chain, sources, today=today))

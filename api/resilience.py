@@ -10,6 +10,7 @@ from api.negotiation import best_response, body
 from api.problems import Problem
 from api.state import resources
 from maas_kg.catalogue.ingest import parse_json
+from maas_kg.circularity.criticality import read_sources, reman_supply
 from maas_kg.resilience import assess, library, respond
 from maas_kg.resilience.responses import as_rdf
 from maas_kg.resilience.requests import read_request
@@ -37,8 +38,13 @@ def respond_to_events():
     and a request for quotation for stage 3 (JSON); or the plan as RDF with its provenance (Turtle, JSON-LD)."""
     chosen = best_response(["application/json", "text/turtle", "application/ld+json"])
     state = resources()
-    chain, events, options = read_request(_document(), state.catalogue, events_required=True)
-    plan = respond(state.workspace, state.catalogue, chain, events, today=options["today"])
+    document = _document()
+    take_back = document.pop("take_back", None) if isinstance(document, dict) else None
+    chain, events, options = read_request(document, state.catalogue, events_required=True)
+    # (v): the remanufactured supply take-back products offer the chain's products (the circularity module)
+    reman = reman_supply(state.workspace, state.catalogue, read_sources(take_back, chain, state.catalogue),
+                         today=options["today"]) if take_back else None
+    plan = respond(state.workspace, state.catalogue, chain, events, today=options["today"], reman=reman)
     if chosen == "application/json":
         return jsonify(plan)
     graph = as_rdf(plan, chain)

@@ -849,5 +849,50 @@ def circular_plan(ctx: click.Context, take_back: str, today: str | None, fmt: st
         click.echo(f"- {grade['grade']} ({grade['share']:.0%}): {grade['chosen'] or 'none'}: {grade['why']}")
 
 
+
+@circular.command("criticality")
+@click.argument("value_chain", type=click.Path(dir_okay=False))
+@click.option("--take-back", "take_back", type=click.Path(dir_okay=False),
+              help="A take-back product whose components can supply products of the value chain.")
+@click.option("--supplies", multiple=True, metavar="COMPONENT=PRODUCT",
+              help="Which component of the take-back product supplies which product of the chain (its id or name).")
+@click.option("--today", help="The day to assess from (YYYY-MM-DD; default today).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def circular_criticality(ctx: click.Context, value_chain: str, take_back: str | None, supplies: tuple[str, ...],
+                         today: str | None, fmt: str) -> None:
+    """C2: how critical each product of a value chain is (supply risk from its qualified alternatives, single
+    sourcing and concentration; importance from its revenue), and the remanufactured supply take-back offers it."""
+    import datetime
+
+    from maas_kg.circularity.criticality import criticality, read_request
+    from maas_kg.matching.index import snapshot_for
+    from maas_kg.matching.workspace import Workspace
+
+    if supplies and not take_back:
+        raise click.UsageError("--supplies names components of the --take-back product: give it too")
+    pairs = []
+    for pair in supplies:
+        component, separator, product = pair.partition("=")
+        if not separator or not component or not product:
+            raise click.UsageError(f"--supplies takes COMPONENT=PRODUCT, not {pair!r}")
+        pairs.append({"component": component, "product": product})
+    request = {"value_chain": _document(value_chain),
+               "take_back": [{"document": _document(take_back), "supplies": pairs}] if take_back else []}
+    store = _open(ctx)
+    chain, sources = read_request(request, store)
+    day = datetime.date.fromisoformat(today) if today else None
+    result = criticality(Workspace(store, snapshot=snapshot_for(ctx.obj["store"])), store, chain, sources, today=day)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    rows = [{"product": c["name"], "level": c["level"], "supply risk": c["supply_risk"],
+             "importance": f"{c['importance']:.0%}", "alternatives": c["qualified_alternatives"],
+             "reman/year": sum(s["units_per_year"] for s in c["reman_supply"]) or None} for c in result["components"]]
+    click.echo(_table(rows, ["product", "level", "supply risk", "importance", "alternatives", "reman/year"]))
+    for component in result["components"]:
+        for stream in component["reman_supply"]:
+            click.echo(f"- {component['name']}: {'; '.join(stream['reasons'])}")
+
 if __name__ == "__main__":
     main()

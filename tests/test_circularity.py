@@ -1,6 +1,7 @@
 """Circularity (issue 20): the Material Circularity Indicator against a worked example by hand; C1 on the `make run`
 demo catalogue: the strategies the EoL ontology allows per example, providers that qualify, an ontology editor's
-change to a strategy's processes, bad input named by field, nothing stored."""
+change to a strategy's processes, bad input named by field, nothing stored; C2: the components of a value chain
+classified by the criticality rule, the remanufactured supply take-back offers them, bad requests named by field."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from hypothesis import strategies as st
 from api import create_app
 from maas_kg import catalogue
 from maas_kg.catalogue.demo import generate_services
+from maas_kg.circularity.criticality import criticality
+from maas_kg.circularity.criticality import read_request as criticality_request
 from maas_kg.circularity.mci import Flows, linear_flow_index, mci
 from maas_kg.circularity.planning import plan
 from maas_kg.circularity.take_back import read_take_back
@@ -164,3 +167,80 @@ def test_over_http_nothing_is_stored(app):
     bad = client.post("/circularity/plan", json={**take_back("hydraulic-pump"), "condition": []})
     assert bad.status_code == 422 and bad.json["detail"].startswith("condition")
     assert client.post("/circularity/plan", data="{", content_type="application/json").status_code == 400
+
+
+# -- C2: criticality and the supply take-back offers -----------------------------------------------------------
+
+VALUE_CHAINS = Path(__file__).parents[1] / "examples" / "value-chains"
+SHAFT, GEAR = "https://w3id.org/maas-kg/id/product/turned-ground-shaft", "https://w3id.org/maas-kg/id/product/hardened-gear"
+
+
+def _criticality_request(supplies: list[dict], document: dict | None = None) -> dict:
+    return {"value_chain": json.loads((VALUE_CHAINS / "gearbox.json").read_text()),
+            "take_back": [{"document": document or take_back("industrial-gearbox"), "supplies": supplies}]}
+
+
+def _expected_level(c: dict) -> str:
+    # queries/circularity/criticality.rq, written out once more
+    availability = 1.0 if c["qualified_alternatives"] == 0 else 0.7 if c["qualified_alternatives"] < 3 else \
+        0.4 if c["qualified_alternatives"] < 10 else 0.1
+    risk = min(1.0, availability + (0.2 if c["single_sourced"] else 0.0) + 0.1 * c["hhi_country"])
+    assert c["supply_risk"] == pytest.approx(risk, abs=1e-3)
+    if risk >= 0.7 or (risk >= 0.5 and c["importance"] >= 0.2):
+        return "critical"
+    return "watch" if risk >= 0.4 or c["importance"] >= 0.3 else "low"
+
+
+def test_criticality_ranks_the_components_and_finds_remanufactured_supply(app):
+    store, workspace = app.extensions["maas_kg"].catalogue, app.extensions["maas_kg"].workspace
+    chain, sources = criticality_request(_criticality_request([
+        {"component": "helical gears", "product": GEAR}, {"component": "input and output shafts", "product": SHAFT},
+        {"component": "rolling bearings", "product": "Case-hardened spur gear"}]), store)
+    result = criticality(workspace, store, chain, sources, today=TODAY)
+    components = result["components"]
+    assert len(components) == 3 and all(c["level"] == _expected_level(c) for c in components)
+    order = {"critical": 0, "watch": 1, "low": 2}
+    assert [order[c["level"]] for c in components] == sorted(order[c["level"]] for c in components)
+    by_product = {c["product"]: c for c in components}
+    gear = by_product[GEAR]["reman_supply"]
+    # the gears come back by remanufacturing (intact components for their original function), never the bearings
+    assert [s["component"] for s in gear] == ["helical gears"] and gear[0]["notation"] == "R6"
+    stream = gear[0]
+    assert 0 < stream["units_per_year"] <= 0.9 * 800 and stream["lead_time_days"] > 0 and stream["services"]
+    assert stream["units_per_week"] == pytest.approx(stream["units_per_year"] / 52, abs=0.1)
+    assert by_product[SHAFT]["reman_supply"][0]["component"] == "input and output shafts"
+    assert not by_product["https://w3id.org/maas-kg/id/product/die-cast-housing"]["reman_supply"]
+
+
+def test_a_part_that_does_not_come_apart_is_not_harvested(app):
+    store, workspace = app.extensions["maas_kg"].catalogue, app.extensions["maas_kg"].workspace
+    document = copy.deepcopy(take_back("industrial-gearbox"))
+    gears = next(c for c in document["components"] if c["name"] == "helical gears")
+    gears["joining"] = "welded"
+    chain, sources = criticality_request(_criticality_request([{"component": "helical gears", "product": GEAR}],
+                                                              document), store)
+    result = criticality(workspace, store, chain, sources, today=TODAY)
+    assert all(not c["reman_supply"] for c in result["components"])
+
+
+@pytest.mark.parametrize("supplies,field", [
+    ([{"component": "flux capacitor", "product": GEAR}], "take_back[0].supplies[0].component"),
+    ([{"component": "helical gears", "product": "a product nobody makes"}], "take_back[0].supplies[0].product"),
+    ([], "take_back[0].supplies")])
+def test_a_bad_criticality_request_names_its_field(app, supplies, field):
+    with pytest.raises(FieldError) as raised:
+        criticality_request(_criticality_request(supplies), app.extensions["maas_kg"].catalogue)
+    assert raised.value.field == field, str(raised.value)
+
+
+def test_criticality_over_http_stores_nothing(app):
+    store = app.extensions["maas_kg"].catalogue
+    before = store.quad_count(), store.named_graphs()
+    client = app.test_client()
+    answer = client.post("/circularity/criticality", json={
+        **_criticality_request([{"component": "helical gears", "product": GEAR}]), "today": "2026-12-06"})
+    assert answer.status_code == 200, answer.json
+    assert answer.json["critical_with_reman_supply"] in ([], ["Case-hardened spur gear"])
+    assert (store.quad_count(), store.named_graphs()) == before
+    bad = client.post("/circularity/criticality", json={"value_chain": {}})
+    assert bad.status_code == 422 and bad.json["detail"].startswith("value_chain")

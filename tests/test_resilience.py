@@ -279,3 +279,25 @@ def test_the_value_chain_and_the_response_plan_are_rdf_with_shapes_and_provenanc
     assert (node, prov.wasDerivedFrom, rdflib.URIRef(chain.id)) in plan
     assert set(plan.objects(node, maas.proposesSupply))
     assert (node, maas.respondsTo, rdflib.URIRef("https://w3id.org/maas-kg/id/event/pandemic-central-europe")) in plan
+
+
+def test_a_response_offers_the_remanufactured_supply_of_take_back(app):
+    # (v): the gearbox maker's gears can come back from its industrial gearboxes' returns by remanufacturing
+    take_back = json.loads((EXAMPLES / "take-back" / "industrial-gearbox.json").read_text())
+    answer = app.test_client().post("/resilience/respond", json={
+        "value_chain": example("gearbox"), "library_events": ["german-gas-rationing"], "today": "2026-12-06",
+        "take_back": [{"document": take_back, "supplies": [
+            {"component": "helical gears", "product": "https://w3id.org/maas-kg/id/product/hardened-gear"}]}]})
+    assert answer.status_code == 200, answer.json
+    gear_steps = [s for s in answer.json["steps"] if s["product"] == "Case-hardened spur gear"]
+    assert gear_steps, answer.json["steps"]
+    for step in gear_steps:
+        [supply] = step["remanufactured_supply"]
+        assert supply["component"] == "helical gears" and supply["notation"] == "R6"
+        assert 0 < supply["covers_share_of_lost_volume"] <= 1 and isinstance(supply["meets_due_date"], bool)
+    others = [s for s in answer.json["steps"] if s["product"] != "Case-hardened spur gear"]
+    assert all(not s["remanufactured_supply"] for s in others)
+    bad = app.test_client().post("/resilience/respond", json={
+        "value_chain": example("gearbox"), "library_events": ["german-gas-rationing"],
+        "take_back": [{"document": take_back, "supplies": [{"component": "helical gears", "product": "nothing"}]}]})
+    assert bad.status_code == 422 and bad.json["detail"].startswith("take_back[0].supplies[0].product")

@@ -118,36 +118,44 @@ def generate_provider(seed: int, index: int, today: datetime.date) -> list[dict]
         "certifications": [c if c != "NADCAP" else "Nadcap" for c in certs],
     }
     offers = rng.sample(archetype["offers"], k=rng.randint(2, min(6, len(archetype["offers"]))))
-    services = []
-    for offer in offers:
-        profile = _profile(offer["process"])
-        it_best, it_typical = profile["it"]
-        ra_best, ra_typical = profile["ra"]
-        service = {
-            "id": f"{provider_id}/service/{_slug(offer['process'])}",
-            "name": f"{offer['process_label'] if 'process_label' in offer else _label(offer['process'])} on {offer['machine']}",
-            "provider": provider,
-            "process": str(PROC[offer["process"]]),
-            "materials": [str(MAT[m]) for m in rng.sample(offer["materials"], k=rng.randint(1, len(offer["materials"])))],
-            "envelope_mm": [round(e * rng.uniform(0.8, 1.0)) or 1 for e in offer["envelope"]],
-            "batch_size": _batch(rng, profile["batch"]),
-            "capacity_per_week": round(rng.uniform(*offer["capacity"])),
-            "lead_time_days": rng.randint(*offer["lead"]),
-            "price": {"currency": "EUR" if rng.random() < 0.7 else city["currency"],
-                      "setup": round(rng.uniform(*offer["setup"])), "unit": _round(rng.uniform(*offer["unit"]))},
-            "valid_until": (today + datetime.timedelta(days=rng.randint(120, 720))).isoformat(),
-        }
-        if it_best and it_typical:
-            grade = rng.randint(it_best, it_typical)
-            service["it_grade"] = grade
-            service["tolerance_mm"] = round(_it_width_um(grade) / 2000, 4)  # +/- half the width, in mm
-        if ra_best and ra_typical:
-            service["roughness_ra_um"] = _round(rng.uniform(ra_best, ra_typical))
-        if rng.random() < 0.5:  # never more than the process can typically handle
-            limit = profile["max_mass"] or 500.0
-            service["max_mass_kg"] = _round(rng.uniform(min(5.0, limit / 2), limit))
-        services.append(service)
-    return services
+    # offers some shops add (extra_offers, each with its probability) are drawn apart, so that adding one leaves
+    # every service drawn before as it was (the example value chains name demo services)
+    extra = random.Random(f"maas-kg-demo-{seed}-{index}-extra")
+    added = [offer for offer in archetype.get("extra_offers", []) if extra.random() < offer["probability"]
+             and offer["process"] not in {o["process"] for o in offers}]
+    services = [_service(rng, offer, provider, provider_id, city, today) for offer in offers]
+    return services + [_service(extra, offer, provider, provider_id, city, today) for offer in added]
+
+
+def _service(rng: random.Random, offer: dict, provider: dict, provider_id: str, city: dict,
+             today: datetime.date) -> dict:
+    profile = _profile(offer["process"])
+    it_best, it_typical = profile["it"]
+    ra_best, ra_typical = profile["ra"]
+    service = {
+        "id": f"{provider_id}/service/{_slug(offer['process'])}",
+        "name": f"{offer['process_label'] if 'process_label' in offer else _label(offer['process'])} on {offer['machine']}",
+        "provider": provider,
+        "process": str(PROC[offer["process"]]),
+        "materials": [str(MAT[m]) for m in rng.sample(offer["materials"], k=rng.randint(1, len(offer["materials"])))],
+        "envelope_mm": [round(e * rng.uniform(0.8, 1.0)) or 1 for e in offer["envelope"]],
+        "batch_size": _batch(rng, profile["batch"]),
+        "capacity_per_week": round(rng.uniform(*offer["capacity"])),
+        "lead_time_days": rng.randint(*offer["lead"]),
+        "price": {"currency": "EUR" if rng.random() < 0.7 else city["currency"],
+                  "setup": round(rng.uniform(*offer["setup"])), "unit": _round(rng.uniform(*offer["unit"]))},
+        "valid_until": (today + datetime.timedelta(days=rng.randint(120, 720))).isoformat(),
+    }
+    if it_best and it_typical:
+        grade = rng.randint(it_best, it_typical)
+        service["it_grade"] = grade
+        service["tolerance_mm"] = round(_it_width_um(grade) / 2000, 4)  # +/- half the width, in mm
+    if ra_best and ra_typical:
+        service["roughness_ra_um"] = _round(rng.uniform(ra_best, ra_typical))
+    if rng.random() < 0.5:  # never more than the process can typically handle
+        limit = profile["max_mass"] or 500.0
+        service["max_mass_kg"] = _round(rng.uniform(min(5.0, limit / 2), limit))
+    return service
 
 
 def _batch(rng: random.Random, bounds: tuple[int, int]) -> list[int]:

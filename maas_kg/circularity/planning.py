@@ -41,7 +41,8 @@ def feasible_strategies(store, take_back: TakeBack) -> list[dict]:
     return [{"grade": row["grade"].value, "share": float(row["share"].value), "strategy": row["strategy"].value,
              "notation": row["notation"].value, "label": row["label"].value, "rank": int(row["rank"].value),
              "reused_mass": row["reusedMass"].value if row["reusedMass"] is not None else "none",
-             "recycles_remainder": row["recyclesRemainder"] is not None and row["recyclesRemainder"].value == "true"}
+             "recycles_remainder": row["recyclesRemainder"] is not None and row["recyclesRemainder"].value == "true",
+             "original_function": row["originalFunction"] is not None and row["originalFunction"].value == "true"}
             for row in rules.select(store, "circularity/feasible-strategies.rq", GRADES=block)]
 
 
@@ -112,9 +113,11 @@ def _chain(catalogue, workspace, request, processes: list[str], criteria, can) -
     cost = sum(p.quote_eur or 0.0 for p in providers)
     return {"missing": [], "services": [{"process": process, "service": p.service, "provider": p.provider,
                                          "price_eur": p.quote_eur, "distance_km": p.distance_km,
+                                         "capacity_per_week": p.capacity_per_week, "lat": p.lat, "lon": p.lon,
                                          "candidates": step.candidate_count}
                                         for process, p, step in zip(processes, providers, steps)],
-            "transport_km": chosen.transport_km, "cost_per_unit_eur": round(cost / request.quantity, 2)}
+            "transport_km": chosen.transport_km, "days": chosen.days,
+            "cost_per_unit_eur": round(cost / request.quantity, 2)}
 
 
 def plan(workspace, catalogue, take_back: TakeBack, *, today: datetime.date | None = None) -> dict:
@@ -148,6 +151,7 @@ def plan(workspace, catalogue, take_back: TakeBack, *, today: datetime.date | No
                                                                                 "orchestrated")
         strategies.append({"strategy": strategy, "notation": first["notation"], "label": first["label"],
                            "ladder_rank": first["rank"], "share_of_returns": share,
+                           "supplies_original_function": first["original_function"], "reuses": first["reused_mass"],
                            "units_per_year": round(share * take_back.yearly_returns),
                            "processes": [{"process": p, "label": names.get(p, (p,))[0]} for p in processes],
                            "chain": best, "feasible_here": best is not None,

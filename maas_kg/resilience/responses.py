@@ -8,7 +8,10 @@ figure 7). For every step an event takes capacity from, with the disrupted servi
     diversify the step's countries;
 (ii) another route: the product's other routes (from translation) that avoid the disrupted step, with their best
     assignment.
-(v) reused or remanufactured components from take-back come with the circularity module.
+(v) remanufactured components from take-back: the supply streams the circularity module finds
+    (``maas_kg.circularity.criticality.reman_supply``, given as ``reman``), shown for each disrupted step of the
+    product they supply, with the share of the lost weekly volume they cover and whether they arrive by the due
+    date. They are not put in the request for quotation: their providers work on returns, not on the step.
 
 The plan (JSON) names, per step, the chosen response and carries a request-for-quotation document that
 ``POST /rfqs`` (stage 3) accepts as it is.
@@ -32,7 +35,7 @@ PROV = Namespace("http://www.w3.org/ns/prov#")
 
 
 def respond(workspace, catalogue, chain: ValueChain, events: list[Event], *,
-            today: datetime.date | None = None) -> dict:
+            today: datetime.date | None = None, reman: dict[int, list[dict]] | None = None) -> dict:
     today = today or datetime.date.today()
     results: list = []
     states = match_steps(workspace, chain, today=today, results=results)
@@ -93,11 +96,14 @@ def respond(workspace, catalogue, chain: ValueChain, events: list[Event], *,
                         "why": "no qualified alternative outside the disruption: see the other routes, or wait "
                                f"{longest:g} days"}
         routes = _other_routes(catalogue, events, results[number], state.step.process)
+        supplies = [_reman_option(stream, weekly_need, days_left) for stream in (reman or {}).get(number, [])]
+        if response["kind"] == "none" and supplies:
+            response["why"] += "; or the remanufactured supply from take-back"
         steps.append({"product": product.name, "step": state.step.process_name, "process": state.step.process,
                       "share_lost": round(lost, 4), "weekly_volume_lost": round(weekly_need, 1),
                       "options": options[:OPTIONS], "options_considered": len(options),
                       "qualified_alternatives": len(state.alternatives), "response": response,
-                      "other_routes": routes})
+                      "other_routes": routes, "remanufactured_supply": supplies})
         for place, service in enumerate(response["services"]):
             items.append({"service": service["service"], "step": state.step.process, "position": index + 1,
                           "match_score": next((o["score"] for o in options if o["service"] == service["service"]),
@@ -118,6 +124,14 @@ def respond(workspace, catalogue, chain: ValueChain, events: list[Event], *,
     return {"value_chain": chain.id, "events": [e.as_json() for e in events], "today": today.isoformat(),
             "steps": steps, "request_for_quotation": rfq,
             "unaffected": not steps}
+
+
+def _reman_option(stream: dict, weekly_need: float, days_left: int | None) -> dict:
+    covers = min(1.0, stream["units_per_week"] / weekly_need) if weekly_need > 0 else 1.0
+    meets = stream["lead_time_days"] is not None and (days_left is None or stream["lead_time_days"] <= days_left)
+    reasons = [*stream["reasons"], f"covers {covers:.0%} of the lost weekly volume",
+               "arrives by the due date" if meets else "arrives after the due date"]
+    return {**stream, "covers_share_of_lost_volume": round(covers, 3), "meets_due_date": meets, "reasons": reasons}
 
 
 def _due(document: dict) -> datetime.date | None:
