@@ -16,6 +16,7 @@ from api.formats import service_url
 from api.problems import shortened
 from api.query_slots import SlotsTaken, public_base, slots
 from api.state import resources
+from api.web_circularity import bp as circularity_bp
 from api.web_orders import bp as orders_bp
 from api.web_resilience import bp as resilience_bp
 from maas_kg import catalogue, knowledge
@@ -33,6 +34,7 @@ from maas_kg.store import StoreError
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 bp.register_blueprint(orders_bp)  # the stage-3 pages: sign-in, inbox, purchases, offers, orders (api/web_orders.py)
 bp.register_blueprint(resilience_bp)  # the resilience page: a value chain under disruptions (api/web_resilience.py)
+bp.register_blueprint(circularity_bp)  # the circularity page: circular chains for take-back (api/web_circularity.py)
 
 @bp.before_app_request
 def _language():
