@@ -58,9 +58,8 @@ def init_app(app: Flask) -> None:
     # publishing lock, so a publication under way in another worker keeps its row
     reconcile_private(catalogue, private)
     ledger = Ledger(app.config.get("TRANSACTIONS_FILE") or default_ledger_file(app.config["KEYS_FILE"]))
-    resources = app.extensions["maas_kg"] = Resources(catalogue, KeyRing(app.config["KEYS_FILE"]), private, ledger,
-                                                      app.config.get("MATCH_INDEX")
-                                                      or snapshot_for(app.config["STORE"]))
+    app.extensions["maas_kg"] = Resources(catalogue, KeyRing(app.config["KEYS_FILE"]), private, ledger,
+                                          app.config.get("MATCH_INDEX") or snapshot_for(app.config["STORE"]))
     app.before_request(follow_taxonomy)
 
 

@@ -780,14 +780,23 @@ def resilience_assess(ctx, value_chain, events_file, event_ids, runs, seed, toda
 
 @resilience.command("respond")
 @_resilience_options
-def resilience_respond(ctx, value_chain, events_file, event_ids, runs, seed, today, fmt) -> None:
-    """R2: per step the events hit, the alternatives (best first), a split where capacity lacks, other routes, and
-    a request for quotation for 'maas-kg rfq send'."""
+@click.option("--take-back", "take_back", type=click.Path(dir_okay=False),
+              help="A take-back product whose remanufactured components can supply products of the chain.")
+@click.option("--supplies", multiple=True, metavar="COMPONENT=PRODUCT",
+              help="Which component of the take-back product supplies which product of the chain (its id or name).")
+def resilience_respond(ctx, value_chain, events_file, event_ids, runs, seed, today, fmt, take_back, supplies) -> None:
+    """R2: per step the events hit, the alternatives (best first), a split where capacity lacks, other routes, the
+    remanufactured supply of a take-back product (with --take-back), and a request for quotation for 'maas-kg rfq
+    send'."""
+    from maas_kg.circularity.criticality import read_sources, reman_supply
     from maas_kg.resilience import respond
 
     store, (chain, events, options) = _resilience_request(ctx, value_chain, events_file, event_ids, runs, seed,
                                                           today, events_required=True)
-    result = respond(_workspace(ctx, store), store, chain, events, today=options["today"])
+    workspace = _workspace(ctx, store)
+    sources = read_sources(_take_back_entries(take_back, supplies), chain, store)
+    reman = reman_supply(workspace, store, sources, today=options["today"]) if sources else None
+    result = respond(workspace, store, chain, events, today=options["today"], reman=reman)
     if fmt == "json":
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
@@ -799,6 +808,21 @@ def resilience_respond(ctx, value_chain, events_file, event_ids, runs, seed, tod
         click.echo(_table([{**o, "service": _short(o["service"])} for o in step["options"]],
                           ["service", "country", "delivery_days", "meets_due_date", "price_eur", "distance_km",
                            "score"]))
+        for supply in step["remanufactured_supply"]:
+            click.echo(f"- remanufactured supply: {'; '.join(supply['reasons'])}")
+
+
+def _take_back_entries(take_back: str | None, supplies: tuple[str, ...]) -> list[dict]:
+    """The ``take_back`` entries (the format of POST /circularity/criticality) of --take-back and --supplies."""
+    if supplies and not take_back:
+        raise click.UsageError("--supplies names components of the --take-back product: give it too")
+    pairs = []
+    for pair in supplies:
+        component, separator, product = pair.partition("=")
+        if not separator or not component or not product:
+            raise click.UsageError(f"--supplies takes COMPONENT=PRODUCT, not {pair!r}")
+        pairs.append({"component": component, "product": product})
+    return [{"document": _document(take_back), "supplies": pairs}] if take_back else []
 
 
 @resilience.command("events")
@@ -869,16 +893,7 @@ def circular_criticality(ctx: click.Context, value_chain: str, take_back: str | 
     from maas_kg.matching.index import snapshot_for
     from maas_kg.matching.workspace import Workspace
 
-    if supplies and not take_back:
-        raise click.UsageError("--supplies names components of the --take-back product: give it too")
-    pairs = []
-    for pair in supplies:
-        component, separator, product = pair.partition("=")
-        if not separator or not component or not product:
-            raise click.UsageError(f"--supplies takes COMPONENT=PRODUCT, not {pair!r}")
-        pairs.append({"component": component, "product": product})
-    request = {"value_chain": _document(value_chain),
-               "take_back": [{"document": _document(take_back), "supplies": pairs}] if take_back else []}
+    request = {"value_chain": _document(value_chain), "take_back": _take_back_entries(take_back, supplies)}
     store = _open(ctx)
     chain, sources = read_request(request, store)
     day = datetime.date.fromisoformat(today) if today else None

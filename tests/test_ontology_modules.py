@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 
+import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
@@ -111,3 +113,37 @@ def test_no_term_is_declared_as_two_kinds_of_property(ontology):
         for term in ontology.subjects(RDF.type, kind):
             declared.setdefault(term, set()).add(kind)
     assert {str(t): sorted(map(str, k)) for t, k in declared.items() if len(k) > 1} == {}
+
+
+def test_model_parameters_are_declared_in_the_ontology():
+    from maas_kg import knowledge
+    from maas_kg.errors import Misconfigured
+
+    assert knowledge.parameter("road_freight_km_per_day") == 500
+    assert knowledge.parameter("recycling_efficiency") == 0.8
+    assert knowledge.parameter("minimum_alternatives") == 3
+    with pytest.raises(Misconfigured, match="no model parameter 'speed of light'"):
+        knowledge.parameter("speed of light")
+
+
+def test_an_editor_changes_a_model_parameter_in_turtle(tmp_path):
+    # a copy of the ontology whose road freight covers 250 km a day: a 600 km leg takes 3 days instead of 2 (the
+    # ontology is read once per process, as a server reads it at start)
+    import shutil
+    import subprocess
+    import sys
+
+    from maas_kg import knowledge
+
+    copy = tmp_path / "ontology"
+    shutil.copytree(knowledge.ontology_dir(), copy)
+    core = copy / "core.ttl"
+    text = core.read_text(encoding="utf-8")
+    stated = 'skos:notation "road_freight_km_per_day" ;\n    maas:parameterValue "500"^^xsd:decimal'
+    assert stated in text
+    core.write_text(text.replace(stated, stated.replace('"500"', '"250"')), encoding="utf-8")
+    leg = "from maas_kg.execution.planning import _leg; print(_leg((48.0, 9.0), (48.0 + 600 / 111.2, 9.0))['days'])"
+    days = [subprocess.run([sys.executable, "-c", leg], capture_output=True, text=True, check=True,
+                           env={**os.environ, **extra}).stdout.strip()
+            for extra in ({}, {"MAAS_KG_ONTOLOGY_DIR": str(copy)})]
+    assert days == ["2", "3"]

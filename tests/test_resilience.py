@@ -245,6 +245,16 @@ def test_the_command_line_assesses_and_responds(tmp_path):
     answer = json.loads(cli(env, "resilience", "respond", chain, "--event", "pandemic-central-europe", "--today",
                             "2026-12-06", "--format", "json").stdout)
     assert answer["steps"] and answer["request_for_quotation"]["items"]
+    gearbox = str(EXAMPLES / "take-back" / "industrial-gearbox.json")
+    supplied = cli(env, "resilience", "respond", chain, "--event", "german-gas-rationing", "--today", "2026-12-06",
+                   "--take-back", gearbox, "--supplies", "helical gears=Case-hardened spur gear")
+    assert supplied.returncode == 0 and "remanufactured supply" in supplied.stdout, supplied.stderr
+    critical = cli(env, "circular", "criticality", chain, "--take-back", gearbox, "--supplies",
+                   "helical gears=Case-hardened spur gear", "--format", "json")
+    assert critical.returncode == 0, critical.stderr
+    assert json.loads(critical.stdout)["critical_with_reman_supply"] == ["Case-hardened spur gear"]
+    unpaired = cli(env, "circular", "criticality", chain, "--supplies", "gears=gear")
+    assert unpaired.returncode != 0 and "Traceback" not in unpaired.stderr and "--take-back" in unpaired.stderr
     refused = cli(env, "resilience", "respond", chain)
     assert refused.returncode != 0 and "Traceback" not in refused.stderr and "events" in refused.stderr
     assert "gerber-insolvency" in cli(env, "resilience", "events").stdout
@@ -301,3 +311,13 @@ def test_a_response_offers_the_remanufactured_supply_of_take_back(app):
         "value_chain": example("gearbox"), "library_events": ["german-gas-rationing"],
         "take_back": [{"document": take_back, "supplies": [{"component": "helical gears", "product": "nothing"}]}]})
     assert bad.status_code == 422 and bad.json["detail"].startswith("take_back[0].supplies[0].product")
+
+
+@given(st.integers(0, 2500), st.integers(1, 400))
+def test_alternatives_are_tested_in_order_in_growing_chunks(count, first):
+    from maas_kg.resilience.assessment import CHUNK, MAX_TESTED, _chunks
+
+    alternatives = [{"service": f"urn:s:{n}"} for n in range(count)]
+    chunks = list(_chunks(alternatives, first))
+    assert [a for chunk in chunks for a in chunk] == alternatives[:MAX_TESTED]
+    assert all(0 < len(chunk) <= max(CHUNK, first) for chunk in chunks)

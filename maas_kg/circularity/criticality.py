@@ -104,7 +104,6 @@ def reman_supply(workspace, catalogue, sources: list[Source], *, today: datetime
     found: dict[int, list[dict]] = {}
     for source in sources:
         planned = plan(workspace, catalogue, source.take_back, today=today)
-        by_label = {s["label"]: s for s in planned["strategies"]}
         components = {c.name: c for c in source.take_back.components}
         harvesting = [s for s in planned["strategies"] if s["supplies_original_function"]
                       and s["reuses"] == "intact components" and s["feasible_here"]]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 import json
 
-from maas_kg import geo
+from maas_kg import geo, knowledge
 from maas_kg.circularity.mci import Flows, mci
 from maas_kg.circularity.take_back import TakeBack
 from maas_kg.knowledge import rules
@@ -31,7 +31,6 @@ from maas_kg.matching.report import process_labels
 from maas_kg.matching.translation import RouteStep
 from maas_kg.store import Changes
 
-RECYCLING_EFFICIENCY = 0.8  # E_C and E_F of the MCI where the take-back does not say (the method's own example)
 MAX_POINTS = 10
 
 
@@ -68,10 +67,11 @@ def _flows(take_back: TakeBack, reused_mass: str, recycles: bool) -> tuple[Flows
     else:
         reused = 0.0
     recycled = (total - reused) if recycles else 0.0
+    efficiency = knowledge.parameter("recycling_efficiency")  # maas:RecyclingEfficiency
     flows = Flows(total, recycled_input=take_back.recycled_input, collected_for_reuse=reused / total,
-                  collected_for_recycling=recycled / total, recycling_efficiency_end=RECYCLING_EFFICIENCY,
-                  recycling_efficiency_feedstock=RECYCLING_EFFICIENCY, lifetime_ratio=take_back.lifetime_ratio)
-    return flows, reused + recycled * RECYCLING_EFFICIENCY
+                  collected_for_recycling=recycled / total, recycling_efficiency_end=efficiency,
+                  recycling_efficiency_feedstock=efficiency, lifetime_ratio=take_back.lifetime_ratio)
+    return flows, reused + recycled * efficiency
 
 
 def _requests(workspace, take_back: TakeBack, today: datetime.date) -> list:

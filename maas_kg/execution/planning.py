@@ -15,16 +15,13 @@ import math
 
 import icalendar
 
-from maas_kg import geo
+from maas_kg import geo, knowledge
 from maas_kg.catalogue.publishing import service_graph
 from maas_kg.errors import NotFound
 from maas_kg.execution.ledger import Ledger, Party
 from maas_kg.execution.negotiation import listing, view
 from maas_kg.knowledge import rules
 
-#: road freight covers about this many kilometres a day (a transport leg of d km takes ceil(d / this) days); a leg
-#: between steps at one site takes none
-KM_PER_DAY = 500
 
 
 def plan(ledger: Ledger, catalogue, party: Party, inquiry: str, *, chosen: list[str] = (),
@@ -100,7 +97,10 @@ def _leg(origin, destination) -> dict:
     if origin is None or destination is None:
         return {"km": None, "days": 1}  # a site not located: one day, so the plan is not too optimistic
     km = geo.distance_km(*origin, *destination)
-    return {"km": round(km, 1), "days": math.ceil(km / KM_PER_DAY) if km >= 1 else 0}
+    # road freight's distance per day is declared in the ontology (maas:RoadFreightKmPerDay); a leg between steps
+    # at one site takes no day
+    per_day = knowledge.parameter("road_freight_km_per_day")
+    return {"km": round(km, 1), "days": math.ceil(km / per_day) if km >= 1 else 0}
 
 
 def as_icalendar(schedule: dict) -> bytes:

@@ -177,6 +177,29 @@ def per_ontology(function):
     return wrapper
 
 
+@per_ontology
+def _parameters() -> dict[str, float]:
+    graph = ontology_graph()
+    found = {}
+    for node in graph.subjects(rdflib.RDF.type, MAAS.ModelParameter):
+        name, value = graph.value(node, rdflib.namespace.SKOS.notation), graph.value(node, MAAS.parameterValue)
+        if name is not None and value is not None:
+            found[str(name)] = float(value)
+    return found
+
+
+def parameter(name: str) -> float:
+    """The value of the model parameter the ontology declares under ``name`` (a ``maas:ModelParameter`` by its
+    skos:notation), in the ontology in force."""
+    found = _parameters()
+    if name not in found:
+        from maas_kg.errors import Misconfigured
+
+        raise Misconfigured(f"the ontology declares no model parameter {name!r} (a maas:ModelParameter with that "
+                            "skos:notation and a maas:parameterValue)")
+    return found[name]
+
+
 def load_shapes(names: tuple[str, ...] = DATA_SHAPES) -> rdflib.Graph:
     """A fresh shapes graph (pyshacl must not share one shapes graph object across concurrent validations)."""
     graph = rdflib.Graph()

@@ -16,6 +16,7 @@ distribution of delay and the probability of delivering on time.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,10 +31,9 @@ from maas_kg.matching.products import ProductError
 from maas_kg.resilience.events import Event, touched
 from maas_kg.resilience.value_chains import ChainProduct, ChainStep, ValueChain
 
-MIN_ALTERNATIVES = 3  # a step with fewer qualified alternatives than this is a vulnerability
 DURATION_SIGMA = 0.4  # spread of simulated durations around the stated median (lognormal)
 MAX_RUNS = 100_000
-CHUNK = 200  # alternatives tested against the events at a time
+CHUNK = 200  # alternatives tested against the events at a time, at most
 # alternatives of a step tested against the events at most (the best or fastest first): an event that hits nearly
 # all of them (a material restriction) made respond walk thousands per step, 0.27 ms each (16 of 19 s of a
 # 50-product chain at 100,000 services); past these, a step counts as having no alternative the event spares
@@ -122,6 +122,7 @@ def exposure(chain: ValueChain, states: list[StepState], facts: dict[str, dict])
     """Without a specific event: single sourcing, steps with few alternatives, concentration (Herfindahl) by
     provider and by country, providers shared by several products."""
     steps, vulnerabilities = [], []
+    minimum = knowledge.parameter("minimum_alternatives")  # maas:MinimumQualifiedAlternatives
     for state in states:
         product = chain.products[state.product]
         by_provider: dict[str, float] = {}
@@ -140,13 +141,13 @@ def exposure(chain: ValueChain, states: list[StepState], facts: dict[str, dict])
         if not state.matched:
             vulnerabilities.append(f"the {state.step.process_name} step of {product.name} is in no route the "
                                    "ontology derives for the product as described: no alternative can be matched")
-        elif alternatives < MIN_ALTERNATIVES:
+        elif alternatives < minimum:
             count = {0: "no other qualified provider", 1: "one other qualified service"}.get(
                 alternatives, f"{alternatives} other qualified services")
             single = ": a single point of failure" if entry["single_sourced"] and alternatives == 0 else ""
             vulnerabilities.append(f"the {state.step.process_name} step of {product.name} has {count}{where}"
                                    f"{single}")
-        if entry["single_sourced"] and alternatives >= MIN_ALTERNATIVES:
+        if entry["single_sourced"] and alternatives >= minimum:
             vulnerabilities.append(f"the {state.step.process_name} step of {product.name} is single-sourced "
                                    f"({next(iter(by_provider))}), with {alternatives} qualified alternatives")
         if entry["hhi_country"] >= 0.999 and len(state.step.suppliers) > 1:
@@ -186,13 +187,21 @@ class Hit:
     reasons: tuple[str, ...]
 
 
+def _chunks(alternatives: list[dict], first: int) -> Iterator[list[dict]]:
+    """The first ``MAX_TESTED`` alternatives in chunks that double from ``first`` up to ``CHUNK``: the answer is
+    usually among the first few, and the rule costs about 0.1 ms per service tested."""
+    start, size, end = 0, max(1, first), min(len(alternatives), MAX_TESTED)
+    while start < end:
+        yield alternatives[start:min(start + size, end)]
+        start, size = start + size, min(CHUNK, size * 2)
+
+
 def free_alternatives(catalogue, events: list[Event], alternatives: list[dict], *, want: int) -> list[dict]:
     """The first ``want`` of ``alternatives`` (in their order) that none of ``events`` hits, tested a chunk at a time:
     a step may have thousands of qualified alternatives at catalogue scale, and testing them all against the events
     cost minutes at 100,000 services, where the answer needs the first few."""
     found = []
-    for start in range(0, min(len(alternatives), MAX_TESTED), CHUNK):
-        chunk = alternatives[start:start + CHUNK]
+    for chunk in _chunks(alternatives, 2 * want):
         hit = {service for by_service in touched(catalogue, events, [a["service"] for a in chunk]).values()
                for service in by_service}
         found += [a for a in chunk if a["service"] not in hit]
@@ -236,8 +245,7 @@ def _first_spared(catalogue, events: list[Event], fastest: list[dict], number: i
     tested a chunk at a time against every event that hits the step at once (one event at a time made the
     time-to-recover phase 9.2 s of a 50-product chain at 100,000 services)."""
     found, pending = {}, {event.id for event in events}
-    for start in range(0, min(len(fastest), MAX_TESTED), CHUNK):
-        chunk = fastest[start:start + CHUNK]
+    for chunk in _chunks(fastest, 8):
         hit = touched(catalogue, [event for event in events if event.id in pending], [a["service"] for a in chunk])
         for event_id in sorted(pending):
             spared = next((a for a in chunk if a["service"] not in hit.get(event_id, {})), None)
