@@ -10,6 +10,8 @@ endpoint's public URL. Public queries run at most ``SPARQL_CONCURRENCY`` at a ti
 
 from __future__ import annotations
 
+import re
+
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 
@@ -116,7 +118,20 @@ def _answer(text: str, config, default_graphs: list[str] | None, named_graphs: l
         response.charset = "utf-8"
     if answer.truncated:
         response.headers["X-Result-Truncated"] = str(config["SPARQL_RESULT_LIMIT"])
+    download = request.values.get("download")
+    if download is not None:  # only when asked: protocol clients get the answer inline, as before
+        response.headers["Content-Disposition"] = _attachment(download, answer.media_type, operation.form)
     return response
+
+
+def _attachment(name: str, media_type: str, form: str) -> str:
+    """``?download=<name>`` (the web page's download links): the answer as a file ``<name>.<extension>`` (the
+    extension of its media type), so downloads of different queries and formats do not overwrite each other. The
+    name keeps letters, digits, ``_`` and ``-`` only; ``results`` if nothing is left."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:80].strip("-") or "results"
+    syntax = public_sparql.answer_syntaxes(form).get(media_type)
+    extension = syntax.extensions[0] if syntax is not None and syntax.extensions else ""
+    return f'attachment; filename="{stem}{extension}"'
 
 
 def _format_parameter(form: str) -> str | None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 
+import pyoxigraph as ox
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
 from api.auth import ownership_check
@@ -336,14 +338,20 @@ def _report(violations) -> list[dict]:
 @bp.route("/query", methods=["GET", "POST"])
 def query_page():
     examples = browse.example_queries()
-    text = request.values.get("query") or (examples[0].text if examples else "SELECT * WHERE { ?s ?p ?o } LIMIT 10")
+    titles = {example.name: _example_title(example) for example in examples}
+    # the example picked in the menu (?example= opens the page with it): it stays selected after Run and names the
+    # downloads, so two results do not overwrite each other as "sparql"
+    chosen = next((e for e in examples if e.name == request.values.get("example")), None)
+    shown = chosen or (examples[0] if examples else None)
+    text = request.values.get("query") or (shown.text if shown else "SELECT * WHERE { ?s ?p ?o } LIMIT 10")
     table, error = None, None
     if request.values.get("query"):
         config = current_app.config
         try:
             # the same checks, base and slots as /sparql: the page is another door to the same endpoint
             with slots().taken(request.remote_addr or "unknown"):
-                operation = public_sparql.parse_query(text, base=public_base(),
+                base = public_base()
+                operation = public_sparql.parse_query(text, base=base,
                                                       max_characters=config["SPARQL_MAX_QUERY_CHARACTERS"])
                 graph_query = operation.form in ("CONSTRUCT", "DESCRIBE")
                 answer = public_sparql.answer(
@@ -352,13 +360,79 @@ def query_page():
                     limit=min(config["SPARQL_RESULT_LIMIT"], 1000), timeout=config["SPARQL_TIMEOUT"],
                     allow_list=config["SPARQL_REMOTE_ALLOW_LIST"])
         except SlotsTaken:
-            error = ("the SPARQL endpoint is busy (every query slot of this worker, or yours, is in use): "
-                     "retry in a few seconds")
+            error = {"message": "the SPARQL endpoint is busy (every query slot of this worker, or yours, is in use): "
+                                "retry in a few seconds"}
         except (QueryMalformed, QueryRefused, QueryTimeout, StoreError) as err:
-            error = str(err)
+            error = _query_error(str(err), text, public_base())
         else:
             table = _as_table(answer, graph_query)
-    return render_template("query.html", examples=examples, text=text, table=table, error=error)
+    return render_template("query.html", examples=examples, titles=titles, chosen=chosen.name if chosen else "",
+                           text=text, table=table, error=error)
+
+
+def _example_title(example) -> str:
+    """An example's title: the first sentence of its header comment, which may run over several comment lines."""
+    header = []
+    for line in example.text.splitlines():
+        if not line.startswith("#"):
+            break
+        header.append(line.lstrip("#").strip())
+    paragraph = " ".join(part for part in header if part)
+    sentence = re.match(r"(.+?[.!?])(?:\s|$)", paragraph)
+    return (sentence[1] if sentence else paragraph) or example.title
+
+
+_OXIGRAPH_POSITION = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
+_RDFLIB_POSITION = re.compile(r"at line (\d+), column (\d+): (.*)", re.S)
+_EXCERPT_CONTEXT = 40  # characters shown on either side of a syntax error
+
+
+def _query_error(message: str, text: str, base: str) -> dict:
+    """What the page shows for a failed query; for a syntax error also the line and column and the text around
+    them with a caret under the position."""
+    if "syntax error" not in message:
+        return {"message": shortened(message)}
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # as the parsers read it (public_sparql._sent_text)
+    position = _oxigraph_position(text, base) or _position_in(message, _RDFLIB_POSITION, text, offset=0)
+    if position is None:
+        return {"message": shortened(message)}
+    line, column, expected = position
+    shown = text.split("\n")[line - 1].replace("\t", " ")
+    start, end = max(0, column - 1 - _EXCERPT_CONTEXT), min(len(shown), column - 1 + _EXCERPT_CONTEXT)
+    excerpt = ("…" if start else "") + shown[start:end] + ("…" if end < len(shown) else "")
+    caret = " " * (column - 1 - start + (1 if start else 0)) + "^"
+    return {"message": shortened(f"SPARQL syntax error at line {line}, column {column}: {expected}"),
+            "line": line, "column": column, "excerpt": excerpt, "caret": caret}
+
+
+def _oxigraph_position(text: str, base: str) -> tuple[int, int, str] | None:
+    """Where Oxigraph's SPARQL parser (the store's) stops reading ``text``: its error names the exact position,
+    where rdflib's (which checks queries first) names the start of the rule it backtracked to. A NUL on a line of
+    its own after the text makes sure the parse fails (nothing is ever evaluated); an error past the end of the
+    text is not used (it depends on what was appended)."""
+    try:
+        ox.Store().query(f"BASE <{base}>\n{text}\n\x00")
+    except SyntaxError as err:
+        return _position_in(str(err), _OXIGRAPH_POSITION, text, offset=1)
+    except Exception:  # noqa: BLE001 - only a better error message is at stake
+        return None
+    return None
+
+
+def _position_in(message: str, pattern: re.Pattern, text: str, *, offset: int) -> tuple[int, int, str] | None:
+    """Line, column (1-based, in characters) and the rest of a parser's error ``message``, if the position is inside
+    ``text``; ``offset`` counts the lines the parser read before the text (the BASE line)."""
+    found = pattern.search(message)
+    if not found:
+        return None
+    line, column = int(found[1]) - offset, int(found[2])
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines) or column < 1:
+        return None
+    last = line == len(lines)
+    if column > len(lines[line - 1]) + (0 if last else 1):
+        return None
+    return line, column, " ".join(found[3].split())
 
 
 def _as_table(answer, graph_query: bool) -> dict:

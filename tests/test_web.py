@@ -197,19 +197,26 @@ def test_sparql_example_runs_and_downloads_in_each_format(page, service):
     page.click("#query-form button[type=submit]")
     table = page.locator("#query-results")
     table.wait_for()
+    assert page.input_value("#f-example") == "services-per-country"  # the example stays chosen after Run
     assert table.locator("thead th").all_inner_texts() == ["country", "services", "providers"]
     snapshot(page, "sparql-results")
     counts = [int(n) for n in table.locator("tbody td:nth-child(2)").all_inner_texts()]
     health = requests.get(f"{service['base']}/health").json()
     assert counts and sum(counts) >= health["services"] - 5  # the other tests may publish meanwhile
-    for label, media_type in (("CSV", "text/csv"), ("JSON", "application/sparql-results+json"),
-                              ("XML", "application/sparql-results+xml"), ("TSV", "text/tab-separated-values")):
-        href = page.locator(".downloads a", has_text=re.compile(f"^{label}$")).get_attribute("href")
-        response = requests.get(service["base"] + href, timeout=30)
+    for label, media_type, extension in (("CSV", "text/csv", "csv"), ("JSON", "application/sparql-results+json", "srj"),
+                                         ("XML", "application/sparql-results+xml", "srx"),
+                                         ("TSV", "text/tab-separated-values", "tsv")):
+        link = page.locator(".downloads a", has_text=re.compile(f"^{label}$"))
+        response = requests.get(service["base"] + link.get_attribute("href"), timeout=30)
         assert response.status_code == 200 and response.headers["Content-Type"].startswith(media_type)
+        with page.expect_download() as download:  # a file named after the example, not "sparql"
+            link.click()
+        assert download.value.suggested_filename == f"services-per-country.{extension}"
     page.fill("#f-query", "SELECT * WHERE { ?s ?p }")
     page.click("#query-form button[type=submit]")
     assert page.locator(".notice.failure").is_visible()
+    assert "SPARQL syntax error at line 1, column " in page.locator(".notice.failure").inner_text()
+    assert page.locator("#query-error-excerpt").inner_text().startswith("SELECT * WHERE { ?s ?p }\n")
 
 
 def test_taxonomy_tree_with_profile_counts_and_german_labels(page):
