@@ -8,8 +8,10 @@ stores, the same for every input format.
 
 from __future__ import annotations
 
+import decimal
 import functools
 import json
+import re
 import urllib.parse
 import xml.parsers.expat
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
-from rdflib.namespace import OWL, RDF, RDFS, SKOS
+from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
 from maas_kg import geo, knowledge, media_types
 from maas_kg.errors import InvalidInput
@@ -207,8 +209,68 @@ def _plain_json_as_jsonld(text: str, kind: str) -> dict:
         if "@context" in item:
             raise InputError(f"{kind} #{number} has an @context: the plain JSON format uses MaaS-KG's own "
                              "context; send JSON-LD (application/ld+json) to bring your own inline context")
+        item = _with_numbers_read(item, f"{kind} #{number}")
         graph.append({**_with_iri_safe_weights(item), "@type": DOCUMENT_TYPES[kind]})
     return {"@context": json_context(), "@graph": graph}
+
+
+# -- numbers written as strings ----------------------------------------------------------------------------------
+
+_NUMBER_RANGES = frozenset({XSD.decimal, XSD.integer, XSD.double, XSD.float, XSD.nonNegativeInteger,
+                            XSD.positiveInteger})
+#: a number as the format reads it from a string: an optional sign, digits, and a decimal point or a decimal comma
+#: with digits on both sides ("45.50", "45,50", "-3", "0,025")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?")
+#: a comma before exactly three digits after a non-zero integer part ("1,234", "12,500"): a thousands separator in
+#: English, a decimal comma in German; refused rather than guessed ("0,025" and "45,50" are read)
+_GROUPED_NUMBER = re.compile(r"[+-]?0*[1-9][0-9]{0,2},[0-9]{3}")
+#: a string that is meant as a number but written with thousands separators or several separators ("1,234.5",
+#: "1.234,5", "1 234", "1'234", "1,234,567"): refused rather than guessed
+_SEPARATED_NUMBER = re.compile(r"[+-]?[0-9][0-9.,' \u00a0\u202f]*[0-9]")
+
+
+@knowledge.per_ontology
+def number_fields() -> frozenset[str]:
+    """The plain JSON fields that hold numbers: those setting a property whose range is a numeric datatype."""
+    graph = knowledge.ontology_graph()
+    return frozenset(name for prop, name in json_fields().items()
+                     if any(r in _NUMBER_RANGES for r in graph.objects(rdflib.URIRef(prop), RDFS.range)))
+
+
+def _with_numbers_read(item: dict, where: str) -> dict:
+    """``item`` with every number field written as a string ("45.50", "45,50") read as a number (an xsd:integer or
+    xsd:decimal value object). A decimal comma is read as a decimal point when unambiguous: one comma, no point,
+    digits on both sides, unless it could be a thousands separator ("45,50" = 45.5, "0,025" = 0.025; "1,234" is
+    refused). A string with thousands separators or several separators ("1,234.5", "1.234,5", "1 234", "1,234")
+    raises ``InputError`` naming the field. Any other string is left for the shapes
+    to report (it is not a number at all)."""
+    fields = number_fields()
+
+    def read(value, name: str):
+        if isinstance(value, list):
+            return [read(v, name) for v in value]
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if _PLAIN_NUMBER.fullmatch(text) and not _GROUPED_NUMBER.fullmatch(text):
+            text = text.replace(",", ".")
+            if "." not in text:
+                return {"@value": str(int(text)), "@type": str(XSD.integer)}
+            return {"@value": format(decimal.Decimal(text), "f"), "@type": str(XSD.decimal)}
+        if _SEPARATED_NUMBER.fullmatch(text):
+            raise InputError(f"{where}: {name} {value[:40]!r} is not a number the plain JSON format reads: write it "
+                             "with a decimal point and no thousands separators (1234.5), or as a JSON number")
+        return value
+
+    def walk(node):
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        return {key: (read(value, key) if key in fields else value if key == "weights" else walk(value))
+                for key, value in node.items()}
+
+    return walk(item)
 
 
 def _with_iri_safe_weights(item: dict) -> dict:
