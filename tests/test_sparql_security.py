@@ -343,3 +343,15 @@ def test_oversized_and_deep_queries_are_clear_errors(server):
     assert deep.status_code == 400 and "nests too deeply" in deep.json()["detail"]
     broken = send_query(base, "get", json.dumps({"not": "sparql"}))
     assert broken.status_code == 400 and "syntax error" in broken.json()["detail"]
+
+
+def test_the_stores_syntax_errors_give_the_clients_line_numbers():
+    # the endpoint puts the public base on a line of its own in front of the client's text
+    from maas_kg.catalogue.public_sparql import parse_query
+    from maas_kg.store import StoreSyntaxError
+
+    operation = parse_query("SELECT *\nWHERE { ?s ?p ?o }", base="https://example.org/")
+    error = operation.store_error(StoreSyntaxError("SPARQL syntax error: error at 3:5: expected ..."))
+    assert "error at 2:5" in str(error)
+    plain = parse_query("SELECT *\nWHERE { ?s ?p ?o }")
+    assert "error at 3:5" in str(plain.store_error(StoreSyntaxError("error at 3:5: expected ...")))

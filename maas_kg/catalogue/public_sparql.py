@@ -12,6 +12,7 @@ public data (ontology, published services, catalogue records); customers' produc
 from __future__ import annotations
 
 import io
+import re
 import json
 import time
 from collections.abc import Iterable
@@ -85,6 +86,16 @@ class Operation:
     loads: tuple[str, ...] = ()
     #: USING, USING NAMED and WITH in an update (the protocol's using-graph-uri parameters may not be combined)
     dataset_clauses: tuple[str, ...] = ()
+    #: lines in front of the client's text (the public base), taken off the line numbers of the store's errors
+    added_lines: int = 0
+
+    def store_error(self, err: object) -> QueryMalformed:
+        """The store's syntax error with the line numbers of the client's text."""
+        message = _STORE_POSITION.sub(lambda m: f"error at {max(1, int(m[1]) - self.added_lines)}:{m[2]}", str(err))
+        return QueryMalformed(message)
+
+
+_STORE_POSITION = re.compile(r"error at (\d+):(\d+)")
 
 
 def _sent_text(text: str, base: str | None) -> str:
@@ -142,7 +153,8 @@ def _parsed_query(sent: str, base: str | None) -> Operation:
     except Exception as err:  # rdflib's translation raises plain exceptions for queries it cannot read: fail closed
         raise QueryMalformed(f"the query cannot be checked: {err}") from None
     services, _ = _targets(query.algebra)
-    return Operation(sent, _QUERY_FORMS.get(query.algebra.name, query.algebra.name), services)
+    return Operation(sent, _QUERY_FORMS.get(query.algebra.name, query.algebra.name), services,
+                     added_lines=1 if base else 0)
 
 
 def _is_update(sent: str) -> bool:
@@ -180,7 +192,7 @@ def parse_update(text: str, *, base: str | None = None, max_characters: int = MA
             clauses.append("WITH")
         for using in operation.using or ():
             clauses.append("USING NAMED" if using.named is not None else "USING")
-    return Operation(sent, "UPDATE", services, loads, tuple(clauses))
+    return Operation(sent, "UPDATE", services, loads, tuple(clauses), added_lines=1 if base else 0)
 
 
 def _allowed(iri: str | None, allow_list: Iterable[str]) -> bool:
@@ -254,9 +266,9 @@ def answer(store: Store, query: str | Operation, media_type: str, *, limit: int,
         result = store.query(operation.text, union_default_graph=True, default_graph=default_graph,
                              named_graphs=named_graphs)
     except SyntaxError as err:
-        raise QueryMalformed(f"SPARQL syntax error: {err}") from None
+        raise operation.store_error(f"SPARQL syntax error: {err}") from None
     except StoreSyntaxError as err:
-        raise QueryMalformed(str(err)) from None
+        raise operation.store_error(err) from None
     return _serialised(result, media_type, limit=limit, deadline=deadline, timeout=timeout)
 
 
@@ -296,7 +308,7 @@ def _remote_answer(store, operation: Operation, media_type: str, *, limit: int, 
                                    default_graph=default_graph, named_graphs=named_graphs, timeout=timeout,
                                    stream=True)
     except StoreSyntaxError as err:
-        raise QueryMalformed(str(err)) from None
+        raise operation.store_error(err) from None
     try:
         response.raw.decode_content = True
         if graph_query:
