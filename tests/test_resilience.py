@@ -321,3 +321,30 @@ def test_alternatives_are_tested_in_order_in_growing_chunks(count, first):
     chunks = list(_chunks(alternatives, first))
     assert [a for chunk in chunks for a in chunk] == alternatives[:MAX_TESTED]
     assert all(0 < len(chunk) <= max(CHUNK, first) for chunk in chunks)
+
+
+#: demo services of several countries, processes and materials (300 providers, seed 1)
+SAMPLE_SERVICES = ("toth-plastics-0/service/injectionmoulding", "thomas-sheet-metal-10/service/punching",
+                   "jansen-heat-treatment-47/service/inductionhardening", "mayer-prazisionstechnik-70/service/fiveaxismilling",
+                   "popescu-foundry-124/service/sandcasting", "novotny-sheet-metal-161/service/punching",
+                   "garcia-heat-treatment-195/service/inductionhardening", "johansson-foundry-222/service/investmentcasting",
+                   "popa-surface-finishing-267/service/powdercoating", "hansen-precision-machining-278/service/fiveaxismilling",
+                   "schafer-kunststofftechnik-290/service/plasticsextrusion", "gerber-gieerei-190/service/sandcasting")
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.data())
+def test_known_hits_answer_as_the_rule_does(store, data):
+    # each (event, service) is asked of the rule once, whatever subsets of events and services come after
+    from maas_kg.resilience.assessment import KnownHits
+    from maas_kg.resilience.events import touched
+
+    events = from_library(sorted(library()), store)
+    services = [f"https://w3id.org/maas-kg/id/provider/{s}" for s in data.draw(st.lists(st.sampled_from(
+        sorted(SAMPLE_SERVICES)), min_size=1, max_size=12))]
+    known = KnownHits(store)
+    for _ in range(3):
+        chosen = data.draw(st.lists(st.sampled_from(events), min_size=1, max_size=4, unique_by=lambda e: e.id))
+        asked = data.draw(st.lists(st.sampled_from(services), min_size=1, max_size=12))
+        expected = touched(store, chosen, asked)
+        assert known.hit(chosen, asked) == {e.id: set(expected.get(e.id, {})) for e in chosen}

@@ -47,7 +47,9 @@ class StepState:
     index: int
     step: ChainStep
     matched: bool  # whether any route of the product has this process
-    alternatives: list[dict] = field(default_factory=list)  # ranked best first, today's suppliers left out
+    # ranked best first, today's suppliers left out: the best and the fastest MAX_TESTED of alternative_count
+    alternatives: list[dict] = field(default_factory=list)
+    alternative_count: int = 0
     candidate_count: int = 0
 
 
@@ -56,23 +58,33 @@ def _subclasses_of(process: str) -> set[str]:
     return {str(c) for c in graph.transitive_subjects(RDFS.subClassOf, rdflib.URIRef(process))}
 
 
-def _alternatives(step_match, exclude: set[str]) -> list[dict]:
+def _alternatives(step_match, exclude: set[str]) -> tuple[list[dict], int]:
+    """The qualified alternatives of a step in rank order, and how many there are. Only those the resilience
+    models can look at are made into records: the ``MAX_TESTED`` best and the ``MAX_TESTED`` fastest (making all
+    of them, tens of thousands at 100,000 services, was a second of every assessment)."""
     rows, columns = step_match.rows, step_match.columns
+    ranked = np.asarray(step_match.candidate_rows, dtype=np.int64)
+    if exclude and len(ranked):
+        ranked = ranked[np.fromiter((rows.service[i] not in exclude for i in ranked.tolist()), dtype=bool,
+                                    count=len(ranked))]
+    delivery = np.asarray(columns["delivery"], dtype=float)[ranked]
+    fastest = np.argsort(np.where(np.isnan(delivery), np.inf, delivery), kind="stable")[:MAX_TESTED]
+    kept = np.zeros(len(ranked), dtype=bool)
+    kept[:MAX_TESTED] = True
+    kept[fastest] = True
+
+    def value(column, at: int):
+        number = float(column[at])
+        return None if np.isnan(number) else number
+
     found = []
-    for i in step_match.candidate_rows:
-        service = rows.service[int(i)]
-        if service in exclude:
-            continue
-
-        def value(column, at=int(i)):
-            number = float(column[at])
-            return None if np.isnan(number) else number
-
-        found.append({"service": service, "provider": rows.provider[int(i)], "score": value(columns["score"]),
-                      "delivery_days": value(columns["delivery"]), "price_eur": value(columns["quote_eur"]),
-                      "distance_km": value(columns["distance"]), "co2_kg": value(columns["co2"]),
-                      "capacity_per_week": value(rows.values["capacity"]), "headroom": value(columns["headroom"])})
-    return found
+    for i in ranked[kept].tolist():
+        found.append({"service": rows.service[i], "provider": rows.provider[i], "score": value(columns["score"], i),
+                      "delivery_days": value(columns["delivery"], i), "price_eur": value(columns["quote_eur"], i),
+                      "distance_km": value(columns["distance"], i), "co2_kg": value(columns["co2"], i),
+                      "capacity_per_week": value(rows.values["capacity"], i),
+                      "headroom": value(columns["headroom"], i)})
+    return found, len(ranked)
 
 
 def match_steps(workspace, chain: ValueChain, *, today: datetime.date, results: list | None = None) -> list[StepState]:
@@ -96,7 +108,8 @@ def match_steps(workspace, chain: ValueChain, *, today: datetime.date, results: 
                 (m for process, m in by_process.items() if process in kinds), None)
             state = StepState(number, index, step, step_match is not None)
             if step_match is not None:
-                state.alternatives = _alternatives(step_match, {s.service for s in step.suppliers})
+                state.alternatives, state.alternative_count = _alternatives(
+                    step_match, {s.service for s in step.suppliers})
                 state.candidate_count = step_match.candidate_count
             states.append(state)
     return states
@@ -131,7 +144,7 @@ def exposure(chain: ValueChain, states: list[StepState], facts: dict[str, dict])
             by_provider[supply.provider] = by_provider.get(supply.provider, 0) + supply.share
             country = facts.get(supply.service, {}).get("country") or "unknown"
             by_country[country] = by_country.get(country, 0) + supply.share
-        alternatives = len(state.alternatives)
+        alternatives = state.alternative_count
         entry = {"product": product.name, "step": state.step.process_name, "process": state.step.process,
                  "suppliers": len(state.step.suppliers), "single_sourced": len(by_provider) == 1,
                  "qualified_alternatives": alternatives, "hhi_provider": _hhi(by_provider),
@@ -196,14 +209,35 @@ def _chunks(alternatives: list[dict], first: int) -> Iterator[list[dict]]:
         start, size = start + size, min(CHUNK, size * 2)
 
 
-def free_alternatives(catalogue, events: list[Event], alternatives: list[dict], *, want: int) -> list[dict]:
+class KnownHits:
+    """What events hit among services, each (event, service) asked of the rule once: the steps of a value chain
+    share many alternatives (one process class for several products), which a response tested again per step
+    (respond 8.7 s before, at 100,000 services)."""
+
+    def __init__(self, catalogue):
+        self.catalogue = catalogue
+        self.known: dict[tuple[str, str], bool] = {}
+
+    def hit(self, events: list[Event], services: list[str]) -> dict[str, set[str]]:
+        """Per event, which of ``services`` it hits."""
+        unknown = [s for s in dict.fromkeys(services) if any((e.id, s) not in self.known for e in events)]
+        if unknown:
+            found = touched(self.catalogue, events, unknown)
+            for event in events:
+                by_service = found.get(event.id, {})
+                self.known.update(((event.id, s), s in by_service) for s in unknown)
+        return {event.id: {s for s in services if self.known[(event.id, s)]} for event in events}
+
+
+def free_alternatives(catalogue, events: list[Event], alternatives: list[dict], *, want: int,
+                      known: KnownHits | None = None) -> list[dict]:
     """The first ``want`` of ``alternatives`` (in their order) that none of ``events`` hits, tested a chunk at a time:
     a step may have thousands of qualified alternatives at catalogue scale, and testing them all against the events
     cost minutes at 100,000 services, where the answer needs the first few."""
+    known = known or KnownHits(catalogue)
     found = []
     for chunk in _chunks(alternatives, 2 * want):
-        hit = {service for by_service in touched(catalogue, events, [a["service"] for a in chunk]).values()
-               for service in by_service}
+        hit = set().union(*known.hit(events, [a["service"] for a in chunk]).values())
         found += [a for a in chunk if a["service"] not in hit]
         if len(found) >= want:
             break
@@ -211,19 +245,20 @@ def free_alternatives(catalogue, events: list[Event], alternatives: list[dict], 
 
 
 def hits(catalogue, chain: ValueChain, states: list[StepState], events: list[Event],
-         hit_map: dict) -> dict[str, list[Hit]]:
+         hit_map: dict, *, recover_days: bool = True) -> dict[str, list[Hit]]:
     """Per event, the steps it touches (``hit_map``: what each event hits among today's suppliers), each with the
-    time to recover: the shortest delivery of an alternative the event does not hit."""
+    time to recover: the shortest delivery of an alternative the event does not hit (None for every step without
+    ``recover_days``, for callers that need only what is lost: it is most of the time of finding the hits)."""
     touching: dict[int, list[Event]] = {}  # state -> the events that hit one of its suppliers
     for event in events:
         for number, state in enumerate(states):
-            if any(s.service in hit_map.get(event.id, {}) for s in state.step.suppliers):
+            if recover_days and any(s.service in hit_map.get(event.id, {}) for s in state.step.suppliers):
                 touching.setdefault(number, []).append(event)
-    recover = {}
+    recover, known = {}, KnownHits(catalogue)
     for number, touched_by in touching.items():
         fastest = sorted((a for a in states[number].alternatives if a["delivery_days"] is not None),
                          key=lambda a: a["delivery_days"])
-        recover.update(_first_spared(catalogue, touched_by, fastest, number))
+        recover.update(_first_spared(known, touched_by, fastest, number))
     result = {}
     for event in events:
         touched_services = hit_map.get(event.id, {})
@@ -240,13 +275,14 @@ def hits(catalogue, chain: ValueChain, states: list[StepState], events: list[Eve
     return result
 
 
-def _first_spared(catalogue, events: list[Event], fastest: list[dict], number: int) -> dict[tuple[str, int], float]:
+def _first_spared(known: KnownHits, events: list[Event], fastest: list[dict],
+                  number: int) -> dict[tuple[str, int], float]:
     """(event, state) -> the delivery days of the first of ``fastest`` the event does not hit: the alternatives are
     tested a chunk at a time against every event that hits the step at once (one event at a time made the
     time-to-recover phase 9.2 s of a 50-product chain at 100,000 services)."""
     found, pending = {}, {event.id for event in events}
     for chunk in _chunks(fastest, 8):
-        hit = touched(catalogue, [event for event in events if event.id in pending], [a["service"] for a in chunk])
+        hit = known.hit([event for event in events if event.id in pending], [a["service"] for a in chunk])
         for event_id in sorted(pending):
             spared = next((a for a in chunk if a["service"] not in hit.get(event_id, {})), None)
             if spared is not None:

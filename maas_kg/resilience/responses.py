@@ -25,7 +25,7 @@ import rdflib
 from rdflib import RDF, XSD, Literal, Namespace, URIRef
 
 from maas_kg.knowledge import MAAS, rules
-from maas_kg.resilience.assessment import free_alternatives, hits, match_steps, service_facts
+from maas_kg.resilience.assessment import KnownHits, free_alternatives, hits, match_steps, service_facts
 from maas_kg.resilience.events import Event, touched
 from maas_kg.resilience.value_chains import ValueChain
 
@@ -42,7 +42,7 @@ def respond(workspace, catalogue, chain: ValueChain, events: list[Event], *,
     suppliers = chain.services()
     hit_map = touched(catalogue, events, suppliers)
     disrupted = {service for by_service in hit_map.values() for service in by_service}
-    event_hits = hits(catalogue, chain, states, events, hit_map)
+    event_hits = hits(catalogue, chain, states, events, hit_map, recover_days=False)  # the lost shares suffice
     hit_countries = {c for e in events for c in e.countries}
     by_key = {(s.product, s.index): s for s in states}
     affected: dict[tuple[int, int], tuple[float, float]] = {}  # (product, step) -> (lost share, longest duration)
@@ -51,7 +51,7 @@ def respond(workspace, catalogue, chain: ValueChain, events: list[Event], *,
             lost, days = affected.get((hit.product, hit.step), (0.0, 0.0))
             if hit.lost_share > 0:
                 affected[(hit.product, hit.step)] = (max(lost, hit.lost_share), max(days, event.duration_days))
-    steps, items = [], []
+    steps, items, known = [], [], KnownHits(catalogue)
     for (number, index), (lost, longest) in sorted(affected.items()):
         if lost <= 0:
             continue
@@ -59,7 +59,7 @@ def respond(workspace, catalogue, chain: ValueChain, events: list[Event], *,
         due = _due(product.document)
         days_left = (due - today).days if due else None
         remaining = [s for s in state.step.suppliers if s.service not in disrupted]
-        unaffected = free_alternatives(catalogue, events, state.alternatives, want=CONSIDERED)
+        unaffected = free_alternatives(catalogue, events, state.alternatives, want=CONSIDERED, known=known)
         facts = service_facts(catalogue, [s.service for s in remaining] + [a["service"] for a in unaffected])
         countries_now = {facts.get(s.service, {}).get("country") for s in remaining}
         options = []
@@ -102,7 +102,7 @@ def respond(workspace, catalogue, chain: ValueChain, events: list[Event], *,
         steps.append({"product": product.name, "step": state.step.process_name, "process": state.step.process,
                       "share_lost": round(lost, 4), "weekly_volume_lost": round(weekly_need, 1),
                       "options": options[:OPTIONS], "options_considered": len(options),
-                      "qualified_alternatives": len(state.alternatives), "response": response,
+                      "qualified_alternatives": state.alternative_count, "response": response,
                       "other_routes": routes, "remanufactured_supply": supplies})
         for place, service in enumerate(response["services"]):
             items.append({"service": service["service"], "step": state.step.process, "position": index + 1,
