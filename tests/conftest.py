@@ -6,12 +6,13 @@ import contextlib
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 import rdflib
 
 import harness
-from harness import Listener, marked_processes
+from harness import CHROMIUM, CHROMIUM_ARGS, Listener, marked_processes
 from maas_kg import knowledge
 
 
@@ -57,3 +58,19 @@ def listener():
     running = Listener()
     yield running
     running.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, driven by Playwright, for the modules whose tests use the web pages."""
+    if not Path(CHROMIUM).exists():
+        message = f"no Chromium at {CHROMIUM}: `make test` (or `make browser`) installs Debian's chromium"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # the browser tests must not be skipped in CI
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

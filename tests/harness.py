@@ -246,3 +246,43 @@ class Receiver:
         self.server.shutdown()
         self.server.server_close()
 
+
+# -- the web pages in a real browser (Playwright on Debian's chromium) -------------------------------------------
+
+CHROMIUM = os.environ.get("MAAS_KG_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parents[1] / "test-artifacts" / "web"
+# flags for a closed network: no background requests to Google's hosts, no sandbox as root
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def snapshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def labelled(page) -> list[str]:
+    """The visible form controls of the page that have no label (ids or names): must be none."""
+    return page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
+        .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
+        .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label'))
+        .map(el => el.id || el.name)""")
+
+
+@contextlib.contextmanager
+def watched_page(browser, base: str):
+    """A page of a new browser context on ``base`` that, when the test is done, must have had no JavaScript error,
+    loaded nothing from elsewhere and never sent a key in a URL."""
+    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    opened = context.new_page()
+    errors: list[str] = []
+    urls: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on("request", lambda r: urls.append(r.url))
+    yield opened
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+    # every asset comes from the service itself, and a key never travels in a URL
+    assert not [url for url in urls if not url.startswith(base) and not url.startswith("data:")]
+    assert not [url for url in urls if "mkg_" in url]

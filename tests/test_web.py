@@ -5,7 +5,6 @@ ends on under test-artifacts/web/."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
 from pathlib import Path
@@ -14,37 +13,17 @@ import pytest
 import rdflib
 import requests
 
-from harness import PROVIDER, running_service
+from harness import PROVIDER, labelled, running_service, snapshot
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = os.environ.get("MAAS_KG_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parents[1] / "test-artifacts" / "web"
 EXAMPLES = Path(__file__).parents[1] / "examples" / "products"
-# flags for a closed network: no background requests to Google's hosts, no sandbox as root
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     with running_service(tmp_path_factory.mktemp("web"), providers=25, seed=3) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        message = f"no Chromium at {CHROMIUM}: `make test` (or `make browser`) installs Debian's chromium"
-        if os.environ.get("CI"):
-            pytest.fail(message)  # the browser tests must not be skipped in CI
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -59,19 +38,6 @@ def page(browser, service, request):
     snapshot(opened, request.node.name)
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
-
-
-def snapshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def labelled(page) -> list[str]:
-    """The visible form controls of the page that have no label (ids or names): must be none."""
-    return page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
-        .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
-        .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label'))
-        .map(el => el.id || el.name)""")
 
 
 def fill(page, values: dict[str, str]) -> None:

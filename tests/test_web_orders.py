@@ -8,23 +8,16 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 import requests
 
-from harness import cli, running_service
+from harness import cli, labelled, running_service, snapshot
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = os.environ.get("MAAS_KG_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parents[1] / "test-artifacts" / "web"
-# flags for a closed network: no background requests to Google's hosts, no sandbox as root
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 BUYER = "https://w3id.org/maas-kg/id/buyer/acme-gears"
 OTHER_BUYER = "https://w3id.org/maas-kg/id/buyer/globex"
 TODAY = datetime.date.today()
@@ -36,21 +29,6 @@ VALID = (TODAY + datetime.timedelta(days=20)).isoformat()
 def service(tmp_path_factory):
     with running_service(tmp_path_factory.mktemp("web-orders"), providers=25, seed=3) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        message = f"no Chromium at {CHROMIUM}: `make test` (or `make browser`) installs Debian's chromium"
-        if os.environ.get("CI"):
-            pytest.fail(message)  # the browser tests must not be skipped in CI
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 class Parties:
@@ -90,19 +68,6 @@ def parties(browser, service):
     assert not opened.errors, f"JavaScript errors on the pages: {opened.errors}"
     # a key never travels in a URL
     assert not [url for url in opened.urls if "mkg_" in url]
-
-
-def snapshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def labelled(page) -> list[str]:
-    """The visible form controls of the page that have no label (ids or names): must be none."""
-    return page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
-        .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
-        .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label'))
-        .map(el => el.id || el.name)""")
 
 
 def new_key(service, *args: str) -> str:

@@ -9,22 +9,16 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-from harness import cli, running_service
+from harness import cli, labelled, running_service, snapshot, watched_page
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = os.environ.get("MAAS_KG_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parents[1] / "test-artifacts" / "web"
 EXAMPLES = Path(__file__).parents[1] / "examples"
-# flags for a closed network: no background requests to Google's hosts, no sandbox as root
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 INSOLVENCY = "Insolvency of the Zurich die-casting foundry"
 GAS = "Gas rationing for heat treatment in Germany"
 NOWHERE = "https://w3id.org/maas-kg/id/provider/nobody/service/nothing"
@@ -36,49 +30,10 @@ def service(tmp_path_factory):
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        message = f"no Chromium at {CHROMIUM}: `make test` (or `make browser`) installs Debian's chromium"
-        if os.environ.get("CI"):
-            pytest.fail(message)  # the browser tests must not be skipped in CI
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
 def page(browser, service):
-    context = browser.new_context(base_url=service["base"], viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(30_000)
-    opened = context.new_page()
-    errors: list[str] = []
-    urls: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    opened.on("request", lambda r: urls.append(r.url))
-    yield opened
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
-    # every asset comes from the service itself, and a key never travels in a URL
-    assert not [url for url in urls if not url.startswith(service["base"]) and not url.startswith("data:")]
-    assert not [url for url in urls if "mkg_" in url]
-
-
-def snapshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def labelled(page) -> list[str]:
-    """The visible form controls of the page that have no label (ids or names): must be none."""
-    return page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
-        .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
-        .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label'))
-        .map(el => el.id || el.name)""")
+    with watched_page(browser, service["base"]) as opened:
+        yield opened
 
 
 def posting(page):
