@@ -117,18 +117,20 @@ class Workspace:
 
     def match(self, data: bytes, format: str, *, today: datetime.date | None = None, k: int = 3,
               engine: str | None = None) -> MatchResult:
-        """Validate the product in ``data`` (raises ``ProductError``), route it and match it; then forget it."""
+        """Validate the product in ``data`` (raises ``ProductError``), route it and match it; then drop it from the
+        workspace store. Only its routes and request are kept, in memory, for a match of the same bytes (see the
+        module's text)."""
         engine = engine or self.engine
         if engine not in ENGINES:
             raise InvalidInput(f"engine is one of {', '.join(ENGINES)}, not {engine!r}")
-        store = self.store
+        store, index = self.store, (self.index if engine == "index" else None)
         today = today or datetime.date.today()
         key = (hashlib.sha256(data).digest(), format, _ontology_state(taxonomy.follow(store)))
         found = self._translated.get(key)
         if found is not None:
             translation, request = found
             return match_translated(store, translation, dataclasses.replace(request, today=today),
-                                    catalogue=self.catalogue, k=k, index=self.index if engine == "index" else None)
+                                    catalogue=self.catalogue, k=k, index=index)
         product = submit_product(store, data, format)
         try:
             translation = derive_requirements(store, product, record=False)
@@ -139,8 +141,7 @@ class Workspace:
             changes.drop_graph(requirements_graph(product))
             store.commit(changes)
         self._translated.put(key, translation, request)
-        return match_translated(store, translation, request, catalogue=self.catalogue, k=k,
-                                index=self.index if engine == "index" else None)
+        return match_translated(store, translation, request, catalogue=self.catalogue, k=k, index=index)
 
 
 def _ontology_state(extensions: tuple) -> tuple:
