@@ -348,3 +348,33 @@ def test_known_hits_answer_as_the_rule_does(store, data):
         asked = data.draw(st.lists(st.sampled_from(services), min_size=1, max_size=12))
         expected = touched(store, chosen, asked)
         assert known.hit(chosen, asked) == {e.id: set(expected.get(e.id, {})) for e in chosen}
+
+
+@pytest.mark.parametrize("name", ["gearbox", "enclosures", "appliances"])
+def test_providers_already_in_the_chain_are_offered_first_upstream_ones_marked(store, workspace, name):
+    """R2 (iv): a provider that supplies the chain today and qualifies for a hit step is considered whatever its
+    score, marked with the steps it supplies (upstream: an earlier step of the same product), and ranked before
+    strangers that meet the due date and lie outside the hit countries alike."""
+    chain = read_value_chain(example(name), store)
+    events = from_library(list(library()), store)
+    result = respond(workspace, store, chain, events, today=TODAY)
+    roles = {}
+    for product in chain.products:
+        for index, step in enumerate(product.steps):
+            for supply in step.suppliers:
+                roles.setdefault(supply.provider, []).append((product.name, index, step.process_name))
+    marked = 0
+    for step in result["steps"]:
+        position = next(i for i, s in enumerate(chain.products[[p.name for p in chain.products].index(
+            step["product"])].steps) if s.process_name == step["step"])
+        for option in step["options"]:
+            mine = [r for r in roles.get(option["provider"], []) if (r[0], r[1]) != (step["product"], position)]
+            assert {(s["product"], s["step"]) for s in option["supplies_chain"]} == {(r[0], r[2]) for r in mine}
+            assert option["upstream_tier"] == any(r[0] == step["product"] and r[1] < position for r in mine)
+            marked += bool(mine)
+        keys = [(not o["meets_due_date"], not o["outside_affected_countries"], not o["upstream_tier"],
+                 not o["supplies_chain"]) for o in step["options"]]
+        assert keys == sorted(keys)
+    if name == "enclosures":  # the powder coater that punches or bends the enclosure today
+        assert marked and any(o["upstream_tier"] and "upstream tier" in o["reasons"][0]
+                              for s in result["steps"] for o in s["options"])

@@ -4,8 +4,11 @@ figure 7). For every step an event takes capacity from, with the disrupted servi
 (i) re-source: the qualified alternatives (stage-2 matching with the product's own criteria) the events do not hit,
     best first, each with price, delivery against the due date, distance, transport CO2 and residual risk;
 (iii) split the lost volume over several of them when the best one's weekly capacity cannot carry it;
-(iv) other regions: alternatives outside the countries the events name are marked, and ranked first where they
-    diversify the step's countries;
+(iv) upstream tiers and other regions: the providers that already supply the chain (an earlier step of the same
+    product, the upstream tier, or another step) and qualify for the hit step are always considered, marked and
+    ranked before strangers (the buyer knows them; an upstream one already holds the part, one transport leg
+    fewer); alternatives outside the countries the events name are marked, and ranked first where they diversify
+    the step's countries;
 (ii) another route: the product's other routes (from translation) that avoid the disrupted step, with their best
     assignment.
 (v) remanufactured components from take-back: the supply streams the circularity module finds
@@ -45,6 +48,7 @@ def respond(workspace, catalogue, chain: ValueChain, events: list[Event], *,
     event_hits = hits(catalogue, chain, states, events, hit_map, recover_days=False)  # the lost shares suffice
     hit_countries = {c for e in events for c in e.countries}
     by_key = {(s.product, s.index): s for s in states}
+    in_chain = _chain_roles(chain)
     affected: dict[tuple[int, int], tuple[float, float]] = {}  # (product, step) -> (lost share, longest duration)
     for event in events:
         for hit in event_hits[event.id]:
@@ -60,19 +64,30 @@ def respond(workspace, catalogue, chain: ValueChain, events: list[Event], *,
         days_left = (due - today).days if due else None
         remaining = [s for s in state.step.suppliers if s.service not in disrupted]
         unaffected = free_alternatives(catalogue, events, state.alternatives, want=CONSIDERED, known=known)
+        considered = {a["service"] for a in unaffected}
+        unaffected += free_alternatives(catalogue, events, [a for a in state.alternatives if a["provider"] in in_chain
+                                                            and a["service"] not in considered],
+                                        want=CONSIDERED, known=known)
         facts = service_facts(catalogue, [s.service for s in remaining] + [a["service"] for a in unaffected])
         countries_now = {facts.get(s.service, {}).get("country") for s in remaining}
         options = []
         for option in unaffected:
             country = facts.get(option["service"], {}).get("country")
             meets = option["delivery_days"] is not None and (days_left is None or option["delivery_days"] <= days_left)
+            roles = [r for r in in_chain.get(option["provider"], []) if (r["product"], r["step"]) != (number, index)]
+            upstream = [r for r in roles if r["product"] == number and r["step"] < index]
             options.append({**option, "country": country, "meets_due_date": meets,
                             "outside_affected_countries": country not in hit_countries,
                             "diversifies_countries": country not in countries_now,
-                            "reasons": _reasons(option, meets, country, hit_countries, countries_now, days_left)})
-        # meeting the due date first, then outside the hit countries, then the match score
+                            "supplies_chain": [{"product": chain.products[r["product"]].name, "step": r["name"]}
+                                               for r in roles],
+                            "upstream_tier": bool(upstream),
+                            "reasons": _tier_reasons(chain, upstream, roles) +
+                                       _reasons(option, meets, country, hit_countries, countries_now, days_left)})
+        # meeting the due date first, then outside the hit countries, then the chain's own suppliers (upstream
+        # first), then the match score
         options.sort(key=lambda o: (not o["meets_due_date"], not o["outside_affected_countries"],
-                                    -(o["score"] or 0.0)))
+                                    not o["upstream_tier"], not o["supplies_chain"], -(o["score"] or 0.0)))
         weekly_need = product.yearly_volume * lost / 52
         chosen, covered = [], 0.0
         for option in options:
@@ -124,6 +139,28 @@ def respond(workspace, catalogue, chain: ValueChain, events: list[Event], *,
     return {"value_chain": chain.id, "events": [e.as_json() for e in events], "today": today.isoformat(),
             "steps": steps, "request_for_quotation": rfq,
             "unaffected": not steps}
+
+
+def _chain_roles(chain: ValueChain) -> dict[str, list[dict]]:
+    """Per provider that supplies the chain today, the steps it supplies (product number, step index, name)."""
+    roles: dict[str, list[dict]] = {}
+    for number, product in enumerate(chain.products):
+        for index, step in enumerate(product.steps):
+            for supply in step.suppliers:
+                role = {"product": number, "step": index, "name": step.process_name}
+                if role not in roles.setdefault(supply.provider, []):
+                    roles[supply.provider].append(role)
+    return roles
+
+
+def _tier_reasons(chain: ValueChain, upstream: list[dict], roles: list[dict]) -> list[str]:
+    if upstream:
+        return [f"already makes the {upstream[-1]['name']} step of {chain.products[upstream[-1]['product']].name} "
+                "(upstream tier): the parts are at its site, one transport leg fewer"]
+    if roles:
+        return [f"already supplies the {roles[0]['name']} step of {chain.products[roles[0]['product']].name}: "
+                "a supplier the buyer knows"]
+    return []
 
 
 def _reman_option(stream: dict, weekly_need: float, days_left: int | None) -> dict:
