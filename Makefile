@@ -36,8 +36,16 @@ $(VIRTUOSO):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq virtuoso-opensource
 
-test: $(STAMP) $(CHROMIUM) $(VIRTUOSO)
-	MAAS_KG_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
+# axe-core (npm, pinned by tests/axe/package-lock.json) for the accessibility check of every page
+AXE := tests/axe/node_modules/axe-core/axe.min.js
+
+$(AXE): tests/axe/package-lock.json
+	@command -v npm >/dev/null || { command -v apt-get >/dev/null && $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; } || { echo "the accessibility tests need npm (Debian: apt-get install npm)"; exit 1; }
+	npm ci --prefix tests/axe --no-audit --no-fund --silent
+	touch $(AXE)
+
+test: $(STAMP) $(CHROMIUM) $(VIRTUOSO) $(AXE)
+	MAAS_KG_CHROMIUM=$(CHROMIUM) MAAS_KG_AXE=$(AXE) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The main job on the embedded on-disk store (var/store) with the demo catalogue: fill it, show a match, then serve
 # the HTTP service (REST API, SPARQL endpoint, docs) on 127.0.0.1:8080 until Ctrl-C.

@@ -71,6 +71,12 @@ def home():
     return redirect(url_for("web.catalogue_page"))
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """For clients that ask the conventional address; the pages link the SVG itself."""
+    return bp.send_static_file("favicon.svg")
+
+
 # -- catalogue ---------------------------------------------------------------------------------------------------
 
 @bp.get("/catalogue")

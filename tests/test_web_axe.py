@@ -1,0 +1,108 @@
+"""Accessibility (issue 21, item 19): axe-core finds no violation of serious or critical impact on any of our pages,
+at a desktop and a phone width, in the real browser against the real service. axe-core is the npm package pinned in
+tests/axe/ (`make test` installs it with `npm ci`); it is injected from that folder, never from a CDN. Every page
+also has its favicon (item 20: no 404 in any page's log)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from harness import running_service, snapshot
+
+pytestmark = pytest.mark.slow
+
+AXE = Path(os.environ.get("MAAS_KG_AXE", Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"))
+WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+SERIOUS = ("serious", "critical")
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    if not AXE.exists():
+        pytest.fail(f"no axe-core at {AXE}: `make test` installs it (npm ci --prefix tests/axe)")
+    with running_service(tmp_path_factory.mktemp("axe"), providers=300, seed=1) as running:
+        yield running
+
+
+def _visit_result_of_matching(page) -> None:
+    page.goto("/matching")
+    page.select_option("#f-example", "turned-ground-shaft")
+    page.click("#example-form button")
+    page.click("#match-form button[type=submit]")
+    page.locator("table").first.wait_for()
+
+
+def _visit_result_of_resilience(page) -> None:
+    page.goto("/resilience")
+    page.check("#ev-gerber-insolvency")
+    page.click("#resilience-form button[type=submit]")
+    page.locator("#risk-matrix").wait_for()
+
+
+def _visit_result_of_circularity(page) -> None:
+    page.goto("/circularity")
+    page.check("#f-source-example")
+    page.select_option("#f-example", "industrial-gearbox")
+    page.click("#circularity-form button[type=submit]")
+    page.locator("#strategies").wait_for()
+
+
+def _visit_first_service(page) -> None:
+    page.goto("/catalogue")
+    page.locator("main a[href*='/catalogue/service']").first.click()
+    page.locator("h1").wait_for()
+
+
+PAGES = {
+    "home": "/", "catalogue": "/catalogue", "catalogue-filtered": "/catalogue?process=milling&country=DE",
+    "publish": "/publish", "matching": "/matching", "taxonomy": "/taxonomy",
+    "taxonomy-class": "/taxonomy?class=https%3A%2F%2Fw3id.org%2Fmaas-kg%2Fprocess%23Milling",
+    "query": "/query", "resilience": "/resilience", "circularity": "/circularity", "sign-in": "/sign-in",
+    "home-de": "/?lang=de", "service": _visit_first_service, "matching-result": _visit_result_of_matching,
+    "resilience-result": _visit_result_of_resilience, "circularity-result": _visit_result_of_circularity,
+}
+
+
+def serious_violations(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("""async () => {
+        const result = await axe.run(document, {resultTypes: ['violations']});
+        return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                             nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+    }""")
+    return [v for v in found if v["impact"] in SERIOUS]
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_no_serious_accessibility_violation(browser, service, name, width):
+    context = browser.new_context(base_url=service["base"], viewport=WIDTHS[width])
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    try:
+        visit = PAGES[name]
+        if callable(visit):
+            visit(page)
+        else:
+            assert page.goto(visit).status == 200
+        violations = serious_violations(page)
+        snapshot(page, f"axe-{name}-{width}")
+    finally:
+        context.close()
+    assert not violations, json.dumps(violations, indent=1)
+    assert not missing, f"404s while loading the page: {missing}"
+
+
+def test_the_favicon_is_served_and_linked(service):
+    import requests
+
+    icon = requests.get(service["base"] + "/favicon.ico", timeout=30)
+    assert icon.status_code == 200 and icon.headers["Content-Type"].startswith("image/")
+    home = requests.get(service["base"] + "/", timeout=30).text
+    assert 'rel="icon"' in home
