@@ -867,8 +867,9 @@ def circular_plan(ctx: click.Context, take_back: str, today: str | None, fmt: st
     rows = [{"strategy": f"{s['notation']} {s['label']}", "returns": f"{s['share_of_returns']:.0%}",
              "providers": "yes" if s["feasible_here"] else "no",
              "cost/unit": s["chain"]["cost_per_unit_eur"] if s["chain"] else None,
-             "recovered": f"{s['material_recovered_share']:.0%}", "MCI": s["mci"]} for s in result["strategies"]]
-    click.echo(_table(rows, ["strategy", "returns", "providers", "cost/unit", "recovered", "MCI"]))
+             "recovered": f"{s['material_recovered_share']:.0%}", "MCI": s["mci"],
+             "CO2 avoided/unit": f"{s['co2_avoided_kg_per_unit']:.1f} kg"} for s in result["strategies"]]
+    click.echo(_table(rows, ["strategy", "returns", "providers", "cost/unit", "recovered", "MCI", "CO2 avoided/unit"]))
     for grade in result["per_grade"]:
         click.echo(f"- {grade['grade']} ({grade['share']:.0%}): {grade['chosen'] or 'none'}: {grade['why']}")
 

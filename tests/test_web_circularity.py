@@ -81,6 +81,9 @@ def test_each_example_is_planned_as_the_api_plans_it(app, client, name):
         assert row.groups() == ("feasible" if strategy["feasible_here"] else "infeasible",
                                 f"{strategy['notation']} {strategy['label']}")
         assert f'data-strategy="{strategy["label"]}"' in html  # its bars in the chart
+        # the CO2 it avoids against making new, in the strategy's row
+        strategy_row = html.split(f'<tr id="strategy-{strategy["label"]}"', 1)[1].split("</tr>", 1)[0]
+        assert f'{strategy["co2_avoided_kg_per_unit"]:,.1f} kg CO2e' in strategy_row
         if strategy["chain"] and strategy["chain"]["services"]:
             chain = html.split(f'id="chain-{strategy["label"]}"', 1)[1].split("</section>", 1)[0]
             for step in strategy["chain"]["services"]:

@@ -10,8 +10,9 @@
    orchestrated with transport between the sites (CP-SAT or enumeration, as for routes).
 4. Comparison, side by side: the share of returns each strategy can take, its place on the 10R ladder, the cost per
    unit of its chain, the material it recovers per unit, and the product's Material Circularity Indicator under it
-   (``mci``), with reasons. A strategy without a provider for one of its processes near any collection point is
-   said so, with the process.
+   (``mci``), the CO2 it avoids against making new (``co2_avoided``: factors per material and strategy from the
+   ontology, ``emission-factors.rq``, each with its source), with reasons. A strategy without a provider for one of
+   its processes near any collection point is said so, with the process.
 """
 
 from __future__ import annotations
@@ -74,6 +75,82 @@ def _flows(take_back: TakeBack, reused_mass: str, recycles: bool) -> tuple[Flows
     return flows, reused + recycled * efficiency
 
 
+def _fates(take_back: TakeBack, reused_mass: str, recycles: bool) -> list[tuple[object, str]]:
+    """What becomes of each component under a strategy, as ``_flows`` counts it: "reused", "recycled" or "lost"."""
+    fates = []
+    for component in take_back.components:
+        if reused_mass == "product":
+            reused = not component.wear_part
+        elif reused_mass == "intact components":
+            reused = component.non_destructive and not component.wear_part
+        else:
+            reused = False
+        fates.append((component, "reused" if reused else "recycled" if recycles else "lost"))
+    return fates
+
+
+def emission_factors(store, materials, strategies) -> tuple[dict, dict]:
+    """The nearest emission factor of each material (IRI -> row, factor None where the ontology states none) and the
+    process emissions of each strategy that has them (IRI -> row), from ``emission-factors.rq``."""
+    rows = rules.select(store, "circularity/emission-factors.rq",
+                        MATERIALS=rules.values(["material"], [[m] for m in sorted(materials)]),
+                        STRATEGIES=rules.values(["strategy"], [[s] for s in sorted(strategies)]))
+
+    def number(row, name):
+        return float(row[name].value) if row[name] is not None else None
+
+    by_material, by_strategy = {}, {}
+    for row in rows:
+        found = {"factor": row["factor"].value if row["factor"] is not None else None,
+                 "label": row["label"].value if row["label"] is not None else row["subject"].value.rsplit("#", 1)[-1],
+                 "virgin": number(row, "virgin"), "secondary": number(row, "secondary"),
+                 "share_of_new": number(row, "shareOfNew"), "per_kg": number(row, "perKg"),
+                 "source": _citation(row)}
+        (by_material if row["kind"].value == "material" else by_strategy)[row["subject"].value] = found
+    return by_material, by_strategy
+
+
+def _citation(row) -> str | None:
+    if row["factor"] is None:
+        return None
+    source = row["source"].value if row["source"] is not None else f"{row['factor'].value} (no source stated)"
+    return f"{source} ({row['date'].value})" if row["date"] is not None else source
+
+
+def co2_avoided(take_back: TakeBack, reused_mass: str, recycles: bool, materials: dict,
+                strategy_factor: dict | None) -> dict:
+    """kg CO2e a strategy avoids per unit returned against making new: the reused mass times the virgin factor of
+    its material, plus the recycled mass times the recycling efficiency times (virgin - secondary factor), less the
+    emissions of the strategy's circular processes (a share of making the reused mass new, and/or per kg processed).
+    A material without a stated factor counts as 0 and is named."""
+    efficiency = knowledge.parameter("recycling_efficiency")  # maas:RecyclingEfficiency
+    avoided_new = recycling_credit = processed = 0.0
+    unknown, sources = [], []
+    for component, fate in _fates(take_back, reused_mass, recycles):
+        if fate == "lost":
+            continue
+        processed += component.mass_kg
+        factor = materials.get(component.material, {})
+        if factor.get("virgin") is None or (fate == "recycled" and factor.get("secondary") is None):
+            if factor.get("label", component.material) not in unknown:
+                unknown.append(factor.get("label", component.material))
+            continue
+        if factor["source"] not in sources:
+            sources.append(factor["source"])
+        if fate == "reused":
+            avoided_new += component.mass_kg * factor["virgin"]
+        else:
+            recycling_credit += component.mass_kg * efficiency * (factor["virgin"] - factor["secondary"])
+    process = 0.0
+    if strategy_factor:
+        process = (strategy_factor["share_of_new"] or 0.0) * avoided_new + (strategy_factor["per_kg"] or 0.0) * processed
+        if strategy_factor["source"] not in sources:
+            sources.append(strategy_factor["source"])
+    return {"kg_per_unit": avoided_new + recycling_credit - process, "sources": sources,
+            "materials_without_factor": unknown,
+            "process_emissions_stated": strategy_factor is not None}
+
+
 def _requests(workspace, take_back: TakeBack, today: datetime.date) -> list:
     """One matching request per collection point: the product's characteristics, a monthly batch of returns."""
     store = workspace.store
@@ -128,6 +205,8 @@ def plan(workspace, catalogue, take_back: TakeBack, *, today: datetime.date | No
     names = process_labels(catalogue, {p for chain in chains.values() for p in chain})
     requests = _requests(workspace, take_back, today)
     criteria, can = must_criteria(workspace.store), can_criteria(workspace.store)
+    material_factors, strategy_factors = emission_factors(catalogue, {c.material for c in take_back.components},
+                                                          {f["strategy"] for f in feasible})
     strategies = []
     for strategy in sorted({f["strategy"] for f in feasible}, key=lambda s: next(f["rank"] for f in feasible
                                                                                   if f["strategy"] == s)):
@@ -145,6 +224,16 @@ def plan(workspace, catalogue, take_back: TakeBack, *, today: datetime.date | No
         share = round(sum(r["share"] for r in rows), 4)
         reasons = [f"{first['label']} is R{first['rank']} on the 10R ladder",
                    f"takes {share:.0%} of the returns ({', '.join(_grade_label(take_back, r['grade']) for r in rows)})"]
+        co2 = co2_avoided(take_back, first["reused_mass"], first["recycles_remainder"], material_factors,
+                          strategy_factors.get(strategy))
+        co2_per_year = co2["kg_per_unit"] * share * take_back.yearly_returns
+        reasons.append(f"avoids {co2['kg_per_unit']:.1f} kg CO2e per unit returned against making new "
+                       f"({co2_per_year:,.0f} kg a year)")
+        if co2["materials_without_factor"]:
+            reasons.append("no emission factor stated for " + ", ".join(co2["materials_without_factor"]) +
+                           ": counted as 0 kg CO2e")
+        if first["reused_mass"] != "none" and not co2["process_emissions_stated"]:
+            reasons.append(f"no process emissions stated for {first['label']}: counted as 0 kg CO2e")
         if best is None:
             reasons.append("no provider near any collection point for " + ", ".join(
                 sorted(names.get(p, (p,))[0] for p in missing)) if missing else "no chain of providers could be "
@@ -157,7 +246,9 @@ def plan(workspace, catalogue, take_back: TakeBack, *, today: datetime.date | No
                            "chain": best, "feasible_here": best is not None,
                            "material_recovered_kg_per_unit": round(recovered, 3),
                            "material_recovered_share": round(recovered / take_back.mass_kg, 4),
-                           "mci": round(mci(flows), 4), "reasons": reasons})
+                           "mci": round(mci(flows), 4), "co2_avoided_kg_per_unit": round(co2["kg_per_unit"], 3),
+                           "co2_avoided_kg_per_year": round(co2_per_year, 1), "co2_sources": co2["sources"],
+                           "co2_materials_without_factor": co2["materials_without_factor"], "reasons": reasons})
     per_grade = []
     for grade, label, share in take_back.condition:
         options = [s for s in strategies if any(f["grade"] == grade and f["strategy"] == s["strategy"]
