@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, jsonify
 
 from api.state import resources
@@ -9,6 +11,7 @@ from maas_kg import catalogue
 from maas_kg.knowledge import ontology_version
 from maas_kg.store import StoreError
 
+log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 
 
@@ -17,6 +20,7 @@ def health():
     try:
         counts = catalogue.statistics(resources().catalogue)
     except StoreError as err:  # includes an unreachable remote store
-        return jsonify({"status": "unavailable", "store": "unreachable", "detail": str(err)}), 503
+        log.warning("health: %s", err)
+        return jsonify({"status": "unavailable", "store": "unreachable", "detail": err.public_detail or str(err)}), 503
     return jsonify({"status": "ok", "store": "reachable", "ontology_version": ontology_version(),
                     "services": counts["published"], "withdrawn": counts["withdrawn"]})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from maas_kg.errors import MaasKgError
@@ -57,6 +57,31 @@ def problem_response(status: int, title: str, detail: str, **extra):
     return response
 
 
+def wants_page() -> bool:
+    """Whether the error answers a person in a browser: a request to the web pages (blueprint ``web`` and those
+    nested in it), or to an unknown address by a client that prefers HTML. API clients always get problem+json."""
+    blueprint = request.blueprint or ""
+    if blueprint:
+        return blueprint == "web" or blueprint.startswith("web.")
+    accept = request.accept_mimetypes
+    return accept.best_match(["application/problem+json", "application/json", "text/html"]) == "text/html" and \
+        accept["text/html"] > accept["application/json"]
+
+
+def error_page(status: int, title: str, detail: str, *, retry_after: int | None = None):
+    """The HTML page of an error: what happened in plain words, and, for a form that was sent, everything typed in
+    it kept in a form that sends it again (an uploaded file cannot be kept: the page says so)."""
+    kept = list(request.form.items(multi=True)) if request.method == "POST" else []
+    uploaded = request.method == "POST" and any(f.filename for f in request.files.values())
+    response = current_app.make_response((render_template(
+        "error.html", status=status, title=title, detail=shortened(detail), kept=kept, uploaded=uploaded,
+        action=request.path), status))
+    response.headers["Cache-Control"] = "no-store"  # a kept form may hold a key the person typed
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 def _wants_turtle() -> bool:
     accept = request.accept_mimetypes
     return bool(request.headers.get("Accept")) and \
@@ -80,15 +105,19 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(MaasKgError)
     def _library(err: MaasKgError):
-        """Every error of the library, by its kind (``maas_kg.errors``): status and title come with the class."""
+        """Every error of the library, by its kind (``maas_kg.errors``): status and title come with the class; the
+        detail is the message, or its public form where the message names what only the operator may see."""
         if err.status >= 500:
             log.error("%s: %s", type(err).__name__, err)
+        detail = err.public_detail or str(err)
+        if wants_page():
+            return error_page(err.status, err.title, detail, retry_after=err.retry_after)
         report = getattr(err, "report", None)
         if report is not None:
-            response = report_response(err.status, err.title, str(err), report,
+            response = report_response(err.status, err.title, detail, report,
                                        violations=report.as_dict()["violations"])
         else:
-            response = problem_response(err.status, err.title, str(err))
+            response = problem_response(err.status, err.title, detail)
         if err.retry_after is not None:
             response.headers["Retry-After"] = str(err.retry_after)
         return response
@@ -110,9 +139,13 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
+        if wants_page():
+            return error_page(err.code or 500, err.name, err.description or err.name)
         return problem_response(err.code or 500, err.name, err.description or err.name)
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
         log.exception("unexpected error")
+        if wants_page():
+            return error_page(500, "Internal error", "an unexpected error happened; it was logged")
         return problem_response(500, "Internal error", "an unexpected error happened; it was logged")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
@@ -55,7 +56,10 @@ def _remember_language(response):
 def _helpers():
     def url_with(**changes):
         args = {**request.args.to_dict(), **changes}
-        return url_for(request.endpoint, **{**(request.view_args or {}), **{k: v for k, v in args.items() if v}})
+        kept = {k: v for k, v in args.items() if v}
+        if request.endpoint is None:  # an error page of an address no route knows (404)
+            return request.path + ("?" + urlencode(kept) if kept else "")
+        return url_for(request.endpoint, **{**(request.view_args or {}), **kept})
 
     return {"lang": g.get("lang", "en"), "url_with": url_with, "short": _short}
 

@@ -200,6 +200,8 @@ def page():
         except FormProblem as err:
             context["field_error"], status = err.message, err.status
         except MaasKgError as err:
+            if err.status >= 500:
+                raise  # not the form's fault: the error page says so and keeps what was typed (api/problems.py)
             if err.status in (400, 422):
                 context["field_error"] = shortened(str(err))
             else:

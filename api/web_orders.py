@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
+from api.problems import error_page
 from api.state import resources
 from maas_kg.catalogue import CatalogueError, list_services
 from maas_kg.catalogue.keys import ApiKey
@@ -193,7 +194,9 @@ def _same_site_forms() -> None:
 
 @bp.errorhandler(MaasKgError)
 def _library_error(err: MaasKgError):
-    return render_template("orders_error.html", status=err.status, message=str(err)), err.status
+    if err.status >= 500:  # not about the order: the site's error page, which keeps what was typed
+        return error_page(err.status, err.title, err.public_detail or str(err), retry_after=err.retry_after)
+    return render_template("orders_error.html", status=err.status, message=err.public_detail or str(err)), err.status
 
 
 # -- sign in and out -----------------------------------------------------------------------------------------------
@@ -366,6 +369,8 @@ def request_quotes():
         made = negotiation.request_quotes(state.ledger, state.catalogue, Party.of_key(key),
                                           quotes_from_form(request.form))
     except MaasKgError as err:
+        if err.status >= 500:
+            raise  # not the form's fault: the error page says so and keeps what was typed (api/problems.py)
         if token and not isinstance(err, Forbidden):
             _sign_in(token)  # the buyer's key is good: the corrected form needs it no more
         fields, message = _field_of(err, QUOTE_FIELDS)
@@ -448,7 +453,7 @@ def act_on_request(rfq_id: str, action: str):
     try:
         result = call(resources().ledger, party, rfq_id)
     except MaasKgError as err:
-        if isinstance(err, NotFound):
+        if isinstance(err, NotFound) or err.status >= 500:
             raise
         fields, message = _field_of(err, shown)
         if back == "inquiry" and request.form.get("inquiry"):
@@ -531,7 +536,7 @@ def act_on_order(order_id: str, action: str):
         else:
             evaluation.evaluate(state.ledger, state.catalogue, party, order_id, _evaluation())
     except MaasKgError as err:
-        if isinstance(err, NotFound):
+        if isinstance(err, NotFound) or err.status >= 500:
             raise
         shown = ("kind", "date", "new_date", "note") if action == "event" else \
             ("conforming", "defects", "communication", "documents", "comment")

@@ -357,6 +357,8 @@ def page():
             errors[err.field] = err.message
             status = err.status
         except MaasKgError as err:
+            if err.status >= 500:
+                raise  # not the form's fault: the error page says so and keeps what was typed (api/problems.py)
             field, message = _field_of(err)
             if field:
                 errors[field] = message

@@ -13,6 +13,9 @@ class MaasKgError(Exception):
     title = "Error"
     #: seconds after which a client may retry (sent as Retry-After), where waiting helps
     retry_after: int | None = None
+    #: what an HTTP client is told instead of the message, where the message names what only the operator may see
+    #: (internal addresses of stores and servers); the message itself goes to the log
+    public_detail: str | None = None
 
 
 class InvalidInput(MaasKgError, ValueError):

@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -70,12 +71,20 @@ def no_connect_filter():
     return syscall_filter
 
 
+#: how often serve looks whether the store server it started still runs (seconds), and how many deaths within how
+#: many seconds it restarts it after
+WATCH_INTERVAL = 1.0
+RESTART_LIMIT, RESTART_WINDOW = 5, 300.0
+
+
 class StoreServer:
     """An Oxigraph server process that owns the on-disk store at ``location`` (a context manager). Unless
-    ``network`` is true, it cannot open connections (see ``no_connect_filter``): SERVICE and LOAD fail inside it."""
+    ``network`` is true, it cannot open connections (see ``no_connect_filter``): SERVICE and LOAD fail inside it.
+    With ``restart``, a watchdog thread starts it again when it dies (``maas-kg serve`` does)."""
 
-    def __init__(self, location: str, *, timeout: float = 10.0, port: int | None = None, network: bool = False):
-        self.location, self.timeout = location, timeout
+    def __init__(self, location: str, *, timeout: float = 10.0, port: int | None = None, network: bool = False,
+                 restart: bool = False):
+        self.location, self.timeout, self.restart = location, timeout, restart
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -83,6 +92,37 @@ class StoreServer:
 
     def __enter__(self) -> "StoreServer":
         Path(self.location).mkdir(parents=True, exist_ok=True)
+        self._start()
+        if self.restart:
+            self.stopping = threading.Event()
+            self.watchdog = threading.Thread(target=self._watch, name="store-server-watchdog", daemon=True)
+            self.watchdog.start()
+        return self
+
+    def _watch(self) -> None:
+        """Start the server again, on the same port, when it dies (killed, out of memory): the workers keep its URL
+        and answer 503 only until it is back. A server that dies RESTART_LIMIT times within RESTART_WINDOW seconds
+        is left down (something is wrong with the store; the log says what) and the workers keep answering 503."""
+        deaths: list[float] = []
+        while not self.stopping.wait(WATCH_INTERVAL):
+            if self.process is None or self.process.poll() is None:
+                continue
+            message = self.process.stderr.read().decode("utf-8", "replace").strip()[-300:] if self.process.stderr else ""
+            now = time.monotonic()
+            deaths = [t for t in deaths if now - t < RESTART_WINDOW] + [now]
+            if len(deaths) > RESTART_LIMIT:
+                log.error("the store server died %d times within %g s: left down (last exit %s: %s)",
+                          len(deaths), RESTART_WINDOW, self.process.returncode, message)
+                return
+            log.error("the store server died (exit %s: %s): starting it again", self.process.returncode, message)
+            try:
+                self._start()
+                log.warning("the store server is back on %s", self.url)
+            except StoreError as err:
+                log.error("the store server could not start again: %s", err)
+
+    def _start(self) -> None:
+        """Start the server process and wait until it answers."""
         syscall_filter = None if self.network else no_connect_filter()
         try:
             self.process = subprocess.Popen(
@@ -104,14 +144,20 @@ class StoreServer:
                 raise ServeError(f"the store server stopped at once: {message.strip()[-300:]}")
             try:
                 store.ask("ASK { }")
-                return self
+                return
             except StoreError:
                 if time.monotonic() > deadline:
-                    self.__exit__(None, None, None)
+                    self._stop_process()
                     raise ServeError(f"the store server did not answer on {self.url} within 60 s") from None
                 time.sleep(0.1)
 
     def __exit__(self, *exc) -> None:
+        if getattr(self, "stopping", None) is not None:
+            self.stopping.set()
+            self.watchdog.join(timeout=5)
+        self._stop_process()
+
+    def _stop_process(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -171,7 +217,8 @@ def serve(location: str, *, host: str, port: int, workers: int, sparql_timeout: 
         return run_gunicorn(config, host=host, port=port, workers=workers, timeout=sparql_timeout, threads=threads)
     # the master process never opens the embedded store itself: RocksDB's threads and locks would be copied into
     # the forked workers and hang them at exit. The ontology is synced through the store server instead.
-    with StoreServer(location, timeout=sparql_timeout, port=store_port, network=bool(sparql_allow_list())) as server:
+    with StoreServer(location, timeout=sparql_timeout, port=store_port, network=bool(sparql_allow_list()),
+                     restart=True) as server:
         sync_ontology(open_store(server.url))
         config["STORE"] = server.url
         run_gunicorn(config, host=host, port=port, workers=workers, timeout=sparql_timeout, threads=threads)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import hashlib
+import html.parser
 import json
 import os
+import re
 import signal
 import statistics
 import threading
@@ -18,7 +20,7 @@ import rdflib
 import requests
 from rdflib.compare import to_isomorphic
 
-from harness import cli, running_service
+from harness import PROVIDER, cli, running_service
 from maas_kg.serving import StoreServer, free_port
 
 pytestmark = pytest.mark.slow
@@ -232,3 +234,81 @@ def test_a_remote_store_that_goes_down_gives_503_quickly_and_recovers_without_re
             assert created.status_code == 201, created.text[:300]
     finally:
         store.__exit__(None, None, None)
+
+
+def _store_server_of(folder: Path) -> int:
+    """The pid of the Oxigraph server that `maas-kg serve` started for the store under ``folder``."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if command and command[0].endswith(b"oxigraph") and str(folder / "store").encode() in command:
+                return int(entry.name)
+    raise AssertionError("no store server found")
+
+
+class _HiddenFields(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("type") == "hidden":
+            self.fields.append((attrs["name"], attrs.get("value") or ""))
+
+
+def test_pages_say_kindly_that_the_store_is_down_keep_the_form_and_serve_restarts_a_dead_store_server(tmp_path):
+    """Issue 21, item 18: with the store down a page is a friendly HTML page without internal addresses, a form
+    sent meanwhile comes back kept (send it again once the store answers), and `serve` starts the store server it
+    started again when it dies."""
+    with running_service(tmp_path, providers=4, seed=6, serve_args=("--sparql-timeout", "1"),
+                         env={"MAAS_KG_STORE_TIMEOUT": "3"}) as service:
+        base, browser = service["base"], {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+        pid = _store_server_of(tmp_path)
+        name = f"Outage milling {os.getpid()}"
+        form = {"api_key": service["provider"], "name": name, "process": "3-axis milling",
+                "materials": "EN AW-6061", "envelope_mm": "400, 300, 200", "max_mass_kg": "50",
+                "tolerance_mm": "0.05", "batch_size": "1, 100", "capacity_per_week": "40", "lead_time_days": "7",
+                "price_setup": "120", "price_unit": "30", "price_currency": "EUR", "provider_id": PROVIDER,
+                "provider_name": "Feinmechanik Weber GmbH", "provider_country": "DE", "provider_lat": "48.83",
+                "provider_lon": "9.17"}
+        os.kill(pid, signal.SIGSTOP)  # hung: it holds its socket open and answers nothing
+        try:
+            page = requests.get(f"{base}/catalogue", headers=browser, timeout=60)
+            assert page.status_code == 503 and page.headers["Content-Type"].startswith("text/html")
+            assert "unavailable for a moment" in page.text and "127.0.0.1" not in page.text
+            problem = requests.get(f"{base}/services", timeout=60)
+            assert problem.status_code == 503 and "127.0.0.1" not in problem.text
+            sent = requests.post(f"{base}/publish", data=form, headers=browser, timeout=60)
+            assert sent.status_code == 503 and sent.headers["Cache-Control"] == "no-store"
+            kept = _HiddenFields()
+            kept.feed(sent.text)
+            assert dict(kept.fields) == form  # every field, as typed
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        again = requests.post(f"{base}/publish", data=dict(kept.fields), headers=browser, timeout=120)
+        assert again.status_code == 201 and "notice success" in again.text, re.findall(r"class=\"(?:error|notice failure)\"[^>]*>([^<]+)", again.text)
+        assert name in requests.get(f"{base}/services", params={"limit": 200}, timeout=60).text
+
+        os.kill(pid, signal.SIGKILL)  # dead: serve starts it again on the same port
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if requests.get(f"{base}/health", timeout=30).status_code == 200:
+                break
+            time.sleep(0.5)
+        assert requests.get(f"{base}/health", timeout=30).status_code == 200
+        assert _store_server_of(tmp_path) != pid
+        assert requests.get(f"{base}/services", timeout=30).json()["items"]
+        assert "starting it again" in service["log"].read_text()
+
+
+def test_an_unknown_address_is_a_page_for_browsers_and_a_problem_for_clients(tmp_path):
+    with running_service(tmp_path, providers=0) as service:
+        page = requests.get(service["base"] + "/no/such/page", timeout=30,
+                            headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+        assert page.status_code == 404 and "There is no such page" in page.text
+        problem = requests.get(service["base"] + "/no/such/page", timeout=30)
+        assert problem.status_code == 404 and problem.headers["Content-Type"] == "application/problem+json"

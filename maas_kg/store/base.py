@@ -41,6 +41,7 @@ class StoreUnavailable(StoreError):
     """A remote store did not answer (down, unreachable or too slow)."""
 
     status, title, retry_after = 503, "Store unavailable", 5
+    public_detail = "the catalogue store does not answer right now (the operator's log says why): try again in a few seconds"
 
 
 class StoreRefused(StoreError):
