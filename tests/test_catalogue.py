@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -236,3 +237,22 @@ def test_a_store_written_before_the_listing_index_gets_it_built_once(store):
     sync_ontology(store)
     assert catalogue.list_services(store) == listed
     assert catalogue.facet_counts(store)["country"]
+
+
+@pytest.mark.parametrize("region, found", [
+    ("DE-XX", "'DE-XX' is not an ISO 3166-2 code; the first-level codes of DE are DE-BB"),  # of the form, but no code
+    ("FR-ARA", "'FR-ARA' is a region of FR, but the site is in DE"),
+    ("Bavaria", "location.region must be one ISO 3166-2 code in capitals")])
+def test_a_site_region_that_is_no_iso_3166_2_code_of_its_country_is_refused_naming_the_field(store, region, found):
+    service = json.loads((DATA / "service-weber.json").read_text())
+    service["provider"]["location"]["region"] = region
+    [refused] = catalogue.publish(store, json.dumps(service).encode(), "json")
+    assert not refused.published
+    [problem] = refused.violations
+    assert problem.message.startswith("location.region") and found in problem.message, problem.message
+    assert problem.path == str(MAAS.regionCode) and problem.value == region
+    service["provider"]["location"]["region"] = "DE-BW"
+    [published] = catalogue.publish(store, json.dumps(service).encode(), "json")
+    assert published.published, published.violations
+    assert any(t[1].value == str(MAAS.regionCode) and t[2].value == "DE-BW"
+               for t in store.graph_triples(published.graph))

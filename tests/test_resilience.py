@@ -158,8 +158,14 @@ def test_responses_never_propose_a_disrupted_service(store, workspace, chosen, n
         {s["service"] for step in result["steps"] for s in step["response"]["services"]}
     hit = touched(store, events, sorted(proposed))
     assert not any(hit.values()), hit
-    current = {s.service for p in chain.products for step in p.steps for s in step.suppliers}
-    assert not proposed & current
+    # a step is never offered its own suppliers of today (a service that supplies another step may take it over:
+    # R2 (iv), the chain's own suppliers)
+    for step in result["steps"]:
+        product = next(p for p in chain.products if p.name == step["product"])
+        own = {s.service for chain_step in product.steps if chain_step.process_name == step["step"]
+               for s in chain_step.suppliers}
+        offered = {o["service"] for o in step["options"]} | {s["service"] for s in step["response"]["services"]}
+        assert not offered & own
     if result["request_for_quotation"]:
         assert {i["service"] for i in result["request_for_quotation"]["items"]} <= proposed
 
@@ -198,7 +204,7 @@ def test_a_bad_value_chain_names_its_field(store, change, field):
 
 @pytest.mark.parametrize("event,field", [
     ({"probability_per_year": -0.1}, "events[0].probability_per_year"),
-    ({"scope": {"regions": ["DE-BW"]}}, "events[0].scope.regions"),
+    ({"scope": {"regions": ["DE-XX"]}}, "events[0].scope.regions[0]"),
     ({"scope": {"countries": ["Germany"]}}, "events[0].scope.countries"),
     ({"type": "meteor"}, "events[0].type"), ({"scope": {}}, "events[0].scope"),
     ({"scope": {"circle": {"lat": 95, "lon": 0, "radius_km": 5}}}, "events[0].scope.circle.lat")])
@@ -378,3 +384,69 @@ def test_providers_already_in_the_chain_are_offered_first_upstream_ones_marked(s
     if name == "enclosures":  # the powder coater that punches or bends the enclosure today
         assert marked and any(o["upstream_tier"] and "upstream tier" in o["reasons"][0]
                               for s in result["steps"] for o in s["options"])
+
+
+def _cities_by_provider(services) -> dict[str, str]:
+    """Provider IRI -> its demo city, from the demo's own draw (not from the catalogue the rule reads)."""
+    return {service["provider"]["id"]: service["provider"]["city"] for service in services}
+
+
+def test_the_regional_example_event_hits_exactly_the_suppliers_in_its_regions(store, workspace):
+    import csv
+
+    from maas_kg.catalogue.demo import DATA
+
+    with (DATA / "cities.csv").open(encoding="utf-8") as file:
+        region_of_city = {row["city"]: row["region"] for row in csv.DictReader(file)}
+    city_of_provider = _cities_by_provider(generate_services(300, 1))
+    [flood] = from_library(["south-german-flood"], store)
+    assert flood.regions == ("DE-BY", "DE-BW") and flood.kinds() == {"region"}
+    suppliers = sorted({service for path in sorted((EXAMPLES / "value-chains").glob("*.json"))
+                        for service in read_value_chain(json.loads(path.read_text()), store).services()})
+    expected = {service for service in suppliers
+                if region_of_city[city_of_provider[service.split("/service/")[0]]] in flood.regions}
+    assert len(expected) >= 2  # the Karlsruhe powder coater and the Regensburg injection moulder
+    hit = touched(store, [flood], suppliers)["south-german-flood"]
+    assert set(hit) == expected and all(reasons == ["region"] for reasons in hit.values())
+    chain = read_value_chain(example("appliances"), store)
+    [assessed] = assess(workspace, store, chain, [flood], runs=100, seed=1, today=TODAY)["events"]
+    assert assessed["products"] and "suppliers_without_region" not in assessed  # every demo site states its region
+
+
+def test_a_region_hits_sites_stating_it_or_a_subdivision_of_it(tmp_path):
+    small = create_app({"STORE": "memory", "KEYS_FILE": str(tmp_path / "keys.sqlite"), "TESTING": True})
+    catalogue_store = small.extensions["maas_kg"].catalogue
+    base = "https://example.org/region-test/"
+    sites = {"rhone": ("FR-69", 45.76, 4.84), "auvergne": ("FR-ARA", 45.19, 5.72), "paris": ("FR-IDF", 48.86, 2.35),
+             "unstated": (None, 45.77, 4.83)}
+    services = []
+    for name, (region, lat, lon) in sites.items():
+        service = json.loads((Path(__file__).parent / "data" / "service-weber.json").read_text())
+        location = {"lat": lat, "lon": lon, **({"region": region} if region else {})}
+        service.update(id=f"{base}service/{name}", provider={"id": f"{base}provider/{name}", "country": "FR",
+                                                             "name": f"Usinage {name}", "location": location})
+        services.append(service)
+    published = catalogue.publish(catalogue_store, json.dumps(services).encode(), "json")
+    assert all(r.published for r in published), [r.violations for r in published]
+    events = read_events([{"id": "ara", "type": "natural disaster", "scope": {"regions": ["FR-ARA"]},
+                           "probability_per_year": 0.01, "duration_days": 10},
+                          {"id": "rhone", "type": "natural disaster", "scope": {"regions": ["FR-69"]},
+                           "probability_per_year": 0.01, "duration_days": 10}], catalogue_store)
+    hit = touched(catalogue_store, events, [s["id"] for s in services])
+    # FR-69 (Rhône) lies in FR-ARA (Auvergne-Rhône-Alpes) as pycountry has it; a site stating only FR-ARA may lie
+    # outside FR-69, and a site stating no region cannot be judged: neither is hit by the department
+    assert set(hit["ara"]) == {f"{base}service/rhone", f"{base}service/auvergne"}
+    assert set(hit["rhone"]) == {f"{base}service/rhone"}
+
+
+@pytest.mark.parametrize("regions, field, hint", [
+    (["DE-BY", "DE-XX"], "events[0].scope.regions[1]", "the first-level codes of DE are DE-BB"),
+    (["DE"], "events[0].scope.regions[0]", "scope.countries"),
+    (["Bavaria"], "events[0].scope.regions[0]", "such as DE-BY"),
+    (["XX-1"], "events[0].scope.regions[0]", "XX is no country with ISO 3166-2 codes")])
+def test_an_unknown_region_is_refused_naming_the_field_with_a_hint(store, regions, field, hint):
+    event = {"id": "x", "type": "natural disaster", "scope": {"regions": regions}, "probability_per_year": 0.1,
+             "duration_days": 10}
+    with pytest.raises(FieldError) as raised:
+        read_events([event], store)
+    assert raised.value.field == field and hint in str(raised.value), str(raised.value)

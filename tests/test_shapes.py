@@ -168,7 +168,8 @@ def test_sparql_validator_compiles_the_data_shapes_and_refuses_what_it_cannot():
     assert supported(knowledge.load_shapes())
     assert not supported(rdflib.Graph().parse(data="""
         @prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
-        ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:pattern "^a" .""", format="turtle"))
+        ex:S a sh:PropertyShape ; sh:targetClass ex:C ; sh:path ex:p ; sh:pattern "^a" ; sh:flags "i" .""",
+        format="turtle"))
 
 
 def test_every_data_shape_has_a_message_for_providers():

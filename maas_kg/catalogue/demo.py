@@ -1,11 +1,11 @@
 """A deterministic demo catalogue: realistic providers in real European cities, each with the services its kind of
 shop offers, in the plain JSON service format.
 
-The facts live in data: ``demo_data/cities.csv`` (coordinates, countries, currencies), ``demo_data/archetypes.json``
-(what each kind of shop offers, on which machine, in which materials, with price and capacity ranges) and
-``demo_data/names.json``; tolerance, roughness and batch ranges come from the process profiles in the ontology, so a
-demo service never claims more than its process can achieve. Provider ``k`` is derived from ``(seed, k)`` alone, so
-the generator streams any number of services without holding them in memory.
+The facts live in data: ``demo_data/cities.csv`` (coordinates, countries, ISO 3166-2 regions, currencies),
+``demo_data/archetypes.json`` (what each kind of shop offers, on which machine, in which materials, with price and
+capacity ranges) and ``demo_data/names.json``; tolerance, roughness and batch ranges come from the process profiles
+in the ontology, so a demo service never claims more than its process can achieve. Provider ``k`` is derived from
+``(seed, k)`` alone, so the generator streams any number of services without holding them in memory.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def generate_provider(seed: int, index: int, today: datetime.date) -> list[dict]
     provider = {
         "id": provider_id, "name": name, "country": city["country"], "city": city["city"],
         "location": {"lat": round(float(city["lat"]) + rng.uniform(-0.08, 0.08), 4),
-                     "lon": round(float(city["lon"]) + rng.uniform(-0.12, 0.12), 4)},
+                     "lon": round(float(city["lon"]) + rng.uniform(-0.12, 0.12), 4), "region": city["region"]},
         "certifications": [c if c != "NADCAP" else "Nadcap" for c in certs],
     }
     offers = rng.sample(archetype["offers"], k=rng.randint(2, min(6, len(archetype["offers"]))))

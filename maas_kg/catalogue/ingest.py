@@ -17,6 +17,7 @@ import xml.parsers.expat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pycountry
 import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
@@ -413,6 +414,62 @@ def _unknown_criteria(store: ox.Store) -> list[Violation]:
     return problems
 
 
+# -- ISO 3166-2 regions ------------------------------------------------------------------------------------------
+
+_REGION_CODE = ox.NamedNode(str(MAAS.regionCode))
+_COUNTRY_CODE = ox.NamedNode(str(MAAS.countryCode))
+#: the form shapes/service.ttl checks (maas-sh:SiteRegion); a code of another form is left for the shapes to report
+REGION_FORM = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
+
+
+@functools.cache
+def region_subdivisions() -> dict[str, frozenset[str]]:
+    """Every ISO 3166-2 code -> the codes of the subdivisions at every level below it (FR-ARA -> FR-01, FR-69, ...;
+    DE-BY -> none). From the maintained ``pycountry`` tables (5,046 codes with their parents in pycountry 26.2.16,
+    revised with each ISO 3166 newsletter) rather than a code list in shapes/code-lists.ttl: an sh:in list of that
+    length would be kept by hand and could not say which code lies within which."""
+    parents = {sub.code: sub.parent_code for sub in pycountry.subdivisions}
+    below: dict[str, set[str]] = {code: set() for code in parents}
+    for code in parents:
+        parent = parents[code]
+        while parent in parents:  # up the chain: at most two levels in ISO 3166-2 today
+            below[parent].add(code)
+            parent = parents[parent]
+    return {code: frozenset(codes) for code, codes in below.items()}
+
+
+def top_level_regions(country: str) -> list[str]:
+    """The ISO 3166-2 codes of ``country`` that no other code contains (its first level), sorted."""
+    return sorted(sub.code for sub in pycountry.subdivisions.get(country_code=country) or ()
+                  if sub.parent_code is None)
+
+
+def _unknown_regions(store: ox.Store) -> list[Violation]:
+    """A problem for every site region that has the form of an ISO 3166-2 code but is none, or whose country prefix
+    is not the site's country (read after the rules, so a site has its provider's country)."""
+    problems = []
+    known = region_subdivisions()
+    for quad in store.quads_for_pattern(None, _REGION_CODE, None, ox.DefaultGraph()):
+        code = quad.object.value
+        if not REGION_FORM.fullmatch(code):
+            continue
+        countries = {q.object.value for q in store.quads_for_pattern(quad.subject, _COUNTRY_CODE, None,
+                                                                     ox.DefaultGraph())}
+        if code not in known:
+            listed = top_level_regions(code[:2])
+            hint = (f"the first-level codes of {code[:2]} are {', '.join(listed[:30])}"
+                    f"{', ...' if len(listed) > 30 else ''}" if listed else f"{code[:2]} has no ISO 3166-2 codes")
+            message = f"location.region: {code!r} is not an ISO 3166-2 code; {hint}"
+        elif countries and code[:2] not in countries:
+            message = (f"location.region: {code!r} is a region of {code[:2]}, but the site is in "
+                       f"{', '.join(sorted(countries))}: give a region of the site's country")
+        else:
+            continue
+        problems.append(Violation(focus=_node_text(quad.subject), path=str(MAAS.regionCode), value=code,
+                                  message=message, component="ISO 3166-2"))
+    return problems
+
+
 def _node_text(node) -> str:
     return f"_:{node.value}" if isinstance(node, ox.BlankNode) else node.value
 
@@ -451,7 +508,7 @@ def normalise(triples: list[ox.Triple] | None = None, *, store: ox.Store | None 
         store.update(rule)
     geo.add_unit_vectors(store)
     # after the rules, so that problems name the final (minted) IRIs and products are typed
-    problems = _resolve_names(store) + _unknown_criteria(store)
+    problems = _resolve_names(store) + _unknown_criteria(store) + _unknown_regions(store)
     result = [q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())]
     return NormalisedInput(result, problems, store)
 

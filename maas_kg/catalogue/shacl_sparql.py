@@ -2,10 +2,11 @@
 
 pyshacl evaluates shapes node by node in Python, which bounds publishing at a few hundred services per second. The
 data shapes use a small part of SHACL Core (targets by class and by objects of a property; sh:minCount, sh:maxCount,
-sh:datatype, sh:class, sh:in, sh:minExclusive, sh:minInclusive, sh:maxInclusive, sh:minLength, sh:lessThanOrEquals,
-and sh:hasValue over a zero-or-more path), so each constraint compiles to one SPARQL query that returns its
-violations. :func:`supported` tells whether a shapes graph stays within that part; :mod:`maas_kg.knowledge.validation` falls
-back to pyshacl otherwise, and a test compares both validators on every constraint's violating example.
+sh:datatype, sh:class, sh:in, sh:minExclusive, sh:minInclusive, sh:maxInclusive, sh:minLength, sh:pattern without
+sh:flags, sh:lessThanOrEquals, and sh:hasValue over a zero-or-more path), so each constraint compiles to one SPARQL
+query that returns its violations. :func:`supported` tells whether a shapes graph stays within that part;
+:mod:`maas_kg.knowledge.validation` falls back to pyshacl otherwise, and a test compares both validators on every
+constraint's violating example.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ _NUMERIC = {str(XSD[t]) for t in ("decimal", "integer", "double", "float", "int"
                                    "positiveInteger", "short", "byte")}
 _CASTABLE = {str(XSD.date): "xsd:date", str(XSD.dateTime): "xsd:dateTime", str(XSD.boolean): "xsd:boolean"}
 _PARAMETERS = {SH.minCount, SH.maxCount, SH.datatype, SH["class"], SH["in"], SH.minExclusive, SH.minInclusive,
-               SH.maxInclusive, SH.minLength, SH.lessThanOrEquals, SH.hasValue}
+               SH.maxInclusive, SH.minLength, SH.pattern, SH.lessThanOrEquals, SH.hasValue}
 _IGNORED = {RDF.type, SH.path, SH.message, SH.group, SH.targetClass, SH.targetObjectsOf, SH.property, SH.name,
             SH.description, SH.order, rdflib.RDFS.label, rdflib.RDFS.comment, SH.severity}
 _PREFIXES = ("PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> "
@@ -117,6 +118,9 @@ def _value_checks(parameter, value, shapes: rdflib.Graph) -> tuple[str, str]:
     if parameter == SH.minLength:
         return (f"isBlank(?value) || !COALESCE(STRLEN(STR(?value)) >= {int(value)}, false)",
                 str(SH.MinLengthConstraintComponent))
+    if parameter == SH.pattern:  # SHACL 4.4.3: a blank node violates, any other value is matched as its STR
+        return (f"isBlank(?value) || !COALESCE(REGEX(STR(?value), {_sparql(rdflib.Literal(str(value)))}), false)",
+                str(SH.PatternConstraintComponent))
     raise UnsupportedShapes(f"{parameter} is not compiled")
 
 

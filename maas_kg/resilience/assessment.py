@@ -122,6 +122,7 @@ def service_facts(catalogue, services: list[str]) -> dict[str, dict]:
         facts[row["service"].value] = {
             "provider": row["provider"].value, "process": row["process"].value,
             "country": row["country"].value if row["country"] is not None else None,
+            "region": row["region"].value if row["region"] is not None else None,
             "lat": float(row["lat"].value) if row["lat"] is not None else None,
             "lon": float(row["lon"].value) if row["lon"] is not None else None}
     return facts
@@ -402,6 +403,11 @@ def assess(workspace, catalogue, chain: ValueChain, events: list[Event], *, runs
     hit_map = touched(catalogue, events, suppliers)
     event_hits = hits(catalogue, chain, states, events, hit_map)
     report = impact(chain, events, event_hits, today=today)
+    for event, entry in zip(events, report):
+        # the region test cannot judge a supplier whose site states no region: say how many there are
+        unjudged = sum(1 for s in set(suppliers) if not facts.get(s, {}).get("region")) if event.regions else 0
+        if unjudged:
+            entry["suppliers_without_region"] = unjudged
     exposed = exposure(chain, states, facts)
     for entry in report:
         for product in entry["products"]:

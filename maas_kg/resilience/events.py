@@ -4,13 +4,15 @@
 An event document::
 
     {"id": "po-valley-flood", "name": "Flood in the Po valley", "type": "natural disaster",
-     "scope": {"circle": {"lat": 45.0, "lon": 10.5, "radius_km": 80}, "countries": ["IT"], "providers": [...],
-               "services": [...], "processes": ["die casting"], "materials": ["aluminium"]},
+     "scope": {"circle": {"lat": 45.0, "lon": 10.5, "radius_km": 80}, "countries": ["IT"], "regions": ["IT-45"],
+               "providers": [...], "services": [...], "processes": ["die casting"], "materials": ["aluminium"]},
      "probability_per_year": 0.02, "capacity_loss": 1.0, "duration_days": 45,
      "added_lead_time_days": 0, "added_cost_share": 0.0}
 
 ``type`` names a subclass of ``maas:DisruptionEvent`` by its label (spaces or underscores); every scope entry is
 optional but one is needed; processes and materials are named as everywhere (labels, synonyms, notations, IRIs).
+``regions`` are ISO 3166-2 codes: a region hits a service whose site states it or one of its subdivisions (an event
+on FR-ARA hits a site in FR-69); a site that states no region is never hit by a region.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from maas_kg import geo, knowledge
-from maas_kg.catalogue.ingest import term_indexes
+from maas_kg.catalogue.ingest import REGION_FORM, region_subdivisions, term_indexes, top_level_regions
 from maas_kg.catalogue.publishing import service_graph
 from maas_kg.errors import NotFound
 from maas_kg.execution import fields
@@ -53,11 +55,13 @@ class Event:
     materials: tuple[str, ...] = ()
     circle: tuple[float, float, float] | None = None  # lat, lon, radius km
     scope_text: tuple[str, ...] = field(default=(), compare=False)  # the scope as the document said it
+    regions: tuple[str, ...] = ()  # ISO 3166-2 codes, each standing for itself and its subdivisions
 
     def kinds(self) -> set[str]:
         """The kinds of scope the event names (each must match for the event to hit a service)."""
         given = {"provider": self.providers, "service": self.services, "country": self.countries,
-                 "process": self.processes, "material": self.materials, "circle": self.circle}
+                 "region": self.regions, "process": self.processes, "material": self.materials,
+                 "circle": self.circle}
         return {kind for kind, value in given.items() if value}
 
     def as_json(self) -> dict:
@@ -101,11 +105,11 @@ def _read_event(doc: dict, types: dict[str, tuple[str, str]]) -> Event:
     scope = doc.get("scope")
     if not isinstance(scope, dict) or not scope:
         raise fields.FieldError("scope", "must name what the event hits: providers, services, countries, "
-                                         "processes, materials or a circle")
+                                         "regions, processes, materials or a circle")
     unknown = set(scope) - {"providers", "services", "countries", "regions", "processes", "materials", "circle"}
     if unknown:
         raise fields.FieldError(f"scope.{sorted(unknown)[0]}", "is not a scope: providers, services, countries, "
-                                                               "processes, materials, circle")
+                                                               "regions, processes, materials, circle")
     try:
         providers = [fields.iri({"p": p}, "p") for p in _names(scope, "providers")]
         services = [fields.iri({"s": s}, "s") for s in _names(scope, "services")]
@@ -116,9 +120,9 @@ def _read_event(doc: dict, types: dict[str, tuple[str, str]]) -> Event:
     for code in countries:
         if not _COUNTRY.fullmatch(code):
             raise fields.FieldError("scope.countries", f"{code!r} is not an ISO 3166-1 alpha-2 code such as DE")
-    if scope.get("regions"):
-        raise fields.FieldError("scope.regions", "ISO 3166-2 regions are not resolved yet: give the countries or a "
-                                                 "circle around the region")
+    regions = _names(scope, "regions")
+    for number, code in enumerate(regions):
+        _check_region(code, f"scope.regions[{number}]")
     indexes = term_indexes()
     resolved: dict[str, list[str]] = {}
     for name in ("processes", "materials"):
@@ -136,10 +140,12 @@ def _read_event(doc: dict, types: dict[str, tuple[str, str]]) -> Event:
                       fields.number(spot, "radius_km", low=0.1, high=20_000))
         except fields.FieldError as err:
             raise fields.within("scope.circle", err) from None
-    if not (providers or services or countries or resolved["processes"] or resolved["materials"] or circle):
+    if not (providers or services or countries or regions or resolved["processes"] or resolved["materials"]
+            or circle):
         raise fields.FieldError("scope", "names nothing the event hits")
     described = [*(f"provider {p}" for p in providers), *(f"service {s}" for s in services),
-                 *(f"country {c}" for c in countries), *(f"process {p}" for p in _names(scope, "processes")),
+                 *(f"country {c}" for c in countries), *(f"region {r}" for r in regions),
+                 *(f"process {p}" for p in _names(scope, "processes")),
                  *(f"material {m}" for m in _names(scope, "materials"))]
     if circle:
         described.append(f"within {circle[2]:g} km of {circle[0]:g}, {circle[1]:g}")
@@ -150,7 +156,29 @@ def _read_event(doc: dict, types: dict[str, tuple[str, str]]) -> Event:
                  fields.number(doc, "added_lead_time_days", low=0, high=3650, default=0.0),
                  fields.number(doc, "added_cost_share", low=0, high=100, default=0.0),
                  tuple(providers), tuple(services), tuple(countries), tuple(resolved["processes"]),
-                 tuple(resolved["materials"]), circle, tuple(described))
+                 tuple(resolved["materials"]), circle, tuple(described), regions=tuple(regions))
+
+
+def _check_region(code: str, field_name: str) -> None:
+    """Raise a FieldError naming ``field_name`` unless ``code`` is an ISO 3166-2 code; the hint says what to give."""
+    if _COUNTRY.fullmatch(code):
+        raise fields.FieldError(field_name, f"{code!r} is an ISO 3166-1 country code: name countries in "
+                                            "scope.countries, regions (ISO 3166-2, such as DE-BY) in scope.regions")
+    if not REGION_FORM.fullmatch(code):
+        raise fields.FieldError(field_name, f"{code!r} is not an ISO 3166-2 code such as DE-BY (country, hyphen, "
+                                            "one to three capitals or digits)")
+    if code not in region_subdivisions():
+        listed = top_level_regions(code[:2])
+        hint = (f"the first-level codes of {code[:2]} are {', '.join(listed[:30])}{', ...' if len(listed) > 30 else ''}"
+                if listed else f"{code[:2]} is no country with ISO 3166-2 codes")
+        raise fields.FieldError(field_name, f"{code!r} is not an ISO 3166-2 code: {hint}")
+
+
+def region_codes(event: Event) -> list[str]:
+    """The region codes a site may state to be hit by ``event``: each region of its scope and every subdivision of
+    it, at any level (ISO 3166-2 as pycountry has it)."""
+    within = region_subdivisions()
+    return sorted({code for region in event.regions for code in (region, *within[region])})
 
 
 def read_events(doc: object, store) -> list[Event]:
@@ -202,6 +230,8 @@ def touched(catalogue, events: list[Event], services: list[str]) -> dict[str, di
         "SERVICES_HIT": block(["event", "service"], [[_event_iri(e), s] for e in events for s in e.services]),
         "COUNTRIES": block(["event", "hitCountry"], [[_event_iri(e), _literal(c)] for e in events
                                                      for c in e.countries]),
+        "REGIONS": block(["event", "hitRegion"], [[_event_iri(e), _literal(r)] for e in events
+                                                  for r in region_codes(e)]),
         "PROCESSES": block(["event", "hitProcess"], [[_event_iri(e), p] for e in events for p in e.processes]),
         "MATERIALS": block(["event", "hitMaterial"], [[_event_iri(e), m] for e in events for m in e.materials]),
         "CIRCLES": block(["event", "cx", "cy", "cz", "maxChord2"],
