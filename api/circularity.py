@@ -11,19 +11,30 @@ from flask import Blueprint, jsonify, request
 from api.negotiation import body
 from api.problems import Problem
 from api.state import resources
+from maas_kg import media_types
 from maas_kg.catalogue.ingest import parse_json
 from maas_kg.circularity.criticality import criticality, read_request
 from maas_kg.circularity.planning import plan
 from maas_kg.circularity.take_back import read_take_back
 from maas_kg.execution import fields
+from maas_kg.resilience.value_chains import RdfDocument
 
 bp = Blueprint("circularity", __name__)
 
 
 def _document(what: str) -> tuple[object, object]:
-    """The JSON body without its optional ``today``, and that day."""
+    """The JSON body without its optional ``today``, and that day; a body in an RDF syntax is the document alone
+    (an ``RdfDocument``), ``today`` a query parameter."""
+    syntax = media_types.input_syntax(request.mimetype) if request.mimetype else None
+    if syntax is not None and syntax is not media_types.PLAIN_JSON and request.mimetype == syntax.media_type:
+        unknown = set(request.args) - {"today"}
+        if unknown:
+            raise Problem(400, "Bad parameter", f"{sorted(unknown)[0]} is not a parameter: today")
+        today = fields.date(dict(request.args), "today", required=False)
+        return RdfDocument(body(), syntax.name), today
     if request.mimetype != "application/json":
-        raise Problem(415, "Unsupported media type", f"send the {what} as application/json")
+        raise Problem(415, "Unsupported media type", f"send the {what} as application/json, or in RDF (text/turtle, "
+                      "application/n-triples, application/rdf+xml, application/ld+json)")
     document = parse_json(body(), "request body")
     today = fields.date(document, "today", required=False) if isinstance(document, dict) else None
     if isinstance(document, dict):
@@ -41,6 +52,8 @@ def plan_take_back():
 @bp.post("/circularity/criticality")
 def assess_criticality():
     document, today = _document("value chain and take-back products")
+    if isinstance(document, RdfDocument):
+        document = {"value_chain": document}
     state = resources()
     chain, sources = read_request(document, state.catalogue)
     return jsonify(criticality(state.workspace, state.catalogue, chain, sources, today=today))

@@ -535,6 +535,16 @@ def _document(path: str) -> dict:
     return parse_json(_read(path), path)
 
 
+def _rdf_or_json(path: str):
+    """A value-chain or take-back file: the plain JSON document (.json), else an ``RdfDocument`` in the syntax its
+    extension names (.ttl, .nt, .rdf, .jsonld), as product files are read."""
+    from maas_kg.catalogue.ingest import format_for
+    from maas_kg.resilience.value_chains import RdfDocument
+
+    fmt = format_for(path)
+    return _document(path) if fmt == "json" else RdfDocument(_read(path), fmt)
+
+
 @main.group()
 @_party_options
 @click.pass_context
@@ -713,7 +723,7 @@ def _resilience_request(ctx: click.Context, value_chain: str, events_file: str |
                         runs: int, seed: int, today: str | None, *, events_required: bool):
     from maas_kg.resilience.requests import read_request
 
-    doc: dict = {"value_chain": _document(value_chain), "library_events": list(event_ids), "runs": runs,
+    doc: dict = {"value_chain": _rdf_or_json(value_chain), "library_events": list(event_ids), "runs": runs,
                  "seed": seed}
     if events_file:
         doc["events"] = _document(events_file)
@@ -822,7 +832,7 @@ def _take_back_entries(take_back: str | None, supplies: tuple[str, ...]) -> list
         if not separator or not component or not product:
             raise click.UsageError(f"--supplies takes COMPONENT=PRODUCT, not {pair!r}")
         pairs.append({"component": component, "product": product})
-    return [{"document": _document(take_back), "supplies": pairs}] if take_back else []
+    return [{"document": _rdf_or_json(take_back), "supplies": pairs}] if take_back else []
 
 
 @resilience.command("events")
@@ -860,7 +870,7 @@ def circular_plan(ctx: click.Context, take_back: str, today: str | None, fmt: st
     store = _open(ctx)
     day = datetime.date.fromisoformat(today) if today else None
     result = plan(Workspace(store, snapshot=snapshot_for(ctx.obj["store"])), store,
-                  read_take_back(_document(take_back), store), today=day)
+                  read_take_back(_rdf_or_json(take_back), store), today=day)
     if fmt == "json":
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
@@ -894,7 +904,7 @@ def circular_criticality(ctx: click.Context, value_chain: str, take_back: str | 
     from maas_kg.matching.index import snapshot_for
     from maas_kg.matching.workspace import Workspace
 
-    request = {"value_chain": _document(value_chain), "take_back": _take_back_entries(take_back, supplies)}
+    request = {"value_chain": _rdf_or_json(value_chain), "take_back": _take_back_entries(take_back, supplies)}
     store = _open(ctx)
     chain, sources = read_request(request, store)
     day = datetime.date.fromisoformat(today) if today else None

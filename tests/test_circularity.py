@@ -246,7 +246,6 @@ def test_criticality_over_http_stores_nothing(app):
     assert bad.status_code == 422 and bad.json["detail"].startswith("value_chain")
 
 
-
 # -- CO2 avoided against making new (factors in ontology/materials.ttl and ontology/end-of-life.ttl) ----------------
 
 def _strategy(result: dict, label: str) -> dict:
@@ -316,3 +315,58 @@ def test_every_emission_factor_in_the_ontology_has_a_source_and_a_date():
                                FILTER NOT EXISTS { { ?factor a maas:MaterialEmissionFactor }
                                                    UNION { ?factor a maas:StrategyEmissionFactor } } }""")
     assert not list(stated), "an emission value stated outside an emission factor record has no source"
+
+
+# -- take-back documents in RDF (issue 20) --------------------------------------------------------------------------
+
+from maas_kg.resilience.value_chains import RdfDocument  # noqa: E402  (appended with the RDF tests)
+
+
+def _take_back_turtle() -> bytes:
+    return (TAKE_BACK / "industrial-gearbox.ttl").read_bytes()
+
+
+def test_a_turtle_take_back_plans_like_its_json(app):
+    state = app.extensions["maas_kg"]
+    from_json = read_take_back(take_back("industrial-gearbox"), state.catalogue)
+    from_turtle = read_take_back(RdfDocument(_take_back_turtle(), "turtle"), state.catalogue)
+    assert (from_turtle.components, from_turtle.condition, from_turtle.collection, from_turtle.yearly_returns,
+            from_turtle.lifetime_ratio, from_turtle.recycled_input) == \
+        (from_json.components, from_json.condition, from_json.collection, from_json.yearly_returns,
+         from_json.lifetime_ratio, from_json.recycled_input)
+    day = datetime.date(2026, 12, 6)
+    assert plan(state.workspace, state.catalogue, from_turtle, today=day) == \
+        plan(state.workspace, state.catalogue, from_json, today=day)
+    # plain JSON with the take-back context is JSON-LD that reads to the same take-back product
+    import rdflib
+
+    context = json.loads((Path(__file__).parents[1] / "ontology" / "context-take-back.jsonld").read_text())
+    graph = rdflib.Graph().parse(data=json.dumps({**context, **take_back("industrial-gearbox")}), format="json-ld")
+    from_jsonld = read_take_back(RdfDocument(graph.serialize(format="nt").encode(), "ntriples"), state.catalogue)
+    assert sorted(from_jsonld.components, key=lambda c: c.name) == sorted(from_json.components, key=lambda c: c.name)
+    assert sorted(from_jsonld.condition) == sorted(from_json.condition)
+    assert (from_jsonld.yearly_returns, from_jsonld.max_distance_km, from_jsonld.mass_kg) == \
+        (from_json.yearly_returns, from_json.max_distance_km, from_json.mass_kg)
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda t: t.replace("maas:returnShare 0.6", "maas:returnShare 0.5"), "condition"),
+    (lambda t: t.replace("maas:componentMass 30.0 ;", ""), "components[0].mass_kg"),
+    (lambda t: t.replace("a maas:TakeBack ;", "a maas:Product ;").replace("maas:hasTakeBackComponent", "maas:x"),
+     "maas:TakeBack"),
+    (lambda t: t.replace("maas:takeBackProduct", "maas:x"), "product"),
+])
+def test_a_bad_rdf_take_back_names_its_field(app, change, field):
+    text = change(_take_back_turtle().decode())
+    with pytest.raises(FieldError) as raised:
+        read_take_back(RdfDocument(text.encode(), "turtle"), app.extensions["maas_kg"].catalogue)
+    assert raised.value.field == field, str(raised.value)
+
+
+def test_an_rdf_take_back_over_http(app):
+    client = app.test_client()
+    answer = client.post("/circularity/plan?today=2026-12-06", data=_take_back_turtle(), content_type="text/turtle")
+    assert answer.status_code == 200, answer.json
+    assert {s["label"] for s in answer.json["strategies"]} >= {"recycle"}
+    broken = client.post("/circularity/plan", data=b"<a> <b> [ .", content_type="text/turtle")
+    assert broken.status_code == 400 and "malformed turtle" in broken.json["detail"], broken.json

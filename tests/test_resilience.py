@@ -450,3 +450,98 @@ def test_an_unknown_region_is_refused_naming_the_field_with_a_hint(store, region
     with pytest.raises(FieldError) as raised:
         read_events([event], store)
     assert raised.value.field == field and hint in str(raised.value), str(raised.value)
+
+
+# -- value chains in RDF (issue 19) -----------------------------------------------------------------------------
+
+from maas_kg.resilience.value_chains import RdfDocument  # noqa: E402  (appended with the RDF tests)
+
+
+def _turtle(name: str) -> bytes:
+    return (EXAMPLES / "value-chains" / f"{name}.ttl").read_bytes()
+
+
+def _canonical(chain) -> tuple:
+    """A value chain independent of the order RDF gives its products, steps and suppliers in."""
+    return (chain.id, chain.name, chain.currency, sorted(
+        (p.document.get("id"), p.name, p.yearly_volume, p.unit_revenue, p.safety_stock_days, p.order_cadence_days,
+         sorted((s.process, tuple(sorted((x.service, x.share) for x in s.suppliers))) for s in p.steps),
+         sorted((o.quantity, o.due) for o in p.open_orders)) for p in chain.products))
+
+
+def test_a_turtle_value_chain_assesses_like_its_json(store, workspace):
+    from_json = read_value_chain(example("gearbox"), store)
+    from_turtle = read_value_chain(RdfDocument(_turtle("gearbox"), "turtle"), store)
+    assert from_turtle.products[0].steps == from_json.products[0].steps
+    assert _canonical(from_turtle) == _canonical(from_json)
+    events = from_library(["gerber-insolvency", "limmat-flood"], store)
+    assert assess(workspace, store, from_turtle, events, runs=500, seed=2, today=TODAY) == \
+        assess(workspace, store, from_json, events, runs=500, seed=2, today=TODAY)
+
+
+def test_plain_json_with_the_context_is_json_ld_that_reads_like_the_turtle(store):
+    import rdflib
+
+    context = json.loads((Path(__file__).parents[1] / "ontology" / "context-value-chain.jsonld").read_text())
+    document = {**context, **example("gearbox")}
+    graph = rdflib.Graph().parse(data=json.dumps(document), format="json-ld")
+    assert len(graph) > 50
+    from_jsonld = read_value_chain(RdfDocument(graph.serialize(format="nt").encode(), "ntriples"), store)
+    from_turtle = read_value_chain(RdfDocument(_turtle("gearbox"), "turtle"), store)
+    assert _canonical(from_jsonld) == _canonical(from_turtle)
+    # pyoxigraph's JSON-LD reader (the one requests go through) reads it alike
+    direct = read_value_chain(RdfDocument(json.dumps(document).encode(), "jsonld"), store)
+    assert _canonical(direct) == _canonical(from_turtle)
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda t: t.replace("maas:hasChainProduct", "maas:hasChainProductX", 1), "products"),
+    (lambda t: t.replace("a maas:ValueChain", "a maas:Product", 1).replace("maas:hasChainProduct", "maas:x", 1),
+     "maas:ValueChain"),
+    (lambda t: t + "\n<https://example.org/value-chain/other> a maas:ValueChain ; maas:hasChainProduct "
+                   "<https://w3id.org/maas-kg/id/product/hardened-gear> .\n", "maas:ValueChain"),
+    (lambda t: t.replace("provider/gerber-gieerei-190/service/lowpressurediecasting", "provider/none/service/x"),
+     "products[0].steps[0].suppliers[0].service"),
+    (lambda t: t.replace("maas:yearlyVolume 24000 ;", "", 1), "products[0].yearly_volume"),
+    (lambda t: t.replace("maas:yearlyVolume 24000 ;", "maas:yearlyVolume 24000 , 25000 ;", 1),
+     "products[0].yearly_volume"),
+])
+def test_a_bad_rdf_value_chain_names_its_field(store, change, field):
+    text = change(_turtle("gearbox").decode())
+    with pytest.raises(FieldError) as raised:
+        read_value_chain(RdfDocument(text.encode(), "turtle"), store)
+    assert raised.value.field == field, str(raised.value)
+
+
+def test_malformed_rdf_is_one_line_naming_the_syntax_and_line(store):
+    from maas_kg.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as raised:
+        read_value_chain(RdfDocument(b"@prefix maas: <https://w3id.org/maas-kg/ns#> .\n\n<a> maas:x [ .\n", "turtle"),
+                         store)
+    message = str(raised.value)
+    assert "\n" not in message and message.startswith("malformed turtle") and "3" in message, message
+
+
+def test_rdf_value_chains_over_http_and_the_command_line(app, tmp_path):
+    client = app.test_client()
+    answer = client.post("/resilience/assess?event=gerber-insolvency&runs=200&today=2026-12-01",
+                         data=_turtle("gearbox"), content_type="text/turtle")
+    assert answer.status_code == 200, answer.json
+    assert {s["product"] for s in answer.json["exposure"]["steps"]} >= {"Case-hardened spur gear"}
+    bad = client.post("/resilience/assess", data=b"<a> <b> [ .", content_type="text/turtle")
+    assert bad.status_code == 400, bad.json
+
+
+def test_the_command_line_reads_a_value_chain_by_its_extension(tmp_path):
+    env = {**os.environ, "MAAS_KG_STORE": str(tmp_path / "store"), "MAAS_KG_KEYS": str(tmp_path / "keys.sqlite")}
+    # an empty catalogue: the Turtle file is read, and its first supplier named as not published
+    chain = str(EXAMPLES / "value-chains" / "gearbox.ttl")
+    refused = cli(env, "resilience", "assess", chain)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr, refused.stderr
+    assert "value_chain.products[0].steps[0].suppliers[0].service" in refused.stderr, refused.stderr
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("<a> <b> [ .")
+    failed = cli(env, "circular", "criticality", str(broken))
+    assert failed.returncode != 0 and "Traceback" not in failed.stderr
+    assert "malformed turtle" in failed.stderr and len(failed.stderr.strip().splitlines()) == 1, failed.stderr

@@ -11,16 +11,25 @@ how many a year and where they are collected. Read from the plain JSON take-back
 
 ``grade`` names a ``maas:ProductCondition`` of ontology/end-of-life.ttl by its label or notation (as new A, good B,
 worn C, defective D, scrap E); the shares sum to 1.
+
+The same document may come in RDF (``RdfDocument``: Turtle, N-Triples, RDF/XML, JSON-LD) in the vocabulary of
+ontology/end-of-life.ttl (``maas:TakeBack`` ...), the product's characteristics in the product vocabulary;
+``read_rdf_take_back`` turns it into the plain JSON document by the rules of queries/circularity/. A plain JSON
+take-back document with ``"@context"`` (ontology/context-take-back.jsonld) is such a JSON-LD document.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyoxigraph as ox
+
 from maas_kg.catalogue.ingest import term_indexes
 from maas_kg.execution import fields
 from maas_kg.knowledge import rules
 from maas_kg.knowledge.vocabulary import AmbiguousTerm, UnknownTerm
+from maas_kg.resilience.value_chains import (RdfDocument, load_rdf, name_of, ordered, plain, product_document,
+                                             single)
 
 JOININGS = ("screwed", "bolted", "clipped", "snap-fit", "pressed", "riveted", "welded", "glued", "soldered", "moulded-in")
 MAX_COMPONENTS = 200
@@ -71,6 +80,9 @@ def condition_grades(store) -> dict[str, tuple[str, str]]:
 
 
 def read_take_back(doc: object, store) -> TakeBack:
+    """The take-back product of ``doc`` (the plain JSON document, or an ``RdfDocument``)."""
+    if isinstance(doc, RdfDocument):
+        doc = read_rdf_take_back(doc, store)
     doc = fields.document(doc)
     take_back_id = fields.iri(doc, "id")
     product = doc.get("product")
@@ -145,3 +157,58 @@ def read_take_back(doc: object, store) -> TakeBack:
                     tuple(read), tuple(shares), int(fields.number(doc, "yearly_returns", low=1, high=10 ** 9)),
                     tuple(collection), fields.number(doc, "max_distance_km", low=1, high=20_000, default=500.0),
                     lifetime / average, fields.number(doc, "recycled_input", low=0, high=1, default=0.0))
+
+
+def read_rdf_take_back(document: RdfDocument, store) -> dict:
+    """The plain JSON take-back document an RDF take-back document states; then read like any."""
+    scratch = load_rdf(document, "take-back document")
+    found: dict[str, list] = {}
+    for row in scratch.query(rules.rule_text("circularity/take-back-document.rq")):
+        node = row["takeBack"]
+        found.setdefault(node.value if isinstance(node, ox.NamedNode) else f"_:{node.value}", []).append(row)
+    if len(found) != 1:
+        raise fields.FieldError("maas:TakeBack", "the document must describe exactly one take-back product (a "
+                                                 f"maas:TakeBack with maas:hasTakeBackComponent), found {len(found)}")
+    (key, rows), = found.items()
+    if not isinstance(rows[0]["takeBack"], ox.NamedNode):
+        raise fields.FieldError("id", "the take-back product must be named by an IRI, not a blank node")
+    doc: dict = {"id": key}
+    for variable, field in (("name", "name"), ("returns", "yearly_returns"), ("distance", "max_distance_km"),
+                            ("lifetime", "lifetime_years"), ("average", "average_lifetime_years"),
+                            ("recycled", "recycled_input")):
+        value = single(rows, variable, field)
+        if value is not None:
+            doc[field] = value
+    products = {str(row["product"]): row["product"] for row in rows if row["product"] is not None}
+    if len(products) > 1:
+        raise fields.FieldError("product", "has several values, one is allowed")
+    if products:
+        product = product_document(scratch, next(iter(products.values())), "product")
+        product.pop("id", None)
+        doc["product"] = product
+    grades = {iri: label for iri, label in condition_grades(store).values()}
+    lists: dict[str, dict[str, dict[str, list]]] = {}
+    for row in scratch.query(rules.rule_text("circularity/take-back-parts.rq")):
+        item = row["item"]
+        item_key = item.value if isinstance(item, ox.NamedNode) else f"_:{item.value}"
+        lists.setdefault(row["list"].value, {}).setdefault(item_key, {}).setdefault(
+            row["field"].value, []).append(row["value"])
+    for name in ("components", "condition", "collection"):
+        items = lists.get(name, {})
+        positions = {k: plain(v["@position"][0]) if v.get("@position") else None for k, v in items.items()}
+        entries = []
+        for number, item_key in enumerate(ordered(items, positions)):
+            entry = {}
+            for field, values in items[item_key].items():
+                if field == "@position":
+                    continue
+                value = single([{"v": v} for v in values], "v", f"{name}[{number}].{field}")
+                if field == "material" and isinstance(value, str) and value.startswith(("http://", "https://")):
+                    value = name_of(value, "material")
+                if field == "grade" and value in grades:
+                    value = grades[value]
+                entry[field] = value
+            entries.append(entry)
+        if entries:
+            doc[name] = entries
+    return doc

@@ -9,6 +9,11 @@ catalogue store: assessments and responses run on it in memory and in the privat
                    "steps": [{"process": "die casting",
                               "suppliers": [{"service": "https://...", "share": 0.7}, {"service": "...", "share": 0.3}]}],
                    "open_orders": [{"quantity": 2000, "due": "2027-01-20"}]}]}
+
+The same chain may come in RDF (Turtle, N-Triples, RDF/XML, JSON-LD; ``RdfDocument``) in the vocabulary of
+ontology/resilience.ttl, its products in the product vocabulary; ``read_rdf_value_chain`` turns it into the plain JSON
+document by the rules of queries/resilience/, and from there on both are read alike. A plain JSON value chain with
+``"@context"`` (ontology/context-value-chain.jsonld) is such a JSON-LD document.
 """
 
 from __future__ import annotations
@@ -18,15 +23,16 @@ import decimal
 import json
 from dataclasses import dataclass
 
+import pyoxigraph as ox
 import rdflib
-from rdflib import RDF, XSD, Literal, URIRef
+from rdflib import RDF, RDFS, XSD, Literal, URIRef
 
-from maas_kg import knowledge
+from maas_kg import knowledge, media_types
 from maas_kg.errors import InvalidDocument
-from maas_kg.knowledge import MAAS
+from maas_kg.knowledge import MAAS, rules
 from maas_kg.knowledge.validation import validate_data
 
-from maas_kg.catalogue.ingest import term_indexes
+from maas_kg.catalogue.ingest import InputError, normalise, refuse_unsafe_rdf, term_indexes
 from maas_kg.catalogue.publishing import providers_of
 from maas_kg.execution import fields
 from maas_kg.knowledge.vocabulary import AmbiguousTerm, UnknownTerm
@@ -84,7 +90,10 @@ class ValueChain:
 
 
 def read_value_chain(doc: object, catalogue) -> ValueChain:
-    """The value chain of ``doc``; every supplier must be a published service of the catalogue."""
+    """The value chain of ``doc`` (the plain JSON document, or an ``RdfDocument``); every supplier must be a
+    published service of the catalogue."""
+    if isinstance(doc, RdfDocument):
+        doc = read_rdf_value_chain(doc)
     doc = fields.document(doc)
     chain_id = fields.iri(doc, "id")
     products = doc.get("products")
@@ -222,3 +231,247 @@ def _product(item: dict):
         except fields.FieldError as err:
             raise fields.within(f"open_orders[{place}]", err) from None
     return document, name, volume, revenue, stock, cadence, tuple(read_steps), tuple(read_orders)
+
+
+# -- the value chain in RDF ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RdfDocument:
+    """A document in an RDF syntax: its bytes and the name of its syntax (``media_types.rdf_syntax``: turtle,
+    ntriples, rdfxml, jsonld), chosen like a product's (HTTP Content-Type, CLI file extension)."""
+    data: bytes
+    format: str
+
+
+#: what the value-chain rules read of a chain product besides the product's own description
+_CHAIN_TERMS = frozenset(str(MAAS[name]) for name in (
+    "yearlyVolume", "unitRevenue", "safetyStockDays", "orderCadenceDays", "hasChainStep", "hasOpenOrder",
+    "chainPosition"))
+_INTEGER_TYPES = frozenset(str(XSD[name]) for name in (
+    "integer", "int", "long", "short", "nonNegativeInteger", "positiveInteger", "unsignedInt", "unsignedLong"))
+_REAL_TYPES = frozenset(str(XSD[name]) for name in ("decimal", "double", "float"))
+
+
+def load_rdf(document: RdfDocument, what: str) -> ox.Store:
+    """A scratch store holding the parsed ``document`` (its named graphs merged into the default graph);
+    ``InputError`` in one line naming the syntax and where, if it cannot be read."""
+    syntax = media_types.rdf_syntax(document.format)
+    if syntax is None or syntax.dataset:
+        raise InputError(f"unknown {what} format {document.format!r}: use Turtle (.ttl), N-Triples (.nt), RDF/XML "
+                         "(.rdf), JSON-LD (.jsonld) or the plain JSON format (.json)")
+    try:
+        document.data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(f"the {what} is not UTF-8 text (byte {err.start})") from None
+    refuse_unsafe_rdf(document.data, syntax.name)
+    store = ox.Store()
+    try:
+        store.load(input=document.data, format=syntax.oxigraph, to_graph=ox.DefaultGraph())
+    except SyntaxError as err:
+        raise InputError(f"malformed {syntax.name} {what}: {' '.join(str(err).split())[:300]}") from None
+    if any(True for _ in store.named_graphs()):
+        store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } } ; DROP NAMED")
+    return store
+
+
+def plain(term) -> object:
+    """A term of a rule's answer as a plain JSON value: an IRI as its text, a number as a number, a boolean as a
+    boolean, a blank node as None, any other literal as its text."""
+    if term is None or isinstance(term, ox.BlankNode):
+        return None
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    datatype = term.datatype.value
+    try:
+        if datatype in _INTEGER_TYPES:
+            return int(term.value)
+        if datatype in _REAL_TYPES:
+            number = float(term.value)
+            return int(number) if number.is_integer() and abs(number) < 2 ** 53 else number
+        if datatype == str(XSD.boolean):
+            return term.value in ("true", "1")
+    except ValueError:
+        pass
+    return term.value
+
+
+def _node_key(node) -> str:
+    return f"_:{node.value}" if isinstance(node, ox.BlankNode) else node.value
+
+
+def single(rows: list[dict], variable: str, field: str):
+    """The one value of ``variable`` in ``rows`` (None if none); a ``FieldError`` naming ``field`` if several."""
+    found = {str(row[variable]): row[variable] for row in rows if row[variable] is not None}
+    if len(found) > 1:
+        raise fields.FieldError(field, f"has {len(found)} values ({', '.join(sorted(found)[:3])}), one is allowed")
+    return plain(next(iter(found.values()))) if found else None
+
+
+def ordered(nodes: dict, positions: dict) -> list:
+    """The keys of ``nodes`` in the order of their maas:chainPosition, those without one last (by their name)."""
+    def key(name):
+        position = positions.get(name)
+        return (0, position, name) if isinstance(position, (int, float)) else (1, 0, name)
+    return sorted(nodes, key=key)
+
+
+def name_of(iri: str, index: str) -> str:
+    """How the plain JSON format names the taxonomy term ``iri``: its English label where that names it alone
+    (the name a person would type), else the IRI itself (which the reader resolves as well)."""
+    terms = term_indexes()[index]
+    graph = knowledge.ontology_graph()
+    labels = [str(label) for label in graph.objects(URIRef(iri), RDFS.label) if getattr(label, "language", None) == "en"]
+    labels += [str(label) for label in graph.objects(URIRef(iri), RDFS.label) if not getattr(label, "language", None)]
+    for label in labels:
+        try:
+            if str(terms.resolve(label, suggest=False)) == iri:
+                return label
+        except (UnknownTerm, AmbiguousTerm):
+            continue
+    return iri
+
+
+_INDEX_OF_FIELD = {"material": "material", "process": "process", "shape": "shape", "finish": "process",
+                   "certifications": "certification", "criticality": "criticality"}
+_LIST_FIELDS = ("process", "finish", "certifications")
+
+
+def product_document(store: ox.Store, node, where: str, *, skip: frozenset = frozenset()) -> dict:
+    """The product ``node`` of the parsed document in ``store`` as a plain JSON product: its own triples (those of
+    ``node`` but the ``skip`` properties, and of the blank nodes they reach) normalised like any product
+    (``maas_kg.catalogue.ingest.normalise``), then read back by queries/resilience/product-fields.rq."""
+    triples, pending, seen = [], [node], set()
+    while pending:
+        subject = pending.pop()
+        for quad in store.quads_for_pattern(subject, None, None, ox.DefaultGraph()):
+            if subject == node and quad.predicate.value in skip:
+                continue
+            triples.append(quad.triple)
+            if isinstance(quad.object, ox.BlankNode) and quad.object not in seen:
+                seen.add(quad.object)
+                pending.append(quad.object)
+    triples.append(ox.Triple(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(MAAS.Product))))
+    normalised = normalise(triples)
+    if normalised.problems:
+        raise fields.FieldError(where, normalised.problems[0].message)
+    document: dict = {} if isinstance(node, ox.BlankNode) else {"id": node.value}
+    values: dict[str, list] = {"finish": [], "certifications": []}
+    for row in normalised.store.query(rules.rule_text("resilience/product-fields.rq")):
+        field, key, value = row["field"].value, plain(row["key"]), plain(row["value"])
+        if field in _INDEX_OF_FIELD and isinstance(value, str):
+            value = name_of(value, _INDEX_OF_FIELD[field])
+        values.setdefault(field, []).append((key, value))
+    for field, found in sorted(values.items()):
+        if field == "envelope_mm":
+            document[field] = [value for _, value in sorted(found)]
+        elif field in ("delivery", "weights"):
+            document[field] = {key: value for key, value in sorted(found, key=lambda f: str(f[0]))}
+        elif field in _LIST_FIELDS:
+            if found or field != "process":
+                document[field] = sorted({value for _, value in found})
+        elif len({str(value) for _, value in found}) > 1:
+            raise fields.FieldError(f"{where}.{field}", "has several values, one is allowed")
+        else:
+            document[field] = found[0][1]
+    return document
+
+
+def read_rdf_value_chain(document: RdfDocument) -> dict:
+    """The plain JSON value-chain document an RDF value chain states (see the module's text); then read like any."""
+    store = load_rdf(document, "value chain")
+    chains: dict[str, list] = {}
+    for row in store.query(rules.rule_text("resilience/value-chain-document.rq")):
+        chains.setdefault(_node_key(row["chain"]), []).append(row)
+    if len(chains) != 1:
+        raise fields.FieldError("maas:ValueChain", f"the document must describe exactly one value chain (a "
+                                                   f"maas:ValueChain with maas:hasChainProduct), found {len(chains)}"
+                                                   + (f": {', '.join(sorted(chains)[:3])}" if chains else ""))
+    (chain_key, chain_rows), = chains.items()
+    chain_node = chain_rows[0]["chain"]
+    if isinstance(chain_node, ox.BlankNode):
+        raise fields.FieldError("id", "the value chain must be named by an IRI, not a blank node")
+    doc: dict = {"id": chain_node.value}
+    for variable, field in (("name", "name"), ("currency", "currency")):
+        value = single(chain_rows, variable, field)
+        if value is not None:
+            doc[field] = value
+    products: dict[str, list] = {}
+    for row in store.query(rules.rule_text("resilience/chain-products.rq")):
+        if row["chain"] == chain_node:
+            products.setdefault(_node_key(row["product"]), []).append(row)
+    steps: dict[str, dict[str, list]] = {}
+    for row in store.query(rules.rule_text("resilience/chain-steps.rq")):
+        steps.setdefault(_node_key(row["product"]), {}).setdefault(_node_key(row["step"]), []).append(row)
+    orders: dict[str, dict[str, list]] = {}
+    for row in store.query(rules.rule_text("resilience/open-orders.rq")):
+        orders.setdefault(_node_key(row["product"]), {}).setdefault(_node_key(row["order"]), []).append(row)
+    positions = {key: single(rows, "position", "position") for key, rows in products.items()}
+    entries = []
+    for number, key in enumerate(ordered(products, positions)):
+        rows = products[key]
+        where = f"products[{number}]"
+        try:
+            entry: dict = {"product": product_document(store, rows[0]["product"], "product", skip=_CHAIN_TERMS)}
+            for variable, field in (("volume", "yearly_volume"), ("revenue", "unit_revenue"),
+                                    ("stock", "safety_stock_days"), ("cadence", "order_cadence_days")):
+                value = single(rows, variable, field)
+                if value is not None:
+                    entry[field] = value
+            entry["steps"] = _steps(steps.get(key, {}))
+            entry["open_orders"] = _orders(orders.get(key, {}))
+        except fields.FieldError as err:
+            raise fields.within(where, err) from None
+        entries.append(entry)
+    doc["products"] = entries
+    return doc
+
+
+def _steps(steps: dict[str, list]) -> list[dict]:
+    positions = {key: single(rows, "stepPosition", "steps.position") for key, rows in steps.items()}
+    read = []
+    for index, key in enumerate(ordered(steps, positions)):
+        rows = steps[key]
+        try:
+            process = single(rows, "process", "process")
+            if process is not None:
+                process = name_of(process, "process")
+            else:
+                process = single(rows, "processName", "process")
+            step: dict = {} if process is None else {"process": process}
+            supplies: dict[str, list] = {}
+            for row in rows:
+                if row["supply"] is not None:
+                    supplies.setdefault(_node_key(row["supply"]), []).append(row)
+            places = {k: single(r, "supplyPosition", "suppliers.position") for k, r in supplies.items()}
+            suppliers = []
+            for place, supply in enumerate(ordered(supplies, places)):
+                try:
+                    supplier = {}
+                    for variable, field in (("service", "service"), ("share", "share")):
+                        value = single(supplies[supply], variable, field)
+                        if value is not None:
+                            supplier[field] = value
+                except fields.FieldError as err:
+                    raise fields.within(f"suppliers[{place}]", err) from None
+                suppliers.append(supplier)
+            step["suppliers"] = suppliers
+        except fields.FieldError as err:
+            raise fields.within(f"steps[{index}]", err) from None
+        read.append(step)
+    return read
+
+
+def _orders(orders: dict[str, list]) -> list[dict]:
+    positions = {key: single(rows, "position", "open_orders.position") for key, rows in orders.items()}
+    read = []
+    for place, key in enumerate(ordered(orders, positions)):
+        try:
+            order = {}
+            for variable, field in (("quantity", "quantity"), ("due", "due")):
+                value = single(orders[key], variable, field)
+                if value is not None:
+                    order[field] = value
+        except fields.FieldError as err:
+            raise fields.within(f"open_orders[{place}]", err) from None
+        read.append(order)
+    return read
