@@ -29,6 +29,7 @@ from maas_kg.catalogue.keys import ApiKey
 from maas_kg.catalogue.public_sparql import QueryMalformed, QueryRefused, QueryTimeout
 from maas_kg.knowledge import MAT, PROC
 from maas_kg.knowledge.vocabulary import AmbiguousTerm, UnknownTerm
+from maas_kg.matching import places
 from maas_kg.matching.criteria import relax_hints
 from maas_kg.matching.products import ProductError
 from maas_kg.matching.report import as_json
@@ -246,7 +247,8 @@ def publish_page():
 # -- match -------------------------------------------------------------------------------------------------------
 
 def product_from_form(form) -> dict:
-    """The plain JSON product format from the match form's fields."""
+    """The plain JSON product format from the match form's fields. The delivery place is coordinates ("48.14,
+    11.58": ``lat`` and ``lon``) or a city ("Munich": ``place``, which the product's pre-step resolves)."""
     def given(name):
         return form.get(name, "").strip()
 
@@ -263,7 +265,12 @@ def product_from_form(form) -> dict:
         if given(name):
             document[name] = _list(given(name))
     delivery = {}
-    for name in ("lat", "lon", "max_distance_km"):
+    coordinates = _COORDINATES.fullmatch(given("place"))
+    if coordinates:
+        delivery["lat"], delivery["lon"] = _number(coordinates[1]), _number(coordinates[2])
+    elif given("place"):
+        delivery["place"] = given("place")
+    for name in ("lat", "lon", "max_distance_km"):  # lat and lon: the form before places had names
         if given(name):
             delivery[name] = _number(given(name))
     if given("due"):
@@ -278,6 +285,11 @@ def product_from_form(form) -> dict:
     return document
 
 
+_COORDINATES = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)\s*[,; ]\s*([+-]?\d+(?:\.\d+)?)\s*")
+MATCH_FORM_FIELDS = ("name", "material", "shape", "envelope_mm", "mass_kg", "tolerance_mm", "roughness_ra_um",
+                     "quantity", "finish", "certifications", "place", "max_distance_km", "due")
+
+
 def form_from_product(document: dict) -> dict[str, str]:
     """The match form's fields from a plain JSON product (the inverse of ``product_from_form``)."""
     def text(value) -> str:
@@ -286,9 +298,51 @@ def form_from_product(document: dict) -> dict[str, str]:
     fields = {name: text(document.get(name)) for name in ("name", "material", "shape", "envelope_mm", "mass_kg",
                                                           "tolerance_mm", "roughness_ra_um", "quantity", "finish",
                                                           "certifications")}
-    fields.update({name: text(value) for name, value in (document.get("delivery") or {}).items()})
+    delivery = dict(document.get("delivery") or {})
+    if "lat" in delivery and "lon" in delivery:
+        fields["place"] = f"{text(delivery.pop('lat'))}, {text(delivery.pop('lon'))}"
+    fields.update({name: text(value) for name, value in delivery.items()})
     fields.update({f"weight_{name}": text(value) for name, value in (document.get("weights") or {}).items()})
     return fields
+
+
+def _match_form_errors(form, today: datetime.date, language: str) -> dict[str, str]:
+    """What the match form's fields get wrong before anything is matched, by field (in the page's language): an
+    unknown delivery place, a due date in the past, weights that are all 0."""
+    german = language == "de"
+    errors = {}
+    place = form.get("place", "").strip()
+    if place:
+        try:
+            places.resolve(place)
+        except places.UnknownPlace as err:
+            errors["place"] = err.message(language)
+    due = form.get("due", "").strip()
+    if due:
+        try:
+            day = datetime.date.fromisoformat(due)
+        except ValueError:
+            errors["due"] = (f"„{due}“ ist kein Datum; JJJJ-MM-TT angeben" if german
+                             else f"{due!r} is not a date; write YYYY-MM-DD")
+        else:
+            if day < today:
+                errors["due"] = (f"Der Liefertermin {due} liegt in der Vergangenheit; heute ({today}) oder später "
+                                 "wählen" if german else f"the due date {due} is in the past; choose today "
+                                 f"({today}) or later")
+    weights = [form.get(name, "").strip() for name in form if name.startswith("weight_")]
+    given = [w for w in weights if w]
+    if given and all(_is_zero(w) for w in given):
+        errors["weights"] = ("Alle Gewichte sind 0: mindestens einem Kriterium ein Gewicht über 0 geben (oder alle "
+                             "leer lassen für die Vorgaben)" if german else "all weights are 0: give at least one "
+                             "criterion a weight above 0 (or leave them all empty for the defaults)")
+    return errors
+
+
+def _is_zero(text: str) -> bool:
+    try:
+        return float(text.replace(",", ".")) == 0
+    except ValueError:
+        return False  # not a number: the shapes report it
 
 
 @bp.route("/matching", methods=["GET", "POST"])
@@ -296,12 +350,15 @@ def match_page():
     examples = knowledge.example_products()
     context = {"form": request.form, "result": None, "error": None, "report": None, "relax": relax_hints(resources().catalogue, g.lang),
                "examples": examples, "example": request.args.get("example", ""),
-               "criteria": browse.match_criteria(resources().catalogue)}
+               "criteria": browse.match_criteria(resources().catalogue), "fields": {}, "again": {}, "place": None}
     if request.method == "GET":
         if context["example"] in examples:
             document = json.loads(examples[context["example"]].read_text(encoding="utf-8"))
             context["form"] = form_from_product(document)
+        elif any(name in request.args for name in MATCH_FORM_FIELDS):  # "match another product": the form as sent
+            context["form"] = request.args
         return render_template("match.html", **context)
+    today = datetime.date.today()
     upload = request.files.get("file")
     if upload and upload.filename:
         data = upload.read()
@@ -310,14 +367,19 @@ def match_page():
         except InputError as err:
             context["error"] = shortened(str(err))  # the input may be 10 MB: quote an excerpt
             return render_template("match.html", **context), 400
+        context["again"] = _form_of_upload(data, fmt)
     elif request.form.get("source") == "file":
         context["error"] = "choose a product file to upload (JSON, JSON-LD or Turtle)"
         return render_template("match.html", **context), 400
     else:
+        context["fields"] = _match_form_errors(request.form, today, g.lang)
+        if context["fields"]:
+            return render_template("match.html", **context), 422
         data, fmt = json.dumps(product_from_form(request.form)).encode("utf-8"), "json"
+        context["again"] = {name: value for name, value in request.form.items() if value.strip()}
     state = resources()
     try:
-        result = state.workspace.match(data, fmt, today=datetime.date.today(), k=3)
+        result = state.workspace.match(data, fmt, today=today, k=3)
     except ProductError as err:
         context["error"] = shortened(str(err))  # the input may be 10 MB: quote an excerpt
         context["report"] = _report(err.report.violations) if err.report is not None else None
@@ -326,7 +388,35 @@ def match_page():
         context["error"] = shortened(str(err))  # the input may be 10 MB: quote an excerpt
         return render_template("match.html", **context), 400
     context["result"] = as_json(state.catalogue, result, top=10)
+    request_of = context["result"]["request"]
+    too_soon = (request_of["due"] and request_of["earliest_due"] and request_of["earliest_due"] > request_of["due"]
+                and not any(route["assignments"] for route in context["result"]["routes"]))
+    if too_soon and not (upload and upload.filename):
+        earliest = request_of["earliest_due"]
+        context["fields"]["due"] = (
+            f"Keine Route schafft den {request_of['due']}; der früheste Termin, den eine Route schaffen kann, ist "
+            f"der {earliest}" if g.lang == "de" else
+            f"no route can deliver by {request_of['due']}; the earliest date any route could make is {earliest}")
+        context["result"] = None
+        return render_template("match.html", **context), 422
+    place = request.form.get("place", "").strip()
+    if place and not (upload and upload.filename):
+        found = places.resolve(place)
+        context["place"] = found.label if found.name else None  # coordinates are shown as the request's
+
     return render_template("match.html", **context)
+
+
+def _form_of_upload(data: bytes, fmt: str) -> dict[str, str]:
+    """The match form's fields of an uploaded plain JSON product ("match another product" starts from them); none
+    for RDF, which the form cannot show."""
+    if fmt != "json":
+        return {}
+    try:
+        document = json.loads(data)
+    except ValueError:
+        return {}
+    return {k: v for k, v in form_from_product(document).items() if v} if isinstance(document, dict) else {}
 
 
 def _report(violations) -> list[dict]:

@@ -256,3 +256,129 @@ def test_form_fields_and_the_plain_json_product_agree():
         rebuilt = product_from_form(form_from_product(document))
         expected = {k: v for k, v in document.items() if k != "id" and v not in ([], None)}
         assert rebuilt == expected, path.name
+
+
+# -- the match result as a buyer reads it (issue 21, items 2, 3, 5 and 6) ------------------------------------------
+
+def _match_example(page, example: str = "turned-ground-shaft", query: str = "", **values) -> None:
+    page.goto(f"/matching?example={example}{query}")
+    fill(page, values)
+    page.click("#match-form button[type=submit]")
+
+
+def test_match_result_opens_the_best_route_and_folds_the_others_to_one_line(page):
+    import datetime
+
+    _match_example(page)
+    page.locator("section.match-summary").wait_for()
+    summary = page.locator("section.match-summary").inner_text()
+    assert "42CrMo4" in summary and "200" in summary and "price 0.6" in summary
+    routes = page.locator("section.route")
+    assert routes.count() >= 2
+    assert routes.first.locator("details.match-route").count() == 0  # the best route is open
+    assert routes.first.locator("table.candidates").first.is_visible()
+    for n in range(1, routes.count()):
+        folded = routes.nth(n).locator("details.match-route")
+        assert folded.get_attribute("open") is None
+        line = folded.locator("> summary").inner_text()
+        assert "\n" not in line and line.startswith(f"Route {n + 1}:") and "score" in line, line
+        assert folded.locator("> summary").locator("a, button, input").count() == 0
+    assert page.evaluate("document.documentElement.scrollHeight") < 6900
+    # the totals: price in EUR, the arrival date (today + delivery days), transport, and the score in words
+    best = routes.first.locator("ol.assignments > li").first
+    totals = best.locator("dl.match-totals").inner_text()
+    assert "EUR" in totals and "km" in totals and "kg CO2e" in totals
+    arrival, days = re.search(r"(\d{4}-\d{2}-\d{2}) \(today \+ (\d+) delivery days\)", totals).groups()
+    assert datetime.date.fromisoformat(arrival) == datetime.date.today() + datetime.timedelta(days=int(days))
+    score = best.locator(".match-score").inner_text()
+    assert re.search(r"Score \d\.\d{3} = typical fit \d\.\d\d × \(1 − total \d\.\d{3} / 2 step\(s\)\)", score), score
+    assert re.search(r"score \d\.\d{3} = 0\.6 × price \d\.\d\d \+ 0\.2 × ", score), score  # heaviest first
+    assert routes.first.locator("abbr", has_text="delivery days").count() >= 1
+    snapshot(page, "match-result-best-route-open")
+
+
+def test_match_near_misses_name_provider_and_service_and_how_much_to_relax(page):
+    _match_example(page, tolerance_mm="0.006")  # grinding reaches 0.008 mm in the demo catalogue
+    page.locator("section.route").first.wait_for()
+    misses = page.locator("section.route").first.locator("details.near-misses")
+    assert misses.count() >= 1
+    misses.first.locator("summary").click()
+    items = misses.first.locator("li").all_inner_texts()
+    assert items and all("cncturning" not in item and "https://" not in item and ": " in item for item in items)
+    relaxed = "\n".join(page.locator("section.route").first.locator("ul.relaxations").all_inner_texts())
+    assert re.search(r"relax tolerance from 0\.006 mm to [0-9.]+ mm: \+\d+ candidate", relaxed), relaxed
+    snapshot(page, "match-near-misses-named")
+
+
+def test_match_refuses_a_past_due_date_next_to_the_field_in_the_page_language(page):
+    _match_example(page, due="2020-01-01")
+    error = page.locator("#e-due")
+    error.wait_for()
+    assert "the due date 2020-01-01 is in the past" in error.inner_text()
+    assert page.get_attribute("#f-due", "aria-invalid") == "true"
+    assert page.input_value("#f-material") == "42CrMo4"  # what was typed stays
+    _match_example(page, query="&lang=de", due="2020-01-01")
+    assert "liegt in der Vergangenheit" in page.locator("#e-due").inner_text()
+
+
+def test_match_names_the_earliest_date_when_the_due_date_is_too_soon(page):
+    import datetime
+
+    soon = (datetime.date.today() + datetime.timedelta(days=2)).isoformat()
+    _match_example(page, due=soon)
+    error = page.locator("#e-due")
+    error.wait_for()
+    earliest = re.search(r"the earliest date any route could make is (\d{4}-\d{2}-\d{2})", error.inner_text())
+    assert earliest and earliest[1] > soon, error.inner_text()
+    # that date is enough: the match then has a route
+    page.fill("#f-due", earliest[1])
+    page.click("#match-form button[type=submit]")
+    assert page.locator("section.route ol.assignments li").count() >= 1
+    snapshot(page, "match-earliest-due-date")
+
+
+def test_match_refuses_all_weights_zero_next_to_the_weights(page):
+    page.goto("/matching?example=milled-bracket")
+    for field in page.locator("#match-form input[name^=weight_]").all():
+        field.fill("0")
+    page.click("#match-form button[type=submit]")
+    error = page.locator("#e-weights")
+    error.wait_for()
+    assert "all weights are 0" in error.inner_text()
+
+
+def test_match_a_delivery_place_by_name_as_by_its_coordinates(page):
+    from maas_kg.matching.places import resolve
+
+    def best_route():
+        route = page.locator("section.route").first
+        route.wait_for()
+        return route.locator("ol.assignments").inner_text(), route.locator("table.candidates").first.inner_text()
+
+    _match_example(page, place="Munich")
+    assert "Munich, DE" in page.locator("section.match-summary").inner_text()
+    by_name = best_route()
+    munich = resolve("Munich")
+    _match_example(page, place=f"{munich.lat}, {munich.lon}")
+    assert best_route() == by_name
+    # "match another product" keeps the form's values
+    page.locator("a", has_text="Match another product").click()
+    assert page.input_value("#f-place") == f"{munich.lat}, {munich.lon}"
+    assert page.input_value("#f-material") == "42CrMo4"
+    _match_example(page, place="Xyzzyville")
+    error = page.locator("#e-place")
+    error.wait_for()
+    assert "no city named 'Xyzzyville'" in error.inner_text()
+
+
+def test_match_result_fits_a_phone_without_horizontal_scrolling(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    _match_example(page)
+    page.locator("section.route").first.wait_for()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    # what sticks out, outermost first, for the failure message
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(el => el.getBoundingClientRect().right > 391 && !el.parentElement.closest('.match-scroll'))
+        .slice(0, 8).map(el => el.tagName + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right))""")
+    assert width <= 390, (width, wide)
+    snapshot(page, "match-result-phone")

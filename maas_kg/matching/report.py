@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+import math
+
 from prettytable import PrettyTable, TableStyle
 
 from maas_kg import knowledge
-from maas_kg.knowledge import rules
+from maas_kg.knowledge import MAAS, rules
 from maas_kg.matching.matcher import Candidate, MatchResult, add_names
+from maas_kg.matching.orchestration import MAX_PER_STEP, SCALE
 from maas_kg.matching.relaxation import relaxations
 from maas_kg.store import Store
 
@@ -60,13 +64,19 @@ def as_json(store: Store, result: MatchResult, *, top: int | None = TOP, near_mi
     # per step cost a store round trip each, over HTTP where the store is a server)
     distinct = {id(step.rows): step for match in result.routes for step in match.steps}
     pages = {key: step.page(offset, top) for key, step in distinct.items()}
-    add_names(store, [candidate for shown in pages.values() for candidate in shown])
+    missed = {key: step.near_miss_page(offset, near_misses) for key, step in distinct.items()}
+    # the candidates an assignment chose (the solver takes each step's best MAX_PER_STEP, beyond the shown page)
+    chosen = {key: {c.service: c for c in step.best(MAX_PER_STEP)} for key, step in distinct.items()}
+    add_names(store, [candidate for found in (*pages.values(), *missed.values(), *(c.values() for c in chosen.values()))
+                      for candidate in found])
     rendered = {key: {"candidates": [_candidate(c, result) for c in pages[key]],
                       "candidate_count": step.candidate_count,
-                      "near_misses": [{"service": c.service, "provider": c.provider, "failed": c.failed}
-                                      for c in step.near_miss_page(offset, near_misses)],
+                      "near_misses": [{"service": c.service, "provider": c.provider, "failed": c.failed,
+                                       "name": c.name, "provider_name": c.provider_name} for c in missed[key]],
                       "near_miss_count": step.near_miss_count,
-                      "relaxations": relaxations(step, result.request, result.criteria)}
+                      "relaxations": [_with_values(entry, result) for entry in
+                                      relaxations(step, result.request, result.criteria)],
+                      "fewest_days": _fewest_days(step, result)}
                 for key, step in distinct.items()}
     routes = []
     for rank, match in enumerate(result.routes, start=1):
@@ -79,18 +89,98 @@ def as_json(store: Store, result: MatchResult, *, top: int | None = TOP, near_mi
                 "reasons": list(step.step.reasons),
                 **rendered[id(step.rows)],
             })
+        fewest = [s["fewest_days"] for s in steps]
         routes.append({"rank": rank, "score": match.score, "typical_fit": match.route.typical_fit,
                        "reasons": match.reasons, "steps": steps,
                        "assignments": [{"services": list(a.services), "total": a.total,
-                                        "transport_km": a.transport_km, "days": a.days}
-                                       for a in match.assignments]})
+                                        "transport_km": a.transport_km, "days": a.days,
+                                        **_assignment_details(a, [chosen[id(s.rows)].get(service) for s, service
+                                                                  in zip(match.steps, a.services)], result)}
+                                       for a in match.assignments],
+                       "fewest_days": sum(fewest) if fewest and None not in fewest else None})
     request = result.request
     return {"product": result.translation.product,
             "request": {"quantity": request.quantity, "due": request.due.isoformat() if request.due else None,
                         "days_available": request.days_available, "max_distance_km": request.max_distance_km,
-                        "weights": request.weights, "today": request.today.isoformat()},
+                        "weights": request.weights, "today": request.today.isoformat(),
+                        "earliest_due": _earliest_due(routes, request.today),
+                        "mass_kg": request.mass_kg, "delivery": list(request.delivery) if request.delivery else None,
+                        "emission_factor": request.emission_factor},
             "problems": list(result.translation.problems),
             "routes": routes}
+
+
+def _assignment_details(assignment, chosen: list[Candidate | None], result: MatchResult) -> dict:
+    """What a buyer reads of an assignment besides its total: per step the chosen candidate (as in ``candidates``),
+    the prices summed (in euros, the comparison's reference currency, and per own currency), the arrival date
+    (today + the summed delivery days), the transport from site to site and on to the delivery place with its CO2,
+    and the parts of the total (1 - each candidate's score, and the transport's share)."""
+    request = result.request
+    known = [c for c in chosen if c is not None]
+    prices: dict[str, float] = {}
+    for c in known:
+        if c.quote is not None and c.currency:
+            prices[c.currency] = round(prices.get(c.currency, 0.0) + c.quote, 2)
+    euros = [c.quote_eur for c in known]
+    last = chosen[-1] if chosen else None
+    to_delivery = last.distance_km if last is not None else None
+    transport_km = assignment.transport_km + (to_delivery or 0.0)
+    co2 = (round(transport_km * request.mass_kg * request.quantity / 1000 * request.emission_factor, 2)
+           if request.mass_kg is not None else None)
+    misfit = sum(round(SCALE * (1 - c.score)) for c in known) / SCALE
+    return {"chosen": [_candidate(c, result) if c is not None else None for c in chosen],
+            "price_eur": round(sum(euros), 2) if known and len(known) == len(chosen) and None not in euros else None,
+            "prices": [{"currency": currency, "total": total} for currency, total in sorted(prices.items())],
+            "arrival": (request.today + datetime.timedelta(days=assignment.days)).isoformat()
+            if assignment.days is not None else None,
+            "delivery_km": to_delivery, "route_km": round(transport_km, 1), "transport_co2_kg": co2,
+            "transport_cost": round(max(0.0, assignment.total - misfit), 4) if len(known) == len(chosen) else None}
+
+
+def _fewest_days(step, result: MatchResult) -> int | None:
+    """The fewest delivery days of a service of ``step`` that fails no must-criterion but the due date: what the
+    step needs at the earliest (None: no such service)."""
+    due = next((c.name for c in result.criteria if c.comparison == str(MAAS.DeliveredByDueDate)), None)
+    rows = step.candidate_rows
+    if due in step.rows.names and len(step.near):
+        column = step.rows.names.index(due)
+        late = step.near[~step.rows.passed[step.near, column]]
+        rows = list(rows) + list(late)
+    days = [float(step.columns["delivery"][i]) for i in rows]
+    days = [d for d in days if not math.isnan(d)]
+    return int(min(days)) if days else None
+
+
+def _earliest_due(routes: list[dict], today: datetime.date) -> str | None:
+    """The earliest due date any route could make: today + the fewest days of its steps' fastest services."""
+    fewest = [r["fewest_days"] for r in routes if r["fewest_days"] is not None]
+    return (today + datetime.timedelta(days=min(fewest))).isoformat() if fewest else None
+
+
+#: per must-criterion comparison with a measure: the request's value the relaxation changes, and its unit
+_RELAXED_VALUES = {
+    str(MAAS.WithinRadius): (lambda r: r.max_distance_km, "km"),
+    str(MAAS.AtMostRequired): (lambda r: r.roughness_ra_um, "µm"),
+    str(MAAS.ToleranceAchieved): (lambda r: r.tolerance_mm, "mm"),
+    str(MAAS.AtMostWhereStated): (lambda r: r.mass_kg, "kg"),
+}
+
+
+def _with_values(entry: dict, result: MatchResult) -> dict:
+    """A relaxation with the request's current value (``required``) and ``unit``; for the due date the dates that
+    admit the first and all the services (``date``)."""
+    criterion = next((c for c in result.criteria if c.name == entry["criterion"]), None)
+    if criterion is None or "smallest" not in entry:
+        return entry
+    request = result.request
+    if criterion.comparison == str(MAAS.DeliveredByDueDate) and request.due is not None:
+        for key in ("smallest", "all"):
+            entry[key] = {**entry[key], "date": (request.due + datetime.timedelta(days=entry[key]["value"])).isoformat()}
+        return {**entry, "required": request.due.isoformat(), "unit": "days"}
+    if criterion.comparison in _RELAXED_VALUES:
+        value, unit = _RELAXED_VALUES[criterion.comparison]
+        return {**entry, "required": value(request), "unit": unit}
+    return entry
 
 
 def as_text(document: dict, *, top: int = 5, near_misses: int = 5) -> str:
