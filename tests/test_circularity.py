@@ -255,27 +255,33 @@ def _strategy(result: dict, label: str) -> dict:
 def test_the_co2_a_strategy_avoids_is_worked_out_by_hand(app):
     """The hydraulic pump, remanufactured: the intact parts that are no wear parts are reused, pump body 1.6 kg and
     end covers 0.35 kg of EN AC-46000 (aluminium: virgin 15.1 kg CO2e/kg, IAI), the gear pair 0.9 kg of 16MnCr5
-    (ferrous metals: virgin 2.89, ICE v2.0); bearing bushes (copper) and seals (TPU) are recycled, but the ontology
-    states no factor for either, so they count 0 and are named. Remanufacturing emits 0.64 of making new.
+    (ferrous metals: virgin 2.89, ICE v2.0); the bearing bushes 0.3 kg of copper (virgin 3.81, recycled 0.84, ICE
+    v2.0) are a wear part and recycled; the seals (TPU) are recycled too, but the ontology states no factor for TPU, so
+    they count 0 and are named. Remanufacturing emits 0.64 of making new (of the reused mass only).
     Reused: 1.95 x 15.1 + 0.9 x 2.89 = 29.445 + 2.601 = 32.046; process: 0.64 x 32.046 = 20.50944;
-    avoided 32.046 - 20.50944 = 11.53656 kg a unit; worn 50 % + defective 25 % of 6000 returns = 4500 units a year.
-    Recycled instead: 1.95 x 0.8 x (15.1 - 0.76) + 0.9 x 0.8 x (2.89 - 0.47) = 22.3704 + 1.7424 = 24.1128."""
+    copper recycled: 0.3 x 0.8 x (3.81 - 0.84) = 0.24 x 2.97 = 0.7128;
+    avoided 32.046 - 20.50944 + 0.7128 = 12.24936 kg a unit; worn 50 % + defective 25 % of 6000 returns = 4500
+    units a year. Recycled instead: 1.95 x 0.8 x (15.1 - 0.76) + 0.9 x 0.8 x (2.89 - 0.47) + 0.7128
+    = 22.3704 + 1.7424 + 0.7128 = 24.8256."""
     store, workspace = app.extensions["maas_kg"].catalogue, app.extensions["maas_kg"].workspace
     result = plan(workspace, store, read_take_back(take_back("hydraulic-pump"), store), today=TODAY)
     remanufacture = _strategy(result, "remanufacture")
-    assert remanufacture["co2_avoided_kg_per_unit"] == pytest.approx(11.537, abs=1e-9)
-    assert remanufacture["co2_avoided_kg_per_year"] == pytest.approx(round(11.53656 * 0.75 * 6000, 1))
-    assert remanufacture["co2_materials_without_factor"] == ["copper", "TPU"]
-    assert any("no emission factor stated for copper, TPU" in r for r in remanufacture["reasons"])
+    assert remanufacture["co2_avoided_kg_per_unit"] == pytest.approx(12.249, abs=1e-9)
+    assert remanufacture["co2_avoided_kg_per_year"] == pytest.approx(round(12.24936 * 0.75 * 6000, 1))
+    assert remanufacture["co2_materials_without_factor"] == ["TPU"]
+    assert remanufacture["co2_materials_without_recycling_credit"] == []
+    assert any("no emission factor stated for TPU" in r for r in remanufacture["reasons"])
     assert any("International Aluminium Institute" in s for s in remanufacture["co2_sources"])
+    assert any("copper, type EU tube and sheet" in s for s in remanufacture["co2_sources"])
     assert any("Steinhilper" in s for s in remanufacture["co2_sources"])
-    assert _strategy(result, "recycle")["co2_avoided_kg_per_unit"] == pytest.approx(24.113, abs=1e-9)
+    assert _strategy(result, "recycle")["co2_avoided_kg_per_unit"] == pytest.approx(24.826, abs=1e-9)
     assert _strategy(result, "recover")["co2_avoided_kg_per_unit"] == 0
 
 
 def test_an_ontology_editor_changes_an_emission_factor_in_turtle():
     """A modified copy of materials.ttl (primary aluminium at 10.0 instead of 15.1 kg CO2e/kg) loaded in place of the
-    module: the result follows without code. Recycled pump: 1.95 x 0.8 x (10.0 - 0.76) + 1.7424 = 16.1568."""
+    module: the result follows without code. Recycled pump: 1.95 x 0.8 x (10.0 - 0.76) + 1.7424 + 0.7128 (copper)
+    = 14.4144 + 1.7424 + 0.7128 = 16.8696."""
     import pyoxigraph as ox
 
     from maas_kg import knowledge
@@ -294,8 +300,30 @@ def test_an_ontology_editor_changes_an_emission_factor_in_turtle():
                           [(q.subject, q.predicate, q.object) for q in ox.parse(edited.encode(), format=ox.RdfFormat.TURTLE)])
     store.commit(changes)
     after = _strategy(plan(workspace, store, read_take_back(document, store), today=TODAY), "recycle")
-    assert before["co2_avoided_kg_per_unit"] == pytest.approx(24.113, abs=1e-9)
-    assert after["co2_avoided_kg_per_unit"] == pytest.approx(16.157, abs=1e-9)
+    assert before["co2_avoided_kg_per_unit"] == pytest.approx(24.826, abs=1e-9)
+    assert after["co2_avoided_kg_per_unit"] == pytest.approx(16.870, abs=1e-9)
+
+
+def test_a_material_without_a_secondary_factor_earns_no_recycling_credit_and_is_named(app):
+    """The office chair: PA6, PP and GFRP have a virgin factor (ICE v2.0: 9.14, 4.49, 8.10) but no secondary one, so
+    recycling them earns no credit (counted 0, named), while reusing them counts their virgin factor.
+    Recycled: steel (gas spring 1.3 + mechanism 4.5) x 0.8 x (2.89 - 0.47) + aluminium 3.0 x 0.8 x (15.1 - 0.76)
+    = 5.8 x 0.8 x 2.42 + 3.0 x 0.8 x 14.34 = 11.2288 + 34.416 = 45.6448.
+    Reused (the castors, PA6, and the gas spring are wear parts and recycled): base 2.4 x 8.10 (GFRP) + mechanism
+    4.5 x 2.89 + seat shell 4.0 x 4.49 (PP) + backrest frame 3.0 x 15.1 = 19.44 + 13.005 + 17.96 + 45.3 = 95.705;
+    gas spring recycled 1.3 x 0.8 x 2.42 = 2.5168; castors 0; no process emissions stated for reuse: 98.2218."""
+    store, workspace = app.extensions["maas_kg"].catalogue, app.extensions["maas_kg"].workspace
+    result = plan(workspace, store, read_take_back(take_back("office-chair"), store), today=TODAY)
+    recycle = _strategy(result, "recycle")
+    assert recycle["co2_avoided_kg_per_unit"] == pytest.approx(45.645, abs=1e-9)
+    assert recycle["co2_materials_without_factor"] == []
+    assert recycle["co2_materials_without_recycling_credit"] == ["GFRP", "PA6", "PP"]
+    assert any("recycling credit unknown for GFRP, PA6, PP" in r and "counted as 0 kg CO2e" in r
+               for r in recycle["reasons"])
+    reuse = _strategy(result, "reuse")
+    assert reuse["co2_avoided_kg_per_unit"] == pytest.approx(98.222, abs=1e-9)
+    assert reuse["co2_materials_without_recycling_credit"] == ["PA6"]
+    assert any("polypropylene, subtype injection moulding" in s for s in reuse["co2_sources"])
 
 
 def test_every_emission_factor_in_the_ontology_has_a_source_and_a_date():

@@ -122,18 +122,23 @@ def co2_avoided(take_back: TakeBack, reused_mass: str, recycles: bool, materials
     """kg CO2e a strategy avoids per unit returned against making new: the reused mass times the virgin factor of
     its material, plus the recycled mass times the recycling efficiency times (virgin - secondary factor), less the
     emissions of the strategy's circular processes (a share of making the reused mass new, and/or per kg processed).
-    A material without a stated factor counts as 0 and is named."""
+    A material without a stated factor counts as 0 and is named; so does the recycling of a material whose factor
+    states no secondary figure (its recycling credit is unknown)."""
     efficiency = knowledge.parameter("recycling_efficiency")  # maas:RecyclingEfficiency
     avoided_new = recycling_credit = processed = 0.0
-    unknown, sources = [], []
+    unknown, no_credit, sources = [], [], []
     for component, fate in _fates(take_back, reused_mass, recycles):
         if fate == "lost":
             continue
         processed += component.mass_kg
         factor = materials.get(component.material, {})
-        if factor.get("virgin") is None or (fate == "recycled" and factor.get("secondary") is None):
+        if factor.get("virgin") is None:
             if factor.get("label", component.material) not in unknown:
                 unknown.append(factor.get("label", component.material))
+            continue
+        if fate == "recycled" and factor.get("secondary") is None:
+            if factor["label"] not in no_credit:
+                no_credit.append(factor["label"])
             continue
         if factor["source"] not in sources:
             sources.append(factor["source"])
@@ -147,7 +152,7 @@ def co2_avoided(take_back: TakeBack, reused_mass: str, recycles: bool, materials
         if strategy_factor["source"] not in sources:
             sources.append(strategy_factor["source"])
     return {"kg_per_unit": avoided_new + recycling_credit - process, "sources": sources,
-            "materials_without_factor": unknown,
+            "materials_without_factor": unknown, "materials_without_recycling_credit": no_credit,
             "process_emissions_stated": strategy_factor is not None}
 
 
@@ -232,6 +237,9 @@ def plan(workspace, catalogue, take_back: TakeBack, *, today: datetime.date | No
         if co2["materials_without_factor"]:
             reasons.append("no emission factor stated for " + ", ".join(co2["materials_without_factor"]) +
                            ": counted as 0 kg CO2e")
+        if co2["materials_without_recycling_credit"]:
+            reasons.append("recycling credit unknown for " + ", ".join(co2["materials_without_recycling_credit"]) +
+                           " (no secondary emission factor stated): counted as 0 kg CO2e")
         if first["reused_mass"] != "none" and not co2["process_emissions_stated"]:
             reasons.append(f"no process emissions stated for {first['label']}: counted as 0 kg CO2e")
         if best is None:
@@ -248,7 +256,9 @@ def plan(workspace, catalogue, take_back: TakeBack, *, today: datetime.date | No
                            "material_recovered_share": round(recovered / take_back.mass_kg, 4),
                            "mci": round(mci(flows), 4), "co2_avoided_kg_per_unit": round(co2["kg_per_unit"], 3),
                            "co2_avoided_kg_per_year": round(co2_per_year, 1), "co2_sources": co2["sources"],
-                           "co2_materials_without_factor": co2["materials_without_factor"], "reasons": reasons})
+                           "co2_materials_without_factor": co2["materials_without_factor"],
+                           "co2_materials_without_recycling_credit": co2["materials_without_recycling_credit"],
+                           "reasons": reasons})
     per_grade = []
     for grade, label, share in take_back.condition:
         options = [s for s in strategies if any(f["grade"] == grade and f["strategy"] == s["strategy"]
