@@ -398,3 +398,29 @@ def test_an_rdf_take_back_over_http(app):
     assert {s["label"] for s in answer.json["strategies"]} >= {"recycle"}
     broken = client.post("/circularity/plan", data=b"<a> <b> [ .", content_type="text/turtle")
     assert broken.status_code == 400 and "malformed turtle" in broken.json["detail"], broken.json
+
+
+# -- the take-back product is SHACL-validated like everything else (shapes/take-back.ttl) --------------------------
+
+def test_the_take_back_shapes_check_what_the_reader_writes(app):
+    import dataclasses
+
+    from maas_kg.circularity.take_back import _shapes, as_rdf
+    from maas_kg.knowledge.validation import validate_data
+
+    store = app.extensions["maas_kg"].catalogue
+    for path in sorted(TAKE_BACK.glob("*.json")):
+        taken = read_take_back(json.loads(path.read_text()), store)
+        assert validate_data(as_rdf(taken), _shapes(), owned=True).conforms, path.name
+    taken = read_take_back(json.loads((TAKE_BACK / "industrial-gearbox.json").read_text()), store)
+    halved = dataclasses.replace(taken, condition=tuple((g, label, s / 2) for g, label, s in taken.condition))
+    report = validate_data(as_rdf(halved), _shapes(), owned=True)
+    assert [v.message for v in report.violations] == ["condition: the shares of the grades must sum to 100 % "
+                                                      "(within 1 %)"]
+    weightless = dataclasses.replace(taken, components=(dataclasses.replace(taken.components[0], mass_kg=0.0),
+                                                        *taken.components[1:]))
+    messages = {v.message for v in validate_data(as_rdf(weightless), _shapes(), owned=True).violations}
+    assert messages == {"components[].mass_kg is required: the component's mass in kg, more than 0"}
+    ungraded = dataclasses.replace(taken, condition=(("https://w3id.org/maas-kg/ns#NoSuchGrade", "x", 1.0),))
+    messages = {v.message for v in validate_data(as_rdf(ungraded), _shapes(), owned=True).violations}
+    assert any(m.startswith("condition[].grade") for m in messages)

@@ -545,3 +545,23 @@ def test_the_command_line_reads_a_value_chain_by_its_extension(tmp_path):
     failed = cli(env, "circular", "criticality", str(broken))
     assert failed.returncode != 0 and "Traceback" not in failed.stderr
     assert "malformed turtle" in failed.stderr and len(failed.stderr.strip().splitlines()) == 1, failed.stderr
+
+
+def test_open_orders_and_the_currency_are_in_the_value_chains_rdf_and_checked_by_its_shapes(store):
+    import dataclasses
+
+    from maas_kg.knowledge.validation import validate_data
+    from maas_kg.resilience.value_chains import OpenOrder, _shapes, as_rdf
+
+    chain = read_value_chain(example("gearbox"), store)
+    graph = as_rdf(chain)
+    orders = sum(len(p.open_orders) for p in chain.products)
+    assert orders and len(set(graph.subjects(rdflib.RDF.type, rdflib.URIRef(
+        "https://w3id.org/maas-kg/ns#OpenOrder")))) == orders
+    assert validate_data(graph, _shapes(), owned=True).conforms
+    product = chain.products[0]
+    bad = dataclasses.replace(chain, currency="euro", products=(
+        dataclasses.replace(product, open_orders=(OpenOrder(0, datetime.date(2027, 1, 1)),)), *chain.products[1:]))
+    messages = {v.message for v in validate_data(as_rdf(bad), _shapes(), owned=True).violations}
+    assert messages == {"currency must be one ISO 4217 code in capitals, such as EUR",
+                        "open_orders[].quantity is required: a whole number of units, at least 1"}

@@ -23,12 +23,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyoxigraph as ox
+import rdflib
+from rdflib import RDF, XSD, Literal, URIRef
 
+from maas_kg import knowledge
 from maas_kg.catalogue.ingest import term_indexes
+from maas_kg.errors import InvalidDocument
 from maas_kg.execution import fields
-from maas_kg.knowledge import rules
+from maas_kg.knowledge import MAAS, rules
+from maas_kg.knowledge.validation import validate_data
 from maas_kg.knowledge.vocabulary import AmbiguousTerm, UnknownTerm
-from maas_kg.resilience.value_chains import (RdfDocument, load_rdf, name_of, ordered, plain, product_document,
+from maas_kg.resilience.value_chains import (RdfDocument, decimal_literal, load_rdf, name_of, ordered, plain, product_document,
                                              single)
 
 JOININGS = ("screwed", "bolted", "clipped", "snap-fit", "pressed", "riveted", "welded", "glued", "soldered", "moulded-in")
@@ -153,10 +158,58 @@ def read_take_back(doc: object, store) -> TakeBack:
             raise fields.FieldError(f"collection[{number}]", str(err).split(": ", 1)[1]) from None
     lifetime = fields.number(doc, "lifetime_years", low=0.01, high=200, default=1.0)
     average = fields.number(doc, "average_lifetime_years", low=0.01, high=200, default=lifetime)
-    return TakeBack(take_back_id, fields.text(doc, "name", required=False, limit=200) or take_back_id, product,
-                    tuple(read), tuple(shares), int(fields.number(doc, "yearly_returns", low=1, high=10 ** 9)),
-                    tuple(collection), fields.number(doc, "max_distance_km", low=1, high=20_000, default=500.0),
-                    lifetime / average, fields.number(doc, "recycled_input", low=0, high=1, default=0.0))
+    take_back = TakeBack(take_back_id, fields.text(doc, "name", required=False, limit=200) or take_back_id, product,
+                         tuple(read), tuple(shares), int(fields.number(doc, "yearly_returns", low=1, high=10 ** 9)),
+                         tuple(collection), fields.number(doc, "max_distance_km", low=1, high=20_000, default=500.0),
+                         lifetime / average, fields.number(doc, "recycled_input", low=0, high=1, default=0.0))
+    report = validate_data(as_rdf(take_back), _shapes(), owned=True)
+    if not report.conforms:
+        first = report.violations[0]
+        raise InvalidDocument(f"the take-back product is invalid ({len(report.violations)} violation(s)); first: "
+                              f"{first.message}", report)
+    return take_back
+
+
+def _shapes() -> rdflib.Graph:
+    return _SHAPES.get("graph") or _SHAPES.setdefault(
+        "graph", rdflib.Graph().parse(knowledge.shapes_dir() / "take-back.ttl", format="turtle"))
+
+
+_SHAPES: dict[str, rdflib.Graph] = {}
+
+
+def as_rdf(take_back: TakeBack) -> rdflib.Graph:
+    """The take-back product in the vocabulary of ontology/end-of-life.ttl (what shapes/take-back.ttl checks)."""
+    graph = rdflib.Graph()
+    node = URIRef(take_back.id)
+    graph.add((node, RDF.type, MAAS.TakeBack))
+    graph.add((node, MAAS.name, Literal(take_back.name)))
+    graph.add((node, MAAS.yearlyReturns, Literal(take_back.yearly_returns, datatype=XSD.integer)))
+    graph.add((node, MAAS.recycledInputShare, decimal_literal(take_back.recycled_input)))
+    for number, component in enumerate(take_back.components):
+        part = URIRef(f"{take_back.id}/component/{number}")
+        graph.add((node, MAAS.hasTakeBackComponent, part))
+        graph.add((part, RDF.type, MAAS.TakeBackComponent))
+        graph.add((part, MAAS.name, Literal(component.name)))
+        graph.add((part, MAAS.material, URIRef(component.material)))
+        graph.add((part, MAAS.componentMass, decimal_literal(component.mass_kg)))
+        graph.add((part, MAAS.joiningMethod, Literal(component.joining)))
+        graph.add((part, MAAS.nonDestructiveDisassembly, Literal(component.non_destructive)))
+        graph.add((part, MAAS.wearPart, Literal(component.wear_part)))
+        graph.add((part, MAAS.componentValue, decimal_literal(component.value_eur)))
+    for number, (grade, _, share) in enumerate(take_back.condition):
+        condition = URIRef(f"{take_back.id}/condition/{number}")
+        graph.add((node, MAAS.hasConditionShare, condition))
+        graph.add((condition, RDF.type, MAAS.ConditionShare))
+        graph.add((condition, MAAS.conditionGrade, URIRef(grade)))
+        graph.add((condition, MAAS.returnShare, decimal_literal(share)))
+    for number, point in enumerate(take_back.collection):
+        site = URIRef(f"{take_back.id}/collection/{number}")
+        graph.add((node, MAAS.hasCollectionPoint, site))
+        graph.add((site, RDF.type, MAAS.Site))
+        graph.add((site, MAAS.latitude, decimal_literal(point["lat"])))
+        graph.add((site, MAAS.longitude, decimal_literal(point["lon"])))
+    return graph
 
 
 def read_rdf_take_back(document: RdfDocument, store) -> dict:

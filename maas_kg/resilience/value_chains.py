@@ -139,7 +139,7 @@ def _shapes() -> rdflib.Graph:
 _SHAPES: dict[str, rdflib.Graph] = {}
 
 
-def _decimal(value: float) -> Literal:
+def decimal_literal(value: float) -> Literal:
     return Literal(format(decimal.Decimal(repr(float(value))).normalize(), "f"), datatype=XSD.decimal)
 
 
@@ -150,14 +150,21 @@ def as_rdf(chain: ValueChain) -> rdflib.Graph:
     node = URIRef(chain.id)
     graph.add((node, RDF.type, MAAS.ValueChain))
     graph.add((node, MAAS.name, Literal(chain.name)))
+    graph.add((node, MAAS.chainCurrency, Literal(chain.currency)))
     for number, product in enumerate(chain.products):
         made = URIRef(product.document.get("id") or f"{chain.id}/product/{number}")
         graph.add((node, MAAS.hasChainProduct, made))
         graph.add((made, MAAS.name, Literal(product.name)))
         graph.add((made, MAAS.yearlyVolume, Literal(product.yearly_volume, datatype=XSD.integer)))
-        graph.add((made, MAAS.unitRevenue, _decimal(product.unit_revenue)))
-        graph.add((made, MAAS.safetyStockDays, _decimal(product.safety_stock_days)))
-        graph.add((made, MAAS.orderCadenceDays, _decimal(product.order_cadence_days)))
+        graph.add((made, MAAS.unitRevenue, decimal_literal(product.unit_revenue)))
+        graph.add((made, MAAS.safetyStockDays, decimal_literal(product.safety_stock_days)))
+        graph.add((made, MAAS.orderCadenceDays, decimal_literal(product.order_cadence_days)))
+        for place, order in enumerate(product.open_orders):
+            order_node = URIRef(f"{chain.id}/product/{number}/order/{place}")
+            graph.add((made, MAAS.hasOpenOrder, order_node))
+            graph.add((order_node, RDF.type, MAAS.OpenOrder))
+            graph.add((order_node, MAAS.openOrderQuantity, Literal(order.quantity, datatype=XSD.integer)))
+            graph.add((order_node, MAAS.openOrderDue, Literal(order.due.isoformat(), datatype=XSD.date)))
         for index, step in enumerate(product.steps):
             step_node = URIRef(f"{chain.id}/product/{number}/step/{index}")
             graph.add((made, MAAS.hasChainStep, step_node))
@@ -168,7 +175,7 @@ def as_rdf(chain: ValueChain) -> rdflib.Graph:
                 graph.add((step_node, MAAS.hasSupplyRelation, relation))
                 graph.add((relation, RDF.type, MAAS.SupplyRelation))
                 graph.add((relation, MAAS.suppliedThrough, URIRef(supply.service)))
-                graph.add((relation, MAAS.volumeShare, _decimal(supply.share)))
+                graph.add((relation, MAAS.volumeShare, decimal_literal(supply.share)))
     return graph
 
 
