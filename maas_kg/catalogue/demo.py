@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import rdflib
-from rdflib.namespace import RDFS
+from rdflib.namespace import RDF, RDFS
 
 from maas_kg import knowledge
 from maas_kg.knowledge import MAAS, MAT, PROC
@@ -87,6 +87,23 @@ def _profile(process: str) -> dict:
             "max_mass": get("profileMaxPartMass", float)}
 
 
+def _price(rng: random.Random, offer: dict, city: dict) -> dict:
+    """The archetype's price model is in euros; a shop that quotes in its own currency converts it at the reference
+    rate of ontology/exchange-rates.ttl (the same draws either way: drawing other numbers per currency once made a
+    Czech shop's 2,763 CZK look like the best price against 1,224 EUR elsewhere)."""
+    currency = "EUR" if rng.random() < 0.7 else city["currency"]
+    setup, unit = rng.uniform(*offer["setup"]), rng.uniform(*offer["unit"])
+    rate = _units_per_euro()[currency]
+    return {"currency": currency, "setup": round(setup * rate), "unit": _round(unit * rate)}
+
+
+@functools.cache
+def _units_per_euro() -> dict[str, float]:
+    graph = knowledge.ontology_graph()
+    return {str(graph.value(rate, MAAS.rateCurrency)): float(graph.value(rate, MAAS.unitsPerEuro))
+            for rate in graph.subjects(RDF.type, MAAS.ReferenceExchangeRate)}
+
+
 def _slug(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
@@ -142,8 +159,7 @@ def _service(rng: random.Random, offer: dict, provider: dict, provider_id: str, 
         "batch_size": _batch(rng, profile["batch"]),
         "capacity_per_week": round(rng.uniform(*offer["capacity"])),
         "lead_time_days": rng.randint(*offer["lead"]),
-        "price": {"currency": "EUR" if rng.random() < 0.7 else city["currency"],
-                  "setup": round(rng.uniform(*offer["setup"])), "unit": _round(rng.uniform(*offer["unit"]))},
+        "price": _price(rng, offer, city),
         "valid_until": (today + datetime.timedelta(days=rng.randint(120, 720))).isoformat(),
     }
     if it_best and it_typical:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import math
 
+import numpy as np
 from prettytable import PrettyTable, TableStyle
 
 from maas_kg import knowledge
@@ -69,8 +70,10 @@ def as_json(store: Store, result: MatchResult, *, top: int | None = TOP, near_mi
     chosen = {key: {c.service: c for c in step.best(MAX_PER_STEP)} for key, step in distinct.items()}
     add_names(store, [candidate for found in (*pages.values(), *missed.values(), *(c.values() for c in chosen.values()))
                       for candidate in found])
-    rendered = {key: {"candidates": [_candidate(c, result) for c in pages[key]],
+    spreads = {key: _price_spread(step) for key, step in distinct.items()}
+    rendered = {key: {"candidates": [_flagged(_candidate(c, result), spreads[key]) for c in pages[key]],
                       "candidate_count": step.candidate_count,
+                      "price_quartiles_eur": list(spreads[key][:3]) if spreads[key] else None,
                       "near_misses": [{"service": c.service, "provider": c.provider, "failed": c.failed,
                                        "name": c.name, "provider_name": c.provider_name} for c in missed[key]],
                       "near_miss_count": step.near_miss_count,
@@ -135,6 +138,32 @@ def _assignment_details(assignment, chosen: list[Candidate | None], result: Matc
             if assignment.days is not None else None,
             "delivery_km": to_delivery, "route_km": round(transport_km, 1), "transport_co2_kg": co2,
             "transport_cost": round(max(0.0, assignment.total - misfit), 4) if len(known) == len(chosen) else None}
+
+
+#: a quote is flagged as far outside its step's prices beyond Tukey's fences (1.5 interquartile ranges) of the
+#: logarithms of all candidates' euro quotes, given at least this many quotes: prices spread by factors, not sums
+PRICE_SPREAD_MINIMUM = 5
+
+
+def _price_spread(step) -> tuple[float, float, float, float, float] | None:
+    """The quartiles of the euro quotes of every candidate of ``step`` (not only the page shown), and the fences
+    beyond which a quote is far outside them."""
+    quotes = np.asarray(step.columns["quote_eur"], dtype=float)[np.asarray(step.candidate_rows, dtype=np.int64)]
+    quotes = quotes[np.isfinite(quotes) & (quotes > 0)]
+    if len(quotes) < PRICE_SPREAD_MINIMUM:
+        return None
+    low, middle, high = np.quantile(np.log(quotes), [0.25, 0.5, 0.75])
+    spread = 1.5 * (high - low)
+    return (round(float(np.exp(low)), 2), round(float(np.exp(middle)), 2), round(float(np.exp(high)), 2),
+            float(np.exp(low - spread)), float(np.exp(high + spread)))
+
+
+def _flagged(candidate: dict, spread) -> dict:
+    total = candidate["quote"]["total_eur"]
+    outlier = None
+    if spread and total:
+        outlier = "low" if total < spread[3] else "high" if total > spread[4] else None
+    return {**candidate, "price_outlier": outlier}
 
 
 def _fewest_days(step, result: MatchResult) -> int | None:
@@ -203,7 +232,12 @@ def as_text(document: dict, *, top: int = 5, near_misses: int = 5) -> str:
                 table.set_style(TableStyle.MARKDOWN)
                 table.align = "l"
                 for i, c in enumerate(step["candidates"][:top], start=1):
-                    price = f"{c['quote']['total']:,.2f} {c['quote']['currency']}" if c["quote"]["total"] is not None else "-"
+                    quote = c["quote"]
+                    price = f"{quote['total']:,.2f} {quote['currency']}" if quote["total"] is not None else "-"
+                    if quote["currency"] != "EUR" and quote["total_eur"] is not None:
+                        price += f" ({quote['total_eur']:,.0f} EUR)"  # the comparison's reference currency
+                    if c.get("price_outlier"):
+                        price += f" [far {'below' if c['price_outlier'] == 'low' else 'above'} the step's prices]"
                     table.add_row([i, c["provider_name"] or c["provider"], c["name"] or c["service"], price,
                                    c["delivery_days"] if c["delivery_days"] is not None else "-",
                                    c["distance_km"] if c["distance_km"] is not None else "-", f"{c['score']:.3f}"])
