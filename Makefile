@@ -71,6 +71,7 @@ bench-index: $(STAMP)
 
 bench-pages: $(STAMP)
 	$(BIN)/python benchmarks/bench_pages.py --store var/bench/matching-100000
+	$(BIN)/python benchmarks/bench_pages.py --store var/bench/matching-100000 --requests --repeats 20 --baseline-repeats 1 --clients 8 --seconds 30
 
 bench-sparql: $(STAMP)
 	$(BIN)/python benchmarks/bench_sparql.py --services 10000 --repeats 30

@@ -99,32 +99,46 @@ def catalogue_page():
                 errors[name] = str(err)
     if args.get("country"):
         filters["country"] = args["country"]
+    from api.services import catalogue_index, parse_near
+
     if args.get("near"):
         try:
-            lat, lon = (float(x) for x in args["near"].split(","))
-            filters["near"] = (lat, lon, float(args.get("radius_km") or 100))
-        except ValueError:
-            errors["near"] = "write the place as latitude,longitude in degrees, e.g. 48.14,11.58"
+            filters["near"] = parse_near(args["near"], args.get("radius_km"))
+        except ValueError as err:  # next to the field it is about: near or radius_km
+            errors[err.args[0]] = err.args[1]
+    elif args.get("radius_km"):
+        errors["near"] = "give the place (latitude,longitude) that the radius is around, e.g. 48.14,11.58"
     try:
-        page = max(1, int(args.get("page", 1)))
+        page = min(max(1, int(args.get("page", 1))), 10**9)
     except ValueError:
         page = 1
     size = 25
     rows: list[dict] = []
     facets: dict = {"country": [], "certification": []}
+    # filters, facets and the taxonomy counts from the catalogue's match index (5-40 s a request by the rules in the
+    # store at 100,000 services, milliseconds from the index); None: by the rules
+    index = catalogue_index()
+    processes = materials = None
     if not errors:
         try:
-            rows = catalogue.list_services(store, limit=size + 1, offset=(page - 1) * size, **filters)
-            facets = catalogue.facet_counts(store, **filters)
+            rows = catalogue.list_services(store, limit=size + 1, offset=(page - 1) * size, index=index, **filters)
+            facets = catalogue.facet_counts(store, index=index, **filters)
         except CatalogueError as err:
             errors["country" if "country" in str(err) else "near"] = str(err)
+        except StoreError as err:  # the store gave up (a remote store's timeout): said on the page, not a raw 500
+            errors["store"] = str(err)
+    try:
+        processes = browse.taxonomy(store, str(PROC.ManufacturingProcess), index=index)
+        materials = browse.taxonomy(store, str(MAT.Material), index=index)
+    except StoreError as err:  # the store gave up (a remote store's timeout): said on the page, not a raw 500
+        errors["store"] = str(err)
     # the country facet counts every service found once (each has one country)
     total = sum(item["services"] for item in facets["country"])
-    processes = browse.taxonomy(store, str(PROC.ManufacturingProcess))
+    empty = browse.TaxonomyNode("", None, None, None, None, 0)
     return render_template("catalogue.html", rows=rows[:size], more=len(rows) > size, page=page, errors=errors,
-                           processes=processes, service_url=service_url, facets=facets, total=total,
-                           materials=browse.taxonomy(store, str(MAT.Material)),
-                           process_labels=browse.labels(processes, g.lang))
+                           processes=processes or empty, service_url=service_url, facets=facets, total=total,
+                           materials=materials or empty,
+                           process_labels=browse.labels(processes, g.lang) if processes else {})
 
 
 @bp.get("/catalogue/service")
@@ -551,11 +565,42 @@ def _as_table(answer, graph_query: bool) -> dict:
 
 @bp.get("/taxonomy")
 def taxonomy_page():
+    """The process and material trees (filtered to the classes matching ``q`` and their ancestors), and with
+    ``class`` a class's page: breadcrumb, facts (notations, synonyms, definition, sources, quantities with units),
+    capability profile with units and where each value is inherited from, and the services offering or using it."""
     store = resources().catalogue
     selected = request.args.get("class")
-    profile = browse.class_profile(store, selected) if selected else []
+    query = request.args.get("q", "").strip()[:200]
     processes = browse.taxonomy(store, str(PROC.ManufacturingProcess))
     materials = browse.taxonomy(store, str(MAT.Material))
-    node = (browse.find(processes, selected) or browse.find(materials, selected)) if selected else None
+    view: dict = {"node": None, "is_material": False}
+    if selected:
+        node = browse.find(processes, selected)
+        tree, filter_name = (processes, "process") if node else (materials, "material")
+        node = node or browse.find(materials, selected)
+        if node is None:
+            from maas_kg.errors import NotFound
+
+            raise NotFound(f"{selected} is no class of the process or material taxonomy; the tree on /taxonomy "
+                           "lists them all")
+        from api.services import catalogue_index
+
+        services: list[dict] = []
+        try:
+            services = catalogue.list_services(store, limit=10, index=catalogue_index(), **{filter_name: selected})
+        except (CatalogueError, StoreError):  # the class's page without its services rather than none at all
+            pass
+        labels = {**browse.labels(processes, g.lang), **browse.labels(materials, g.lang)}
+        view = {"node": node, "is_material": filter_name == "material", "filter_name": filter_name,
+                "path": browse.path_to(tree, selected), "parents": browse.parents(tree, selected),
+                "facts": browse.class_facts(store, selected, g.lang),
+                "profile": browse.class_profile(store, selected, g.lang), "services": services,
+                "holders": labels}
+    matched: dict[str, set[str]] = {}
+    if query:
+        processes, matched["processes"] = browse.filtered(
+            processes, query, browse.synonyms(store, str(PROC.ManufacturingProcess)))
+        materials, matched["materials"] = browse.filtered(
+            materials, query, browse.synonyms(store, str(MAT.Material)))
     return render_template("taxonomy.html", processes=processes, materials=materials, selected=selected,
-                           node=node, profile=profile)
+                           query=query, matched=set().union(*matched.values()) if matched else set(), **view)

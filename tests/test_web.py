@@ -382,3 +382,126 @@ def test_match_result_fits_a_phone_without_horizontal_scrolling(page):
         .slice(0, 8).map(el => el.tagName + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right))""")
     assert width <= 390, (width, wide)
     snapshot(page, "match-result-phone")
+
+
+
+# -- the taxonomy pages as ontology editors use them (issue 21, items 15 and 16) ----------------------------------
+
+PROC_NS, MAT_NS = "https://w3id.org/maas-kg/process#", "https://w3id.org/maas-kg/material#"
+
+
+def _class_page(page, iri: str, lang: str = "en"):
+    return page.goto("/taxonomy?" + requests.compat.urlencode({"class": iri, "lang": lang}))
+
+
+def test_taxonomy_material_page_lists_its_services_and_its_link_filters_the_catalogue_by_material(page):
+    _class_page(page, MAT_NS + "AluminiumAlloy")
+    assert page.locator("#profile-title").inner_text() == "Material aluminium alloy"
+    assert "No profile stated" not in page.locator("section.class-page").inner_text()
+    assert page.locator("ul.class-services li").count() > 0
+    snapshot(page, "taxonomy-material-services")
+    page.locator("a.all-services").click()
+    assert "material=" in page.url and "process=" not in page.url
+    assert page.locator("[role=alert]:visible, .error:visible").count() == 0
+    assert "unknown process" not in page.locator("main").inner_text()
+    assert page.locator("table.results tbody tr").count() > 0
+
+
+def test_taxonomy_material_shows_designations_synonyms_and_parent_classes(page):
+    _class_page(page, MAT_NS + "Steel42CrMo4")
+    facts = page.locator("section.class-page table.facts").inner_text()
+    assert "Material number" in facts and "1.7225" in facts
+    synonyms = page.locator("ul.synonyms li").all_inner_texts()
+    assert any(s.startswith("AISI 4140") for s in synonyms) and any(s.startswith("SAE 4140") for s in synonyms)
+    assert page.locator("ul.parents a", has_text="alloy steel").count() == 1
+    assert "https://w3id.org/maas-kg/material#Steel42CrMo4" in page.locator(".class-iri").inner_text()
+    snapshot(page, "taxonomy-material-facts")
+
+
+def test_taxonomy_profile_shows_labels_with_units_and_where_values_are_inherited_from(page):
+    _class_page(page, PROC_NS + "Honing")
+    profile = page.locator("dl.profile")
+    best = profile.locator("dt", has_text=re.compile(r"^profile best Ra$"))
+    assert best.count() == 1
+    assert best.locator("xpath=following-sibling::dd[1]").locator(".values").inner_text() == "0.1\u00a0µm"
+    assert "profileRaBest" not in profile.inner_text()
+    inherited = profile.locator(".inherited a", has_text="machining with geometrically undefined cutting edges")
+    assert inherited.count() >= 1
+    assert profile.locator(".stated").count() >= 1  # Honing states its own roughness
+    snapshot(page, "taxonomy-profile-units")
+    inherited.first.click()
+    assert page.locator("#profile-title").inner_text() == \
+        "Capability profile of machining with geometrically undefined cutting edges"
+
+
+def test_taxonomy_breadcrumb_leads_from_the_root_to_the_class(page):
+    _class_page(page, PROC_NS + "Honing")
+    crumbs = page.locator("nav.breadcrumb li")
+    assert crumbs.all_inner_texts() == ["manufacturing process", "separating",
+                                        "machining with geometrically undefined cutting edges", "honing"]
+    assert page.locator("nav.breadcrumb [aria-current=page]").inner_text() == "honing"
+    page.locator("nav.breadcrumb a", has_text="separating").click()
+    assert page.locator("#profile-title").inner_text() == "Capability profile of separating"
+
+
+def test_taxonomy_search_box_filters_the_tree_to_matches_and_their_ancestors(page):
+    page.goto("/taxonomy")
+    full = page.locator(".tree li").count()
+    page.fill("#taxonomy-q", "honing")
+    page.press("#taxonomy-q", "Enter")
+    page.wait_for_url(re.compile(r"[?&]q=honing"))
+    tree = page.locator("#processes-title + .tree")
+    assert tree.locator("a", has_text=re.compile(r"^honing$")).count() == 1
+    assert tree.locator("mark", has_text="honing").count() == 1
+    for ancestor in ("separating", "machining with geometrically undefined cutting edges"):
+        assert tree.locator("a", has_text=re.compile(f"^{ancestor}$")).count() == 1
+    assert page.locator(".tree a", has_text=re.compile(r"^milling$")).count() == 0
+    assert page.locator(".tree li").count() < full
+    assert page.locator(".search-result").inner_text() == "1 class matches “honing”"
+    # links in the tree stay outside the summaries (no nested interactive controls)
+    assert page.locator("summary a").count() == 0
+    snapshot(page, "taxonomy-search-honing")
+    # synonyms and notations are found too, in the material tree
+    page.goto("/taxonomy?q=AISI+4140")
+    assert page.locator("#materials-title + .tree mark", has_text="42CrMo4").count() == 1
+    page.goto("/taxonomy?q=1.7225")
+    assert page.locator("#materials-title + .tree mark", has_text="42CrMo4").count() == 1
+
+
+def test_taxonomy_siblings_are_sorted_by_notation_naturally(page):
+    page.goto("/taxonomy")
+    notations = page.evaluate("""() => {
+        const link = [...document.querySelectorAll('.tree a')].find(a => a.textContent.trim() === 'primary shaping');
+        const item = link.closest('li');
+        return [...item.querySelectorAll(':scope > details > ul > li > .notation')].map(n => n.textContent);
+    }""")
+    assert notations.index("1.2") < notations.index("1.9") < notations.index("1.10"), notations
+    assert notations[-1] == "1.10", notations
+
+
+def test_taxonomy_unknown_class_is_a_404_page(page):
+    response = _class_page(page, MAT_NS + "42CrMo4")
+    assert response.status == 404
+    assert page.locator("h1").inner_text() == "There is no such page"
+    assert page.locator("nav a[aria-current=page]", has_text="Taxonomy").count() == 1
+
+
+def test_taxonomy_german_page_shows_german_labels_definitions_and_profile(page):
+    _class_page(page, MAT_NS + "Steel42CrMo4", lang="de")
+    assert page.locator("#profile-title").inner_text() == "Werkstoff 42CrMo4"
+    definition = page.locator(".class-definition")
+    assert definition.inner_text().startswith("Chrom-Molybdän-Vergütungsstahl") and \
+        definition.get_attribute("lang") is None
+    assert page.locator("ul.parents a", has_text="legierter Stahl").count() == 1
+    assert page.locator("nav.breadcrumb li").all_inner_texts()[:2] == ["Werkstoff", "Metall"]
+    # the tree's definitions in German where the ontology has them
+    metal = page.evaluate("""() => [...document.querySelectorAll('.tree a')]
+        .find(a => a.textContent.trim() === 'Metall').closest('li').querySelector(':scope > .definition').textContent""")
+    assert metal == "Ein metallischer Werkstoff, eisenbasiert oder nicht."
+    _class_page(page, PROC_NS + "Honing", lang="de")
+    profile = page.locator("dl.profile")
+    assert profile.locator("dt", has_text=re.compile(r"^Profil beste Rauheit Ra$")).count() == 1
+    assert "geerbt von" in profile.inner_text() and "Eisenwerkstoff" in profile.inner_text()
+    # no German definition in the ontology: the English one, marked as English
+    assert page.locator(".class-definition").get_attribute("lang") == "en"
+    snapshot(page, "taxonomy-profile-de")
