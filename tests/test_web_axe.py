@@ -1,7 +1,7 @@
 """Accessibility (issue 21, item 19): axe-core finds no violation of serious or critical impact on any of our pages,
 at a desktop and a phone width, in the real browser against the real service. axe-core is the npm package pinned in
 tests/axe/ (`make test` installs it with `npm ci`); it is injected from that folder, never from a CDN. Every page
-also has its favicon (item 20: no 404 in any page's log)."""
+also has its favicon (item 20: no 404 in any page's log), and fits the width of a phone (item 8)."""
 
 from __future__ import annotations
 
@@ -93,9 +93,12 @@ def test_no_serious_accessibility_violation(browser, service, name, width):
             assert page.goto(visit).status == 200
         violations = serious_violations(page)
         snapshot(page, f"axe-{name}-{width}")
+        # item 8: every page fits a phone (wide tables scroll in their own box, never the page)
+        overflow = page.evaluate("document.documentElement.scrollWidth") - WIDTHS[width]["width"]
     finally:
         context.close()
     assert not violations, json.dumps(violations, indent=1)
+    assert overflow <= 0, f"the page is {overflow} px wider than the {width}'s {WIDTHS[width]['width']} px"
     assert not missing, f"404s while loading the page: {missing}"
 
 
@@ -106,3 +109,26 @@ def test_the_favicon_is_served_and_linked(service):
     assert icon.status_code == 200 and icon.headers["Content-Type"].startswith("image/")
     home = requests.get(service["base"] + "/", timeout=30).text
     assert 'rel="icon"' in home
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_the_catalogue_search_is_the_first_stop_after_the_skip_link(browser, service, width):
+    """Item 19: the search field came 96 tabs after the skip link, behind the facets; the search and the results now
+    come first (on a phone also visually: the results are not below the facets)."""
+    context = browser.new_context(base_url=service["base"], viewport=WIDTHS[width])
+    page = context.new_page()
+    try:
+        page.goto("/catalogue")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip"
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "f-process"
+        results = page.locator("table.results").bounding_box()
+        facets = page.locator("aside").bounding_box()
+        if width == "phone":
+            assert results["y"] < facets["y"]
+        else:
+            assert facets["x"] < results["x"]  # the facets stand left of the results
+    finally:
+        context.close()
