@@ -15,6 +15,7 @@ from api.problems import Problem, shortened
 from api.state import resources
 from maas_kg import catalogue
 from maas_kg.catalogue.ingest import json_context, json_fields, term_indexes
+from maas_kg.catalogue.publishing import IDENTICAL
 from maas_kg.knowledge.validation import ValidationReport
 from maas_kg.knowledge.vocabulary import AmbiguousTerm, UnknownTerm
 from maas_kg.media_types import RDF_RESPONSES
@@ -32,6 +33,13 @@ def _results_problem(results) -> Problem:
         reasons = sorted({v.message for r in refused for v in r.violations if v.component == "access control"})
         return Problem(403, "Not your service", "; ".join(reasons[:3]) + "; nothing was written",
                        violations=violations)
+    identical = {r.service: v.value for r in failed for v in r.violations if v.component == IDENTICAL}
+    if identical and all(all(v.component == IDENTICAL for v in r.violations) for r in failed):
+        existing = sorted(set(identical.values()))
+        return Problem(409, "Already published", f"the same service of the same provider is published already as "
+                       f"{', '.join(existing[:3])}: replace it with PUT {service_url(existing[0])} instead of creating "
+                       "it again; nothing was written", existing=existing,
+                       existing_urls=[service_url(s) for s in existing], violations=violations)
     report = ValidationReport(conforms=False, violations=[v for r in failed for v in r.violations])
     return Problem(422, "Invalid service", f"{len(failed)} service(s) do not conform to the shapes; nothing was "
                    "written. Each violation names the node, the property, the value found and what to fix.",
@@ -54,7 +62,7 @@ def _publish(data: bytes, fmt: str, *, expect: str | None = None, create_only: b
         return allowed
 
     results = catalogue.publish(store, data, fmt, publisher=key.agent, may_publish=may_publish, atomic=True,
-                                private=resources().private)
+                                private=resources().private, complete=key.may_change)
     if any(not r.published for r in results):
         raise _results_problem(results)
     return results, owners

@@ -12,7 +12,8 @@ import re
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import (Blueprint, current_app, flash, g, get_flashed_messages, jsonify, redirect, render_template, request,
+                   url_for)
 
 from api.auth import ownership_check
 from api.formats import service_url
@@ -20,6 +21,7 @@ from api.problems import shortened
 from api.query_slots import SlotsTaken, public_base, slots
 from api.state import resources
 from api.web_circularity import bp as circularity_bp
+from api.web_orders import FormExpired, _check_form, signed_in
 from api.web_orders import bp as orders_bp
 from api.web_resilience import bp as resilience_bp
 from maas_kg import catalogue, knowledge
@@ -27,6 +29,7 @@ from maas_kg.catalogue import CatalogueError, browse, public_sparql
 from maas_kg.catalogue.ingest import InputError, format_for, json_fields, term_indexes
 from maas_kg.catalogue.keys import ApiKey
 from maas_kg.catalogue.public_sparql import QueryMalformed, QueryRefused, QueryTimeout
+from maas_kg.catalogue.publishing import IDENTICAL, provider_profile
 from maas_kg.knowledge import MAT, PROC
 from maas_kg.knowledge.vocabulary import AmbiguousTerm, UnknownTerm
 from maas_kg.matching import places
@@ -142,18 +145,60 @@ def catalogue_page():
 
 
 @bp.get("/catalogue/service")
-def service_page():
+def service_page(fields: dict | None = None, status: int = 200):
     store = resources().catalogue
-    service = request.args.get("iri", "")
+    service = request.values.get("iri", "")
     rows = catalogue.list_services(store, service=service) if service.startswith(("http", "urn:")) else []
     history = browse.service_history(store, service) if service else []
+    notices = get_flashed_messages(with_categories=True, category_filter=["published", "withdrawn"])
+    key = signed_in()
     if not rows:
-        return render_template("service.html", summary=None, service=service, history=history), 404
+        # a withdrawal just done (its notice) is a success, not a missing page
+        return render_template("service.html", summary=None, service=service, history=history, notices=notices,
+                               fields={}, signed_key=key), 200 if notices else 404
     parts = browse.service_description(store, service, g.lang)
     process_label = next((row["valueLabel"] for row in parts.get("service", [])
                           if row["property"].endswith("#processType") and row["valueLabel"]), None)
+    owner = rows[0].get("provider")
     return render_template("service.html", summary=rows[0], service=service, history=history, parts=parts,
-                           process_label=process_label, api_url=service_url(service))
+                           process_label=process_label, api_url=service_url(service), notices=notices,
+                           fields=fields or {}, signed_key=key, form=request.form,
+                           signed_owner=key is not None and key.may_change(owner)), status
+
+
+@bp.post("/catalogue/service/withdraw")
+def withdraw_page():
+    """Withdraw a service from its page: the owner's key (the form's key field, or the signed-in session's) and the
+    ticked confirmation "I withdraw this service"; the same library calls as ``DELETE /services/{id}``."""
+    store, service = resources().catalogue, request.form.get("iri", "")
+    de = g.lang == "de"
+    key, fields = _publish_key()
+    if key is None:
+        return service_page(fields, 401)
+    if request.form.get("confirm") != "yes":
+        return service_page({"confirm": "Zum Zurückziehen das Kästchen „Ich ziehe diese Dienstleistung zurück“ "
+                             "ankreuzen" if de else "tick \"I withdraw this service\" to withdraw it"}, 400)
+    owner = catalogue.providers_of(store, [service]).get(service)
+    if owner is None:
+        return service_page({"confirm": f"{service} ist nicht veröffentlicht" if de else f"{service} is not published"},
+                            404)
+
+    def may_withdraw(owner_on_record: str | None) -> None:
+        if not key.may_change(owner) or (owner_on_record is not None and not key.may_change(owner_on_record)):
+            raise CatalogueError(
+                f"{service} gehört {owner_on_record or owner}, nicht der Organisation dieses Schlüssels; nichts wurde "
+                "geändert" if de else f"{service} belongs to {owner_on_record or owner}, not to this key's "
+                "organisation; nothing was changed")
+
+    try:
+        version = catalogue.withdraw(store, service, agent=key.agent, private=resources().private,
+                                     may_withdraw=may_withdraw)
+    except (catalogue.ServiceConflict, catalogue.UnknownService) as err:
+        return service_page({"confirm": str(err)}, 409)
+    except CatalogueError as err:
+        return service_page({"api_key": str(err)}, 403)
+    flash({"service": service, "version": version}, "withdrawn")
+    return redirect(url_for("web.service_page", iri=service), 303)
 
 
 # -- publish -----------------------------------------------------------------------------------------------------
@@ -189,7 +234,7 @@ def service_from_form(form) -> dict:
         if given(name):
             document[name] = given(name)
     for name in ("max_mass_kg", "tolerance_mm", "roughness_ra_um", "capacity_per_week", "lead_time_days",
-                 "internal_cost_rate", "capacity_utilisation"):
+                 "internal_cost_rate", "capacity_utilisation", "it_grade"):
         if given(name):
             document[name] = _number(given(name))
     for name in ("materials", "certifications"):
@@ -209,19 +254,150 @@ def service_from_form(form) -> dict:
     return document
 
 
-def _form_key() -> ApiKey | None:
+def _publish_key() -> tuple[ApiKey | None, dict[str, str]]:
+    """The key a publish or withdraw form acts with: the form's key field, else the signed-in session's (``/sign-in``,
+    api/web_orders.py; then the form must carry the session's CSRF token). None and the error by field without one."""
+    de = g.lang == "de"
     token = request.form.get("api_key", "").strip()
-    return resources().keys.authenticate(token) if token else None
+    if token:
+        key = resources().keys.authenticate(token)
+        if key is None:
+            return None, {"api_key": "Der Schlüssel ist unbekannt oder widerrufen: beim Betreiber einen neuen "
+                          "erfragen" if de else "the key is unknown or revoked: ask the operator for a new one"}
+        return key, {}
+    key = signed_in()
+    if key is not None:
+        try:
+            _check_form()  # a form without this session's CSRF token (sent from elsewhere, or before a new sign-in)
+        except FormExpired as err:
+            return None, {"api_key": err.message}
+        return key, {}
+    return None, {"api_key": "API-Schlüssel Ihrer Organisation eingeben (oder anmelden)" if de
+                  else "enter your organisation's API key (ask the operator for one), or sign in"}
+
+
+_FORM_PROPERTIES = {"name": "name", "maxPartMass": "max_mass_kg", "achievableTolerance": "tolerance_mm",
+                    "achievableRoughness": "roughness_ra_um", "capacityPerWeek": "capacity_per_week",
+                    "leadTimeDays": "lead_time_days", "validUntil": "valid_until"}
+
+
+#: what the service node of a published version states that the form shows (or that normalisation derives from
+#: what it shows); anything else would be lost by publishing the edit from the form (``uncovered_statements``)
+_FORM_COVERS = {"type", "name", "processType", "material", "holdsCertification", "envelopeX", "envelopeY", "envelopeZ",
+                "envelopeLongest", "envelopeMiddle", "envelopeShortest", "minBatchSize", "maxBatchSize",
+                "hasPriceSpecification", "providedBy", "offeredAt", "achievableITGrade", *_FORM_PROPERTIES}
+
+
+def uncovered_statements(store, service: str) -> list[str]:
+    """The properties the published version of ``service`` states about it that the publish form cannot carry (its
+    machines and capabilities, say): an edit from the form must not drop them unnoticed."""
+    own = {p.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+           for s, p, _ in store.graph_triples(catalogue.service_graph(service)) if s.value == service}
+    return sorted(own - _FORM_COVERS)
+
+
+def form_from_service(store, service: str) -> dict[str, str]:
+    """The publish form's fields from the published version of ``service`` (the inverse of ``service_from_form``):
+    the edit link of a service page opens the form with them. Terms are written as their English label when that
+    label names the term again, else as their IRI."""
+    triples = store.graph_triples(catalogue.service_graph(service))
+    about: dict[str, dict[str, list]] = {}
+    for s, p, o in triples:
+        about.setdefault(s.value, {}).setdefault(p.value.rsplit("#", 1)[-1], []).append(o)
+
+    def one(node: str, name: str) -> str:
+        values = about.get(node, {}).get(name, [])
+        return _form_number(values[0].value) if values else ""
+
+    indexes = term_indexes()
+    own = about.get(service, {})
+    fields = {"id": service, "mode": "form"}
+    for prop, name in _FORM_PROPERTIES.items():
+        fields[name] = one(service, prop)
+    fields["process"] = ", ".join(_term_label(indexes["process"], o.value) for o in own.get("processType", []))
+    fields["materials"] = ", ".join(sorted(_term_label(indexes["material"], o.value) for o in own.get("material", [])))
+    fields["certifications"] = ", ".join(sorted(_term_label(indexes["certification"], o.value)
+                                                for o in own.get("holdsCertification", [])))
+    fields["it_grade"] = one(service, "achievableITGrade")  # carried in a hidden field: the form has no IT grade
+    fields["envelope_mm"] = ", ".join(one(service, axis) for axis in ("envelopeX", "envelopeY", "envelopeZ")
+                                      if one(service, axis))
+    fields["batch_size"] = ", ".join(one(service, end) for end in ("minBatchSize", "maxBatchSize") if one(service, end))
+    for price in own.get("hasPriceSpecification", [])[:1]:
+        node = price.value
+        fields.update(price_currency=one(node, "currency"), price_setup=one(node, "setupPrice"),
+                      price_unit=one(node, "unitPrice"))
+    for provider in own.get("providedBy", [])[:1]:
+        node = provider.value
+        fields.update(provider_id=node, provider_name=one(node, "name"), provider_country=one(node, "countryCode"))
+        sites = sorted(o.value for o in about.get(node, {}).get("hasSite", []))
+        if sites:
+            fields.update(provider_lat=one(sites[0], "latitude"), provider_lon=one(sites[0], "longitude"))
+    return {name: value for name, value in fields.items() if value}
+
+
+def _form_number(text: str) -> str:
+    """A literal as the form shows it: 10 for 10.0, 38.5 as it is."""
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() and "e" not in text.lower() else text
+
+
+def _term_label(index, iri: str) -> str:
+    """The English label of a taxonomy term if it resolves to the term again (the form accepts labels), else its IRI."""
+    graph = knowledge.ontology_graph()
+    import rdflib
+
+    for label in graph.objects(rdflib.URIRef(iri), rdflib.RDFS.label):
+        if getattr(label, "language", None) == "en":
+            try:
+                if str(index.resolve(str(label), suggest=False)) == iri:
+                    return str(label)
+            except (UnknownTerm, AmbiguousTerm):
+                break
+    return iri
+
+
+def _provider_fields(key: ApiKey | None) -> dict[str, str]:
+    """The provider fields of the publish form for ``key``'s provider: its published name, country and site, or
+    only its IRI when it has published nothing yet (none for administrators' and buyers' keys)."""
+    if key is None or not key.provider:
+        return {}
+    profile = provider_profile(resources().catalogue, key.provider)
+    return {f"provider_{name}": str(value) for name, value in profile.items() if value is not None}
+
+
+@bp.post("/publish/provider")
+def publish_provider():
+    """The provider a key publishes for (the publish page asks when a key is typed in, or for the signed-in key): its
+    IRI, its published name, country and site, and which IRIs it may use, so the page fills the provider fields and
+    the live check can say before submitting that the key may not publish for another provider. The key travels
+    in the body, never in a URL."""
+    token = request.form.get("api_key", "").strip()
+    key = resources().keys.authenticate(token) if token else signed_in()
+    if key is None:
+        return jsonify({"key": None}), 401 if token else 200
+    return jsonify({"key": {"admin": key.admin, "provider": key.provider,
+                            "namespaces": [f"{key.provider}/", *key.namespaces] if key.provider else []},
+                    "fields": _provider_fields(key)})
 
 
 @bp.route("/publish", methods=["GET", "POST"])
 def publish_page():
-    context = {"form": request.form, "report": None, "published": None, "error": None, "fields": {}}
+    context = {"form": request.form, "report": None, "published": None, "error": None, "fields": {},
+               "identical": [], "editing": None, "uncovered": [], "signed_key": signed_in()}
     if request.method == "GET":
+        editing = request.args.get("edit", "")
+        if editing and catalogue.providers_of(resources().catalogue, [editing]):
+            context["form"], context["editing"] = form_from_service(resources().catalogue, editing), editing
+            context["uncovered"] = uncovered_statements(resources().catalogue, editing)
+        elif context["signed_key"] is not None:
+            context["form"] = _provider_fields(context["signed_key"])
         return render_template("publish.html", **context)
-    key = _form_key()
+    context["editing"] = request.form.get("editing") or None
+    key, context["fields"] = _publish_key()
     if key is None:
-        context["fields"]["api_key"] = "enter your organisation's API key (ask the operator for one)"
         return render_template("publish.html", **context), 401
     fmt = "json"
     if request.form.get("mode") == "text":
@@ -234,17 +410,35 @@ def publish_page():
             except InputError:
                 pass  # an unknown file extension: the chosen format
     else:
-        data = json.dumps(service_from_form(request.form)).encode("utf-8")
+        uncovered = uncovered_statements(resources().catalogue, context["editing"]) if context["editing"] else []
+        if uncovered and not request.form.get("drop_uncovered"):
+            context["uncovered"] = uncovered
+            context["fields"]["drop_uncovered"] = (
+                "Die veröffentlichte Version sagt mehr, als das Formular zeigt: bestätigen, dass es wegfallen soll, "
+                "oder die Beschreibung als Text bearbeiten" if g.lang == "de" else
+                "the published version states more than the form shows: confirm that it may go, or edit the "
+                "description as text")
+            return render_template("publish.html", **context), 422
+        document = service_from_form(request.form)
+        if key.provider and not key.admin and "id" not in document.get("provider", {}):
+            # the provider's identity comes from the key: its IRI need not be typed
+            document.setdefault("provider", {})["id"] = key.provider
+        data = json.dumps(document).encode("utf-8")
     if not data.strip():
         context["fields"]["text"] = "paste or upload a service description"
         return render_template("publish.html", **context), 400
     try:
         results = catalogue.publish(resources().catalogue, data, format_for(fmt), publisher=key.agent,
-                                    may_publish=ownership_check(key, {}), atomic=True, private=resources().private)
+                                    may_publish=ownership_check(key, {}), atomic=True, private=resources().private,
+                                    complete=key.may_change)
     except (InputError, CatalogueError) as err:
         context["error"] = shortened(str(err))  # the input may be 10 MB: quote an excerpt
         return render_template("publish.html", **context), 400
     failed = [r for r in results if not r.published]
+    identical = sorted({v.value for r in failed for v in r.violations if v.component == IDENTICAL})
+    if identical and all(v.component == IDENTICAL for r in failed for v in r.violations):
+        context["identical"] = identical  # "already published", with a link to it
+        return render_template("publish.html", **context), 409
     if failed:
         violations = [v for r in failed for v in r.violations]
         context["report"] = _report(violations)
@@ -253,9 +447,10 @@ def publish_page():
                 context["fields"].setdefault(violation["field"], violation["message"])
         refused = all(v.component == "access control" for v in violations)
         return render_template("publish.html", **context), 403 if refused else 422
-    context["published"] = [{"service": r.service, "version": r.version, "private_values": r.private_values}
-                            for r in results]
-    return render_template("publish.html", **context), 201
+    # POST-redirect-GET: the service's page with the notice, so reloading or sending again publishes nothing
+    for r in results:
+        flash({"service": r.service, "version": r.version, "private_values": r.private_values}, "published")
+    return redirect(url_for("web.service_page", iri=results[0].service), 303)
 
 
 # -- match -------------------------------------------------------------------------------------------------------

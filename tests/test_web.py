@@ -60,7 +60,8 @@ def test_publish_through_the_form_with_a_live_report_then_find_it_in_the_catalog
     # the live SHACL check points at the offending field in plain words
     error = page.locator("#e-lead_time_days")
     error.wait_for(state="visible")
-    assert "lead_time_days must be one number of days, 0 or more" in error.inner_text()
+    # next to its field, with the field's label (issue 21 item 12), not the plain JSON name
+    assert "Lead time (days): must be one number of days, 0 or more" in error.inner_text()
     assert page.get_attribute("#f-lead_time_days", "aria-invalid") == "true"
     page.fill("#f-lead_time_days", "10")
     page.locator("#live.success").wait_for()
@@ -384,7 +385,6 @@ def test_match_result_fits_a_phone_without_horizontal_scrolling(page):
     snapshot(page, "match-result-phone")
 
 
-
 # -- the taxonomy pages as ontology editors use them (issue 21, items 15 and 16) ----------------------------------
 
 PROC_NS, MAT_NS = "https://w3id.org/maas-kg/process#", "https://w3id.org/maas-kg/material#"
@@ -505,3 +505,229 @@ def test_taxonomy_german_page_shows_german_labels_definitions_and_profile(page):
     # no German definition in the ontology: the English one, marked as English
     assert page.locator(".class-definition").get_attribute("lang") == "en"
     snapshot(page, "taxonomy-profile-de")
+
+
+# -- the provider's pages: edit, withdraw, identity from the key, no duplicates, live errors (issue 21, 9-14) --------
+
+WEBER_DOCUMENT = Path(__file__).parent / "data" / "service-weber.json"
+SERVICE_FIELDS = {"process": "turning", "materials": "42CrMo4", "envelope_mm": "300, 300, 600", "batch_size": "1, 100",
+                  "capacity_per_week": "50", "lead_time_days": "5", "price_setup": "100", "price_unit": "10"}
+
+
+def _weber_published(service) -> None:
+    """Weber has a published service (its name, country and site), whichever tests ran before."""
+    answer = requests.put(f"{service['base']}/services/service/weber-5axis", data=WEBER_DOCUMENT.read_bytes(),
+                          headers={"Authorization": f"Bearer {service['provider']}",
+                                   "Content-Type": "application/json"}, timeout=60)
+    assert answer.status_code in (200, 201), answer.text
+
+
+def _publish_by_form(page, key: str, name: str, **values) -> None:
+    page.goto("/publish")
+    page.fill("#f-api_key", key)
+    fill(page, {"name": name, **SERVICE_FIELDS, **values})
+    page.click("#publish-form button[type=submit]")
+
+
+def _other_key(service) -> str:
+    from harness import cli
+
+    made = cli(service["env"], "keys", "create", "--provider", "https://w3id.org/maas-kg/id/provider/someone-else")
+    return made.stdout.strip()
+
+
+def test_publish_fills_the_provider_from_the_key_redirects_and_refuses_the_same_service_twice(page, service):
+    _weber_published(service)
+    name = f"Turning twice {uuid.uuid4().hex[:6]}"
+    page.goto("/publish")
+    page.fill("#f-api_key", service["provider"])
+    # the key names the provider: its IRI, name, country and site come from its published service
+    page.wait_for_function("document.querySelector('#f-provider_name').value !== ''")
+    assert page.input_value("#f-provider_id") == PROVIDER
+    assert page.input_value("#f-provider_name") == "Feinmechanik Weber GmbH"
+    assert page.input_value("#f-provider_country") == "DE" and page.input_value("#f-provider_lat") == "48.8303"
+    fill(page, {"name": name, **SERVICE_FIELDS})
+    with page.expect_response(lambda r: r.url.endswith("/publish") and r.request.method == "POST") as response:
+        page.click("#publish-form button[type=submit]")
+    assert response.value.status == 303  # POST-redirect-GET: to the service's page, with the notice
+    assert "/catalogue/service?iri=" in page.url and page.locator("h1").inner_text() == name
+    assert "Published:" in page.locator(".notice.success").inner_text()
+    published = page.locator(".notice.success a").inner_text()
+    # the same form sent again is refused with a link to the published service
+    with page.expect_response(lambda r: r.url.endswith("/publish") and r.request.method == "POST") as response:
+        _publish_by_form(page, service["provider"], name)
+    assert response.value.status == 409
+    notice = page.locator("#identical")
+    assert "Already published" in notice.inner_text() and published in notice.inner_text()
+    notice.locator("a", has_text=published).click()
+    assert page.locator("h1").inner_text() == name
+    listed = requests.get(f"{service['base']}/services", params={"per_page": 500}).json()["items"]
+    assert [item["name"] for item in listed].count(name) == 1
+
+
+def test_a_signed_in_provider_publishes_without_pasting_the_key(page, service):
+    _weber_published(service)
+    page.goto("/sign-in")
+    page.fill("#f-api_key", service["provider"])
+    page.click("#sign-in-form button[type=submit]")
+    page.goto("/publish")
+    assert page.input_value("#f-provider_id") == PROVIDER  # filled by the server from the sign-in
+    assert page.input_value("#f-provider_name") == "Feinmechanik Weber GmbH"
+    name = f"Signed-in turning {uuid.uuid4().hex[:6]}"
+    fill(page, {"name": name, **SERVICE_FIELDS})
+    page.click("#publish-form button[type=submit]")
+    assert page.locator("h1").inner_text() == name
+
+
+def test_edit_opens_the_form_filled_from_the_published_version_and_publishes_the_next(page, service):
+    name = f"Editable turning {uuid.uuid4().hex[:6]}"
+    _publish_by_form(page, service["provider"], name, provider_name="Feinmechanik Weber GmbH",
+                     provider_country="DE", provider_lat="48.8303", provider_lon="9.1717")
+    assert "Version 1" in page.locator("p.lead").inner_text()
+    iri = page.locator(".notice.success a").inner_text()
+    page.click("#edit-service")
+    assert page.locator("h1").inner_text() == "Edit a service"
+    assert page.input_value("#f-id") == iri and page.input_value("#f-name") == name
+    assert page.input_value("#f-process") == "turning" and page.input_value("#f-lead_time_days") == "5"
+    assert page.input_value("#f-batch_size") == "1, 100" and page.input_value("#f-price_unit") == "10"
+    assert page.input_value("#f-provider_id") == PROVIDER
+    assert page.locator(".field.invalid").count() == 0
+    page.fill("#f-api_key", service["provider"])
+    page.fill("#f-lead_time_days", "7")
+    page.click("#publish-form button[type=submit]")
+    assert page.locator("h1").inner_text() == name
+    assert "Version 2" in page.locator("p.lead").inner_text()
+    assert "7" in page.locator("#part-service + dl").inner_text()
+    summary = requests.get(f"{service['base']}/services/{iri.removeprefix('https://w3id.org/maas-kg/id/')}").json()
+    assert summary["version"] == "2"
+    # another organisation's key may not publish the edit: refused, nothing changed
+    page.click("#edit-service")
+    page.fill("#f-api_key", _other_key(service))
+    page.fill("#f-lead_time_days", "9")
+    with page.expect_response(lambda r: r.url.endswith("/publish") and r.request.method == "POST") as response:
+        page.click("#publish-form button[type=submit]")
+    assert response.value.status == 403
+    assert "only publish services of your own organisation" in page.locator("#report").inner_text()
+    assert requests.get(f"{service['base']}/catalogue/service", params={"iri": iri}).text.count("Version 2") == 1
+
+
+def test_withdraw_needs_the_owners_key_and_the_confirmation(page, service):
+    name = f"Withdrawable turning {uuid.uuid4().hex[:6]}"
+    _publish_by_form(page, service["provider"], name, provider_name="Feinmechanik Weber GmbH",
+                     provider_country="DE", provider_lat="48.8303", provider_lon="9.1717")
+    iri = page.locator(".notice.success a").inner_text()
+    assert labelled(page) == []
+    # another organisation's key: refused, with the reason next to the key, nothing changed
+    page.fill("#withdraw-form #f-api_key", _other_key(service))
+    page.check("#f-confirm")
+    page.click("#withdraw-form button[type=submit]")
+    assert "belongs to https://w3id.org/maas-kg/id/provider/weber" in page.locator("#e-api_key").inner_text()
+    assert page.locator("h1").inner_text() == name
+    # the owner's key without the confirmation: nothing happens but a request to confirm
+    page.fill("#withdraw-form #f-api_key", service["provider"])
+    page.uncheck("#f-confirm")
+    page.click("#withdraw-form button[type=submit]")
+    assert "I withdraw this service" in page.locator("#e-confirm").inner_text()
+    assert page.get_attribute("#f-confirm", "aria-invalid") == "true"
+    page.fill("#withdraw-form #f-api_key", service["provider"])
+    page.check("#f-confirm")
+    page.click("#withdraw-form button[type=submit]")
+    assert "Withdrawn:" in page.locator(".notice.success").inner_text()
+    assert "Withdrawal" in page.locator("table.results").inner_text()
+    listed = requests.get(f"{service['base']}/services", params={"per_page": 500}).json()["items"]
+    assert name not in {item["name"] for item in listed}
+    page.goto("/catalogue?country=DE")
+    assert page.locator("table.results a", has_text=name).count() == 0
+
+
+def test_a_provider_iri_minted_from_an_umlaut_name_is_transliterated(page, service):
+    suffix = uuid.uuid4().hex[:4]
+    _publish_by_form(page, service["admin"], f"Umlaut turning {suffix}", provider_name=f"Bauer Präzisionstechnik {suffix} GmbH",
+                     provider_country="DE", provider_lat="48.37", provider_lon="10.89")
+    iri = page.locator(".notice.success a").inner_text()
+    summary = requests.get(f"{service['base']}/services/{iri.removeprefix('https://w3id.org/maas-kg/id/')}").json()
+    assert summary["provider"] == f"https://w3id.org/maas-kg/id/provider/bauer-praezisionstechnik-{suffix}-gmbh-de"
+
+
+def test_live_errors_show_on_touched_fields_only_next_to_the_field_with_its_label(page, service):
+    page.goto("/publish")
+    page.fill("#f-name", "Half-typed service")
+    page.locator("#live").wait_for(state="visible")
+    # the process, materials, price ... are missing, but nobody has touched them yet
+    assert page.locator(".field.invalid").count() == 0
+    assert "in fields not filled yet" in page.locator("#live").inner_text()
+    # the currency's and the unit price's problems sit next to their fields, once, with their labels
+    page.fill("#f-price_currency", "euro")
+    error = page.locator("#e-price_currency")
+    error.wait_for(state="visible")
+    assert error.inner_text().startswith("Currency: ") and "ISO 4217" in error.inner_text()
+    assert "ISO 4217" not in page.locator("#live").inner_text()
+    page.fill("#f-provider_country", "Germany")
+    page.locator("#e-provider_country").wait_for(state="visible")
+    assert page.locator("#e-provider_country").inner_text().startswith("Country: ")
+    assert page.locator("#e-process").is_hidden()
+    # the key's provider: another provider's IRI is refused before submitting
+    page.fill("#f-api_key", service["provider"])
+    page.wait_for_function("document.querySelector('#f-provider_id').value !== ''")
+    page.fill("#f-provider_id", "https://w3id.org/maas-kg/id/provider/someone-else")
+    page.locator("#e-provider_id").wait_for(state="visible")
+    assert "this key may not publish for that provider" in page.locator("#e-provider_id").inner_text()
+
+
+def test_live_errors_are_german_on_the_german_page(page):
+    page.goto("/publish?lang=de")
+    page.fill("#f-lead_time_days", "-1")
+    error = page.locator("#e-lead_time_days")
+    error.wait_for(state="visible")
+    assert error.inner_text().startswith("Lieferzeit (Tage): muss eine Anzahl Tage sein, 0 oder mehr"), error.inner_text()
+    assert page.locator("#e-name").is_hidden()
+    page.fill("#f-price_unit", "-3")
+    page.locator("#e-price_unit").wait_for(state="visible")
+    assert page.locator("#e-price_unit").inner_text().startswith("Stückpreis: ")
+
+
+def test_an_upload_naming_only_an_existing_provider_iri_publishes(page, service, tmp_path):
+    _weber_published(service)
+    document = json.loads(WEBER_DOCUMENT.read_text())
+    name = f"Uploaded grinding {uuid.uuid4().hex[:6]}"
+    document.update(name=name, process="grinding", provider={"id": PROVIDER})
+    del document["id"]
+    upload = tmp_path / "grinding.json"
+    upload.write_text(json.dumps(document))
+    page.goto("/publish")
+    page.fill("#f-api_key", service["provider"])
+    page.check("input[name=mode][value=text]")
+    page.set_input_files("#f-file", str(upload))
+    page.click("#publish-form button[type=submit]")
+    assert page.locator("h1").inner_text() == name
+    assert "Feinmechanik Weber GmbH" in page.locator("#part-provider + dl").inner_text()
+
+
+
+def test_an_edit_from_the_form_keeps_the_it_grade_and_never_drops_other_statements_unnoticed(page, service):
+    """Editing from the form carries the IT grade (a hidden field); what the form cannot show at all (here a
+    minimum feature size) is named, and the form publishes without it only once the provider confirms that."""
+    document = json.loads(WEBER_DOCUMENT.read_text())
+    document.update(id="https://w3id.org/maas-kg/id/service/weber-edit-keeps", min_feature_mm=0.5)
+    headers = {"Authorization": f"Bearer {service['provider']}", "Content-Type": "application/json"}
+    put = requests.put(f"{service['base']}/services/service/weber-edit-keeps", data=json.dumps(document),
+                       headers=headers, timeout=60)
+    assert put.status_code in (200, 201), put.text
+    page.goto("/publish?edit=" + requests.utils.quote(document["id"], safe=""))
+    assert page.locator("#uncovered").is_visible() and "minFeatureSize" in page.locator("#uncovered").inner_text()
+    page.fill("#f-api_key", service["provider"])
+    page.fill("#f-lead_time_days", "12")
+    with page.expect_response(lambda r: r.url.endswith("/publish") and r.request.method == "POST") as response:
+        page.click("#publish-form button[type=submit]")
+    assert response.value.status == 422 and page.locator("#e-drop_uncovered").is_visible()
+    published = requests.get(f"{service['base']}/services/service/weber-edit-keeps", timeout=30).json()
+    assert published["version"] == "1"  # nothing written
+    page.check("#f-drop_uncovered")
+    page.fill("#f-api_key", service["provider"])
+    page.click("#publish-form button[type=submit]")
+    assert "Version 2" in page.locator("p.lead").inner_text()
+    turtle = requests.get(f"{service['base']}/services/service/weber-edit-keeps", params={"format": "turtle"},
+                          timeout=30).text
+    graph = rdflib.Graph().parse(data=turtle, format="turtle")
+    grades = {int(o) for o in graph.objects(None, rdflib.URIRef("https://w3id.org/maas-kg/ns#achievableITGrade"))}
+    assert grades == {document["it_grade"]}

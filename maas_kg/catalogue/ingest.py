@@ -23,6 +23,7 @@ import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
 from maas_kg import geo, knowledge, media_types
+from maas_kg.catalogue import minting
 from maas_kg.errors import InvalidInput
 from maas_kg.knowledge import MAAS
 from maas_kg.knowledge.validation import Violation
@@ -504,6 +505,7 @@ def normalise(triples: list[ox.Triple] | None = None, *, store: ox.Store | None 
         store = ox.Store()
         store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples or ())
     store.extend(_schema_quads())
+    minting.add_name_slugs(store)  # transliterated names for the IRIs 50-mint.ru mints (SPARQL cannot transliterate)
     for rule in normalisation_rules():
         store.update(rule)
     geo.add_unit_vectors(store)
@@ -513,14 +515,17 @@ def normalise(triples: list[ox.Triple] | None = None, *, store: ox.Store | None 
     return NormalisedInput(result, problems, store)
 
 
-def read_input(data: bytes, format: str, *, kind: str = "service") -> NormalisedInput:
-    """Parse and normalise ``data``; the parser writes straight into the rules' scratch store."""
+def read_input(data: bytes, format: str, *, kind: str = "service", extra: tuple[ox.Triple, ...] = ()) -> NormalisedInput:
+    """Parse and normalise ``data``; the parser writes straight into the rules' scratch store. ``extra`` triples are
+    normalised with the input (publishing completes a provider named only by its IRI from its published
+    description)."""
     text, format = _rdf_text(data, format, kind)
     store = ox.Store()
     try:
         store.load(input=text.encode("utf-8"), format=media_types.rdf_syntax(format).oxigraph, to_graph=ox.DefaultGraph())
     except SyntaxError as err:
         raise InputError(f"malformed {format}: {err}") from None
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in extra)
     if any(True for _ in store.named_graphs()):  # a JSON-LD document may name graphs: its statements count alike
         store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } } ; DROP NAMED")
     return normalise(store=store)

@@ -13,6 +13,7 @@ import datetime
 import fcntl
 import hashlib
 import io
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -175,15 +176,16 @@ def _assign_to_all(violations: list[Violation], closures: dict[str, list[ox.Trip
     return {service: found + stray for service, found in assigned.items()}
 
 
-def read_services(data: bytes, format: str, *, max_triples: int | None = None
+def read_services(data: bytes, format: str, *, max_triples: int | None = None, extra: tuple[ox.Triple, ...] = ()
                   ) -> tuple[dict[str, list[ox.Triple]], dict[str, list[Violation]], dict[str, str | None]]:
     """Parse, normalise and validate the services of an input: (triples of each service, its violations, its
     provider). A service of more than ``max_triples`` triples (default: the setting ``MAAS_KG_MAX_SERVICE_TRIPLES``) is refused before
-    validation; an input with more triples than that per service is refused before normalisation."""
+    validation; an input with more triples than that per service is refused before normalisation. ``extra`` triples
+    are read with the input (``provider_completion``)."""
     # a rich description has under 100 triples; 800,000 took 45 s to publish and a minute to read back
     cap = max_triples or settings.MAX_SERVICE_TRIPLES.value()
     _refuse_oversized_input(data, format, cap)
-    normalised = read_input(data, format, kind="service")
+    normalised = read_input(data, format, kind="service", extra=extra)
     closures = _closures(normalised.triples)
     oversized = {s: c for s, c in closures.items() if len(c) > cap}
     if oversized and len(oversized) == len(closures):
@@ -285,7 +287,8 @@ def publish(store: Store, data: bytes, format: str, *, publisher: str | None = N
             progress: Callable[[int, int], None] | None = None,
             may_publish: Callable[[str, str | None], bool | str] | None = None,
             atomic: bool = False, private: PrivateStore | None = None,
-            max_triples: int | None = None) -> list[PublishResult]:
+            max_triples: int | None = None, complete: Callable[[str], bool] | None = None,
+            refuse_identical: bool = True) -> list[PublishResult]:
     """Validate the services in ``data`` and publish each valid one; invalid ones write nothing.
 
     The whole input is validated at once (the data shapes compiled to SPARQL); valid services are written
@@ -296,9 +299,15 @@ def publish(store: Store, data: bytes, format: str, *, publisher: str | None = N
 
     Values of provider-private properties (``maas:visibility maas:ProviderPrivate``) never enter ``store``: they go
     to ``private`` after their batch is committed, or are dropped when no private store is given.
+
+    A provider the input names by its IRI alone is completed from its published description for the providers
+    ``complete(provider)`` accepts (``provider_completion``). With ``refuse_identical`` a new service sent without an IRI
+    (minted) whose content is that of a published service of the same provider is refused (component ``identical
+    service``, the published service as the violation's value): publishing twice creates no duplicate.
     """
     taxonomy.follow(store)  # the store's taxonomy extensions name processes and materials too
-    closures, verdicts, providers = read_services(data, format, max_triples=max_triples)
+    extra = provider_completion(store, data, format, complete) if complete is not None else ()
+    closures, verdicts, providers = read_services(data, format, max_triples=max_triples, extra=extra)
     results: list[PublishResult] = []
     names = list(closures)
     withheld = private_properties(store)
@@ -307,6 +316,8 @@ def publish(store: Store, data: bytes, format: str, *, publisher: str | None = N
     with critical_section(private) if atomic else contextlib.nullcontext():
         if atomic:
             _refuse_others(verdicts, providers, may_publish)
+            if refuse_identical:
+                _refuse_identical(store, verdicts, closures, providers, withheld)
             if any(verdicts.values()):
                 return [PublishResult(s, False, violations=verdicts[s]) for s in names]
         for start in range(0, len(names), batch_size):
@@ -314,6 +325,8 @@ def publish(store: Store, data: bytes, format: str, *, publisher: str | None = N
             with contextlib.nullcontext() if atomic else critical_section(private):
                 if not atomic:
                     _refuse_others({s: verdicts[s] for s in batch}, providers, may_publish)
+                    if refuse_identical:
+                        _refuse_identical(store, {s: verdicts[s] for s in batch}, closures, providers, withheld)
                 valid = [s for s in batch if not verdicts[s]]
                 _publish_batch(store, valid, closures, providers, publisher, withheld, private, results)
             results += [PublishResult(s, False, violations=verdicts[s]) for s in batch if verdicts[s]]
@@ -435,6 +448,134 @@ def _refuse_others(verdicts: dict[str, list[Violation]], providers: dict[str, st
             found.append(Violation(focus=service, path=str(MAAS.providedBy), value=providers[service],
                                    component="access control",
                                    message=verdict or "you may only publish services of your own organisation"))
+
+
+IDENTICAL = "identical service"  # the component of the violation that refuses a service published already
+#: the IRIs ``queries/normalise/50-mint.ru`` gives services sent without one (``STRUUID()``)
+MINTED_SERVICE = re.compile(r"https://w3id\.org/maas-kg/id/service/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _refuse_identical(store: Store, verdicts: dict[str, list[Violation]], closures: dict[str, list[ox.Triple]],
+                      providers: dict[str, str | None], withheld) -> None:
+    """Refuse every valid new service with a minted IRI whose public content equals that of a published service of
+    its provider (``provider-services.rq``, compared by ``content_fingerprint``). Only minted IRIs: sending a document
+    without ``id`` again (the publish form twice, a script run twice) is what made duplicates; a document naming a
+    new IRI of its own states a new service on purpose, and one naming a published IRI replaces it."""
+    fresh = [s for s, found in verdicts.items() if not found and providers.get(s) and MINTED_SERVICE.fullmatch(s)]
+    known = records(store, fresh)
+    fresh = [s for s in fresh if s not in known]
+    if not fresh:
+        return
+    published = published_fingerprints(store, sorted({providers[s] for s in fresh}))
+    for service in fresh:
+        public, _ = split_private(closures[service], withheld)
+        existing = published.get((providers[service], content_fingerprint(service, public)))
+        if existing is not None:
+            verdicts[service].append(Violation(
+                focus=service, path=None, value=existing, component=IDENTICAL,
+                message=f"an identical service of {providers[service]} is published already as {existing}: change "
+                        "that one (edit it, or PUT it) instead of publishing it a second time; nothing was written"))
+
+
+def published_fingerprints(store: Store, providers: list[str]) -> dict[tuple[str, str], str]:
+    """(provider, content fingerprint) -> the published service with that content, for ``providers``' services."""
+    if not providers:
+        return {}
+    rows = rules.select(store, "catalogue/provider-services.rq", PROVIDERS=rules.values(["provider"], [[p] for p in providers]))
+    graphs: dict[tuple[str, str], list[ox.Triple]] = {}
+    for row in rows:
+        graphs.setdefault((row["provider"].value, row["service"].value), []).append(
+            ox.Triple(row["s"], row["p"], row["o"]))
+    return {(provider, content_fingerprint(service, triples)): service
+            for (provider, service), triples in sorted(graphs.items())}
+
+
+def content_fingerprint(service: str, triples: Iterable[ox.Triple]) -> str:
+    """A hash of a service's statements that does not depend on the service's IRI (it and the IRIs under it are
+    written relative to it) nor on blank node labels (each blank node is named by what it says and what says it,
+    refined three times): two publications of the same content under two IRIs have the same fingerprint."""
+    def iri(node: ox.NamedNode) -> str:
+        value = node.value
+        if value == service or value.startswith((service + "/", service + "#")):
+            return "<@" + value[len(service):] + ">"
+        return str(node)
+
+    triples = [t for t in triples if not t.subject.value.startswith(SERVICE_GRAPH_BASE)]  # provenance
+    blanks = {n for t in triples for n in (t.subject, t.object) if isinstance(n, ox.BlankNode)}
+    names = {b: "_" for b in blanks}
+
+    def term(node) -> str:
+        if isinstance(node, ox.BlankNode):
+            return "_:" + names[node]
+        return iri(node) if isinstance(node, ox.NamedNode) else str(node)
+
+    for _ in range(3):
+        signatures: dict[ox.BlankNode, list[str]] = {b: [] for b in blanks}
+        for t in triples:
+            if t.subject in signatures:
+                signatures[t.subject].append(f"> {t.predicate} {term(t.object)}")
+            if t.object in signatures:
+                signatures[t.object].append(f"< {t.predicate} {term(t.subject)}")
+        names = {b: hashlib.sha256("\n".join(sorted(lines)).encode("utf-8")).hexdigest()[:20]
+                 for b, lines in signatures.items()}
+    lines = sorted({f"{term(t.subject)} {t.predicate} {term(t.object)}" for t in triples})
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def provider_descriptions(store: Store, providers: list[str]) -> dict[str, list[ox.Triple]]:
+    """The published description of each of ``providers`` that has a published service: the statements about it
+    and its sites in its latest service graph (``provider-description.rq``)."""
+    if not providers:
+        return {}
+    rows = rules.select(store, "catalogue/provider-description.rq",
+                        PROVIDERS=rules.values(["provider"], [[p] for p in providers]))
+    found: dict[str, list[ox.Triple]] = {}
+    for row in rows:
+        found.setdefault(row["provider"].value, []).append(ox.Triple(row["s"], row["p"], row["o"]))
+    return found
+
+
+def provider_completion(store: Store, data: bytes, format: str, complete: Callable[[str], bool]) -> tuple[ox.Triple, ...]:
+    """What a document leaves out of a provider it names by IRI, from that provider's published description, for the
+    providers ``complete(provider)`` accepts (the caller's key may change them): every property of the provider the
+    document does not give, and the published sites when it gives none. So a file naming only ``{"id": ...}`` as its
+    provider need not repeat its name and location; a provider nobody published yet must be described in full."""
+    triples = parse(data, format, kind="service")
+    named = {t.object.value for t in triples if t.predicate.value == str(MAAS.providedBy) and isinstance(t.object, ox.NamedNode)}
+    given: dict[str, set[str]] = {}
+    for t in triples:
+        if isinstance(t.subject, ox.NamedNode) and t.subject.value in named:
+            given.setdefault(t.subject.value, set()).add(t.predicate.value)
+    wanted = sorted(p for p in named if complete(p))
+    extra: list[ox.Triple] = []
+    site = str(MAAS.hasSite)
+    for provider, described in provider_descriptions(store, wanted).items():
+        have = given.get(provider, set())
+        sites = {t.object for t in described if t.subject.value == provider and t.predicate.value == site}
+        for t in described:
+            if t.subject.value == provider:
+                if t.predicate.value not in have:
+                    extra.append(t)
+            elif site not in have and t.subject in sites:
+                extra.append(t)
+    return tuple(extra)
+
+
+def provider_profile(store: Store, provider: str) -> dict[str, str | float | None]:
+    """The provider fields of the publish form from ``provider``'s published description: ``{"id", "name",
+    "country", "lat", "lon"}`` (only the id for a provider that has published nothing yet)."""
+    described = provider_descriptions(store, [provider]).get(provider, [])
+    values = {t.predicate.value: t.object for t in described if t.subject.value == provider}
+    sites = sorted((t.object.value for t in described if t.subject.value == provider
+                    and t.predicate.value == str(MAAS.hasSite)))
+    site = {t.predicate.value: t.object for t in described if sites and t.subject.value == sites[0]}
+
+    def text(term):
+        return term.value if term is not None else None
+
+    return {"id": provider, "name": text(values.get(str(MAAS.name))),
+            "country": text(values.get(str(MAAS.countryCode)) or site.get(str(MAAS.countryCode))),
+            "lat": text(site.get(str(MAAS.latitude))), "lon": text(site.get(str(MAAS.longitude)))}
 
 
 def providers_of(store: Store, services: list[str]) -> dict[str, str]:
