@@ -7,7 +7,7 @@ catalogue store that ``/sparql`` reads; only a provider's aggregate performance 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, url_for
 
 from api.auth import current_key, key_required
 from api.negotiation import best_response, body
@@ -15,7 +15,7 @@ from api.problems import Problem
 from api.state import resources
 from maas_kg.catalogue.ingest import parse_json
 from maas_kg import media_types
-from maas_kg.execution import evaluation, negotiation, planning, tracking, webhooks
+from maas_kg.execution import evaluation, negotiation, planning, saved_results, tracking, webhooks
 from maas_kg.execution.ledger import Party
 from maas_kg.execution.records import agreement_graph
 
@@ -40,6 +40,20 @@ def _page() -> tuple[int, int]:
     if not 1 <= limit <= 1000 or not 0 <= offset <= 10 ** 9:
         raise Problem(400, "Bad parameter", "limit is between 1 and 1,000, offset between 0 and 1,000,000,000")
     return limit, offset
+
+
+@bp.get("/match-results")
+@key_required
+def kept_match_results():
+    """The match results the caller's buyer keeps (kept from /matching while signed in), newest first, with links."""
+    party = _party()
+    if party.role != "buyer":
+        raise Problem(403, "Not a buyer", "kept match results belong to a buyer: use a buyer's key")
+    items = [{**item, "url": url_for("web.kept_result_page", result_id=item["id"], _external=True),
+              "csv": url_for("web.kept_result_page", result_id=item["id"], format="csv", _external=True),
+              "json": url_for("web.kept_result_page", result_id=item["id"], format="json", _external=True)}
+             for item in saved_results.kept_by(resources().ledger, party.organisation)]
+    return jsonify({"items": items})
 
 
 @bp.post("/rfqs")

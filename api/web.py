@@ -30,6 +30,7 @@ from maas_kg.catalogue.ingest import InputError, format_for, json_fields, term_i
 from maas_kg.catalogue.keys import ApiKey
 from maas_kg.catalogue.public_sparql import QueryMalformed, QueryRefused, QueryTimeout
 from maas_kg.catalogue.publishing import IDENTICAL, provider_profile
+from maas_kg.execution import saved_results
 from maas_kg.knowledge import MAT, PROC
 from maas_kg.knowledge.vocabulary import AmbiguousTerm, UnknownTerm
 from maas_kg.matching import places
@@ -614,6 +615,47 @@ def match_page():
         context["place"] = found.label if found.name else None  # coordinates are shown as the request's
 
     return render_template("match.html", **context)
+
+
+@bp.post("/matching/keep")
+def keep_result():
+    """Keep a match result (issue 21, item 4): the form's values are matched again and the answer stored in the
+    private ledger under an unguessable link (``maas_kg.execution.saved_results``); the signed-in buyer's key finds
+    it too."""
+    form = {name: value for name, value in request.form.items() if value.strip() and name in MATCH_FORM_FIELDS}
+    today = datetime.date.today()
+    if not form or _match_form_errors(request.form, today, g.lang):
+        return redirect(url_for("web.match_page", **form))  # the form says what is missing
+    state = resources()
+    result = state.workspace.match(json.dumps(product_from_form(request.form)).encode("utf-8"), "json", today=today,
+                                   k=3)
+    key = signed_in()
+    record = saved_results.keep(state.ledger, as_json(state.catalogue, result, top=10), form,
+                                title=form.get("name") or "match result",
+                                buyer=key.buyer if key is not None and key.buyer else None)
+    return redirect(url_for("web.kept_result_page", result_id=record["id"]))
+
+
+@bp.get("/matching/results/<result_id>")
+def kept_result_page(result_id: str):
+    """A kept result: the page (``format=csv`` or ``json``: a download). The link is the only key to it, so the page
+    asks browsers not to pass it on (no referrer) nor search engines to index it."""
+    record = saved_results.kept(resources().ledger, result_id[:64])
+    fmt = request.args.get("format")
+    if fmt in ("csv", "json"):
+        body = saved_results.as_csv(record["document"]) if fmt == "csv" else json.dumps(record["document"], indent=1)
+        response = current_app.response_class(body, mimetype="text/csv" if fmt == "csv" else "application/json")
+        response.headers["Content-Disposition"] = f'attachment; filename="match-{result_id[:12]}.{fmt}"'
+    else:
+        context = {"form": record["form"], "result": record["document"], "error": None, "report": None,
+                   "relax": relax_hints(resources().catalogue, g.lang), "examples": knowledge.example_products(),
+                   "example": "", "criteria": browse.match_criteria(resources().catalogue), "fields": {},
+                   "again": record["form"], "place": None, "kept": record}
+        response = current_app.make_response(render_template("match.html", **context))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _form_of_upload(data: bytes, fmt: str) -> dict[str, str]:

@@ -731,3 +731,29 @@ def test_an_edit_from_the_form_keeps_the_it_grade_and_never_drops_other_statemen
     graph = rdflib.Graph().parse(data=turtle, format="turtle")
     grades = {int(o) for o in graph.objects(None, rdflib.URIRef("https://w3id.org/maas-kg/ns#achievableITGrade"))}
     assert grades == {document["it_grade"]}
+
+
+def test_a_kept_match_result_has_a_private_link_downloads_and_prints_on_a_few_pages(page, service, browser):
+    """Item 4: keep the shaft's result; its link opens it in another browser (no sign-in), CSV and JSON download,
+    and it prints on a few A4 pages without the forms."""
+    _match_example(page)
+    page.click("#keep-form button[type=submit]")
+    link = page.locator("#kept-link").get_attribute("href")
+    assert "/matching/results/" in link
+    with page.expect_download() as download:
+        page.click("#kept-csv")
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert lines[0].startswith("route,route_score,step,process,rank,provider") and len(lines) > 5
+    other = browser.new_context()
+    try:
+        elsewhere = other.new_page()
+        elsewhere.goto(link)
+        assert elsewhere.locator("#kept-notice").is_visible() and elsewhere.locator("section.route").count() >= 1
+        elsewhere.emulate_media(media="print")
+        assert not elsewhere.locator("#match-form, #keep-form, header nav").first.is_visible()
+        pdf = elsewhere.pdf(format="A4")
+        pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+        assert 1 <= pages <= 8, pages
+    finally:
+        other.close()
+    snapshot(page, "match-result-kept")

@@ -78,6 +78,19 @@ CREATE TABLE IF NOT EXISTS orders (
     UNIQUE (inquiry, step)
 );
 CREATE INDEX IF NOT EXISTS orders_by_buyer ON orders (buyer, accepted);
+-- match results a buyer chose to keep (maas_kg.execution.saved_results): readable with their unguessable id (the
+-- link) or by their buyer's key, until they expire
+CREATE TABLE IF NOT EXISTS saved_results (
+    id        TEXT PRIMARY KEY,
+    buyer     TEXT,                   -- the signed-in buyer who kept it, if any
+    title     TEXT NOT NULL,
+    document  TEXT NOT NULL,          -- JSON: the match answer as shown
+    form      TEXT NOT NULL,          -- JSON: the form's values, to match again
+    created   TEXT NOT NULL,
+    expires   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS saved_results_by_buyer ON saved_results (buyer, created);
+CREATE INDEX IF NOT EXISTS saved_results_by_expiry ON saved_results (expires);
 CREATE INDEX IF NOT EXISTS orders_by_provider ON orders (provider, accepted);
 CREATE TABLE IF NOT EXISTS events (
     order_id  TEXT NOT NULL REFERENCES orders (id),
