@@ -166,7 +166,7 @@ def _plain(term):
 
 
 def _summary(service: str) -> dict:
-    rows = catalogue.list_services(resources().catalogue, service=service)
+    rows = catalogue.list_services(resources().catalogue, service=service, index=catalogue_index())
     if not rows:
         raise Problem(404, "No such service", f"{service} is not published (or was withdrawn)")
     return rows[0]

@@ -147,9 +147,12 @@ def catalogue_page():
 
 @bp.get("/catalogue/service")
 def service_page(fields: dict | None = None, status: int = 200):
+    from api.services import catalogue_index
+
     store = resources().catalogue
     service = request.values.get("iri", "")
-    rows = catalogue.list_services(store, service=service) if service.startswith(("http", "urn:")) else []
+    rows = catalogue.list_services(store, service=service, index=catalogue_index()) \
+        if service.startswith(("http", "urn:")) else []
     history = browse.service_history(store, service) if service else []
     notices = get_flashed_messages(with_categories=True, category_filter=["published", "withdrawn"])
     key = signed_in()
