@@ -244,7 +244,9 @@ def catalogue_index():
 
     if current_app.config.get("CATALOGUE_ENGINE", "index") == "sparql":
         return None
-    return resources().workspace.index
+    from maas_kg.matching.catalogue_index import catalogue_index as beside
+
+    return beside(resources().workspace.index)
 
 
 def parse_near(near: str, radius_km: str | None) -> tuple[float, float, float]:

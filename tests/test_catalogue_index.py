@@ -20,7 +20,7 @@ from harness import STORE_KINDS, fresh_store
 from maas_kg import catalogue
 from maas_kg.catalogue import browse, publish, withdraw
 from maas_kg.catalogue.demo import generate_services
-from maas_kg.catalogue.listing import catalogue_index
+from maas_kg.matching.catalogue_index import catalogue_index
 from maas_kg.knowledge import MAAS, MAT, PROC
 from maas_kg.matching.index import MatchIndex
 
@@ -42,8 +42,9 @@ def listed(request, tmp_path_factory):
 def _listed(store):
     services = list(generate_services(10, 3))
     assert all(r.published for r in publish(store, json.dumps(services[:-6]).encode(), "json"))
-    index = MatchIndex()
-    index.follow(store)
+    match_index = MatchIndex()
+    match_index.follow(store)
+    index = catalogue_index(match_index)
     # after the build: more services, a replacement and withdrawals, which the index follows
     assert all(r.published for r in publish(store, json.dumps(services[-6:]).encode(), "json"))
     changed = dict(services[0], name="Zz renamed service")
@@ -110,7 +111,7 @@ def test_the_index_follows_writes_to_the_catalogue(listed):
     again = catalogue.list_services(store, index=index)
     assert again == catalogue.list_services(store)
     assert [row["service"] for row in again] == [row["service"] for row in whole]  # in its place again, a version on
-    assert catalogue_index(index).change_count == index.change_count
+    assert index.change_count == index.index.change_count
 
 
 def test_bad_places_are_refused_before_anything_runs(listed):

@@ -61,7 +61,7 @@ def _select(store: Store, path: str, **blocks: str) -> list[dict]:
 
 def taxonomy(store: Store, root: str, *, index=None) -> TaxonomyNode:
     """The taxonomy under ``root`` (e.g. proc:ManufacturingProcess) as a tree; a class with several parents
-    appears under each. With ``index`` (the catalogue's match index) the service counts come from its columns
+    appears under each. With ``index`` (the catalogue index, maas_kg.matching.catalogue_index) the service counts come from it
     (offered-counts.rq's counts: 2.8 s a tree at 100,000 services in the store, milliseconds from the index)."""
     if index is not None:  # kept while the store's ontology stays as it is (see listing.ontology_answer)
         from maas_kg.catalogue.listing import ontology_answer
@@ -88,9 +88,7 @@ def taxonomy(store: Store, root: str, *, index=None) -> TaxonomyNode:
     # a class counts the services offering it or any subclass, each subclass once (one scan of the catalogue, not
     # one per class: that took minutes at 100,000 services)
     if index is not None:
-        from maas_kg.catalogue.listing import catalogue_index
-
-        offered = catalogue_index(index).offered(store)
+        offered = index.offered(store)
     else:
         offered = {row["offered"].value: int(row["services"].value)
                    for row in _select(store, "browse/offered-counts.rq")}
