@@ -211,6 +211,56 @@ def list_(ctx: click.Context, process: str | None, material: str | None, country
     click.echo(f"{len(rows)} service(s)")
 
 
+@main.command("quote-compare")
+@click.argument("service_file", type=click.Path(dir_okay=False))
+@click.option("--samples", "samples", multiple=True, type=click.Path(dir_okay=False),
+              help="Product JSON files to quote (repeatable; default: the shipped examples/products/*.json).")
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def quote_compare(ctx: click.Context, service_file: str, samples: tuple[str, ...], output: str) -> None:
+    """Quote sample parts with a service's cost model (or flat price) against the published services of its class."""
+    from maas_kg import catalogue
+    from maas_kg.catalogue.ingest import term_indexes
+    from maas_kg.matching import costing
+
+    document = json.loads(_read(service_file))
+    if isinstance(document, dict) and "services" in document:
+        document = document["services"]
+    if isinstance(document, list):
+        if len(document) != 1:
+            raise click.ClickException(f"{service_file}: holds {len(document)} services; quote-compare takes one")
+        document = document[0]
+    if not isinstance(document, dict) or not document.get("process"):
+        raise click.ClickException(f"{service_file}: process: a service with its process is required")
+    own = document.get("cost_model") or document.get("price")
+    if not isinstance(own, dict):
+        raise click.ClickException(f"{service_file}: cost_model: the service states neither a cost model nor a price")
+    process = str(term_indexes()["process"].resolve(document["process"]))
+    files = [Path(f) for f in samples] or list(knowledge.example_products().values())
+    parts = {path.stem: json.loads(_read(str(path))) for path in files}
+    store = _open(ctx)
+    listed = [row["service"] for row in catalogue.list_services(store, process=process)
+              if row["service"] != document.get("id")]
+    peers = costing.service_prices(store, listed)
+    rows = costing.compare_quotes(store, process, own, parts, peers)
+    if output == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+
+    def money(value):
+        return None if value is None else f"{value:,.2f}"
+
+    shown = [{**row, **{k: money(row.get(k)) for k in ("own", "own_per_part", "q1", "median", "q3")},
+              "note": "; ".join(filter(None, [
+                  row.get("note"),
+                  f"peers left out: {row.get('other_currency', 0)} in another currency, {row.get('not_quotable', 0)} "
+                  "not quotable" if row.get("other_currency") or row.get("not_quotable") else None]))}
+             for row in rows]
+    click.echo(f"{_short(process)}: {len(peers)} other published service(s) of the class")
+    click.echo(_table(shown, ["sample", "quantity", "currency", "own", "own_per_part", "peers", "q1", "median", "q3",
+                              "position", "note"]))
+
+
 @main.command()
 @click.argument("query")
 @click.option("--format", "output", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
@@ -324,6 +374,30 @@ def match(ctx: click.Context, product_file: str, top: int | None, k: int, output
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         click.echo(as_text(document, top=shown or 10**9, near_misses=10**9 if everything else 5))
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--material", help="Material (label, designation or IRI): adds the mass from its density.")
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="json: the product format's fields, the derived measures, how each was found, and a product.")
+@click.pass_context
+def characterise(ctx: click.Context, file: str, material: str | None, output: str) -> None:
+    """Product characteristics of a CAD FILE (.step, .stp, .stl, .3mf, .obj): envelope, shape class, volume, mass."""
+    from maas_kg.cad import characterise as characterise_file
+
+    if not Path(file).is_file():
+        raise FileNotFoundError(f"no such file: {file}")
+    result = characterise_file(file, material=material, store=_open(ctx) if material else None)
+    document = result.as_json()
+    if output == "json":
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    rows = [{"measure": key, "value": value, "how": result.methods.get(key, "")} for key, value in document.items()
+            if key not in ("methods", "product", "components") and value not in (None, [])]
+    click.echo(_table(rows, ["measure", "value", "how"]))
+    if result.components:
+        click.echo(f"{len(result.components)} bodies: see --format json (components)")
 
 
 @main.command("index")

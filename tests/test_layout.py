@@ -1,6 +1,6 @@
 """The code's layout holds: packages by concern whose imports point one way.
 
-store <- knowledge <- catalogue <- matching <- execution <- resilience <- circularity <- serving <- cli, with the
+store <- knowledge <- catalogue <- cad <- matching <- execution <- resilience <- circularity <- serving <- cli, with the
 leaf modules (errors, settings, media_types, rdf, geo) below them all and the HTTP layer (``api``) beside serving,
 which runs it. The check
 reads every import statement with ``ast``, function-level imports too, so a lazy import cannot hide an upward edge.
@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ["store", "knowledge", "catalogue", "matching", "execution", "resilience", "circularity", "serving", "cli"]
+LAYERS = ["store", "knowledge", "catalogue", "cad", "matching", "execution", "resilience", "circularity", "serving",
+          "cli"]
 LEAVES = {"errors", "settings", "media_types", "rdf", "geo"}
-PACKAGES = {"store", "knowledge", "catalogue", "matching", "execution", "resilience", "circularity"}
+PACKAGES = {"store", "knowledge", "catalogue", "cad", "matching", "execution", "resilience", "circularity"}
 
 
 def _modules(top: str) -> dict[str, Path]:

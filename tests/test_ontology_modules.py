@@ -14,7 +14,7 @@ from maas_kg import knowledge
 OUR_NAMESPACES = ("https://w3id.org/maas-kg/ns#", "https://w3id.org/maas-kg/process#",
                   "https://w3id.org/maas-kg/material#")
 EXPECTED_MODULES = {"maas", "core", "processes", "materials", "capabilities", "iso286", "process-profiles", "exchange-rates",
-                    "products", "end-of-life", "resilience", "alignments"}
+                    "products", "end-of-life", "resilience", "alignments", "cost-models"}
 
 
 def ours(term) -> bool:

@@ -4,7 +4,8 @@ Owns: customers' products, validated and kept private (``products``), the transl
 into process requirements and routes (``translation``), the must-criteria as the ontology declares them
 (``criteria``), the match index that evaluates them on columns (``index``), a step's answer as columns with its
 scores (``step``), candidates per route step (``matcher``), the choice of one service per step (``orchestration``), the match result in the output contract
-(``report``) and the private workspace a match runs in (``workspace``).
+(``report``), the private workspace a match runs in (``workspace``), the catalogue's listing served from the match
+index (``catalogue_index``) and the quotes of cost models from part characteristics (``costing``).
 
 May import: ``maas_kg.store``, ``maas_kg.knowledge``, ``maas_kg.catalogue`` and the leaf modules; never the stages
 above it (execution, resilience, circularity), the CLI or the HTTP layer. The names below are the package's public

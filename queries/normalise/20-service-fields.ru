@@ -23,4 +23,13 @@ WHERE {
 } ;
 DELETE { ?s in:tolerance ?v } INSERT { ?s maas:achievableTolerance ?v } WHERE { ?s a maas:ManufacturingService ; in:tolerance ?v } ;
 DELETE { ?s in:roughness ?v } INSERT { ?s maas:achievableRoughness ?v } WHERE { ?s a maas:ManufacturingService ; in:roughness ?v } ;
-DELETE { ?s in:itGrade ?v } INSERT { ?s maas:achievableITGrade ?v } WHERE { ?s a maas:ManufacturingService ; in:itGrade ?v }
+DELETE { ?s in:itGrade ?v } INSERT { ?s maas:achievableITGrade ?v } WHERE { ?s a maas:ManufacturingService ; in:itGrade ?v } ;
+# cost_model.parameters {"removal_rate": 30} name time model parameters (ontology/cost-models.ttl) by their notation
+DELETE { ?m in:costParameters ?p . ?p ?key ?value }
+INSERT { ?m maas:hasCostParameter ?cp . ?cp a maas:CostParameter ; maas:costParameterName ?name ; maas:costParameterValue ?value }
+WHERE {
+  ?s a maas:ManufacturingService ; maas:hasCostModel ?m . ?m in:costParameters ?p . ?p ?key ?value .
+  FILTER(STRSTARTS(STR(?key), "https://w3id.org/maas-kg/input/cost-parameter#"))
+  BIND(STRAFTER(STR(?key), "https://w3id.org/maas-kg/input/cost-parameter#") AS ?name)
+  BIND(BNODE() AS ?cp)
+}
