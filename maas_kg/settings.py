@@ -87,13 +87,21 @@ SPARQL_MAX_QUERY_CHARACTERS = Setting("MAAS_KG_SPARQL_MAX_QUERY_CHARACTERS", 100
                                       "longest query or update text checked (413 beyond)",
                                       _positive_integer, "a whole number, at least 1")
 
+#: seconds and address space a CAD file's parse may take (maas_kg.cad.limits): measured on 2 cores
+#: (benchmarks/bench_cad.py), the examples take 1 to 2 s and 300 MB, a 1,000,000-triangle STL 26 s and 814 MB, a 10 MB
+#: STEP plate with 1936 holes 86 s and 4.9 GB (refused under these defaults)
+CAD_SECONDS = Setting("MAAS_KG_CAD_SECONDS", 60.0, "seconds a CAD file's parse may take (422 beyond)",
+                      _positive_number, "a number of seconds above 0")
+CAD_MEMORY = Setting("MAAS_KG_CAD_MEMORY", 2 * 1024 ** 3, "address space a CAD file's parse may use, in bytes",
+                     _positive_integer, "a whole number of bytes, at least 1")
+
 MATCH_INDEX = Setting("MAAS_KG_MATCH_INDEX", None,
                       "the match index snapshot (a numpy .npz file); default <store>.match-index.npz beside an on-disk "
                       "store, none for other stores")
 
 ALL = (STORE, KEYS, PRIVATE, TRANSACTIONS, WEBHOOK_ALLOW, MATCH_INDEX, ONTOLOGY_DIR, QUERY_URL, UPDATE_URL, GRAPH_STORE_URL, STORE_TIMEOUT, MAX_BODY_BYTES,
        MAX_SERVICE_TRIPLES, SPARQL_TIMEOUT, SPARQL_RESULT_LIMIT, SPARQL_ALLOW, SPARQL_CONCURRENCY, SPARQL_PER_CLIENT,
-       SPARQL_MAX_QUERY_CHARACTERS)
+       SPARQL_MAX_QUERY_CHARACTERS, CAD_SECONDS, CAD_MEMORY)
 
 
 def check() -> None:

@@ -16,15 +16,8 @@ import subprocess
 import sys
 import time
 
+from maas_kg import settings
 from maas_kg.errors import Unprocessable
-
-#: seconds a parse may take; measured on 2 cores (benchmarks/bench_cad.py): the examples 1 to 2 s, the
-#: 1,000,000-triangle STL 26 s, a 10 MB STEP plate with 1936 holes 86 s (refused: over both limits)
-TIME_LIMIT_SECONDS = float(os.environ.get("MAAS_KG_CAD_SECONDS", "60"))
-#: address space of the child in bytes (2 GB): the 1,000,000-triangle STL peaks at 814 MB resident, the examples at
-#: 300 MB; the 10 MB STEP plate needs 4.9 GB (Open CASCADE's mesher on one face with 3872 circles)
-MEMORY_LIMIT_BYTES = int(os.environ.get("MAAS_KG_CAD_MEMORY", str(2 * 1024 ** 3)))
-
 
 class CadError(Unprocessable):
     """The CAD file cannot be characterised; the message says what to fix."""
@@ -35,8 +28,8 @@ class CadError(Unprocessable):
 def run(path: str, suffix: str, name: str, *, seconds: float | None = None, memory: int | None = None):
     """:class:`~maas_kg.cad.characteristics.Characteristics` of the file, measured in a limited child process,
     with ``seconds`` and ``peak_memory_mb`` filled in."""
-    seconds = TIME_LIMIT_SECONDS if seconds is None else seconds
-    memory = MEMORY_LIMIT_BYTES if memory is None else memory
+    seconds = settings.CAD_SECONDS.value() if seconds is None else seconds  # MAAS_KG_CAD_SECONDS, measured there
+    memory = settings.CAD_MEMORY.value() if memory is None else memory
     started = time.perf_counter()
     try:
         done = subprocess.run([sys.executable, "-m", "maas_kg.cad.limits", path, suffix, name, str(memory)],
