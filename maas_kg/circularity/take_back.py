@@ -26,12 +26,10 @@ import pyoxigraph as ox
 import rdflib
 from rdflib import RDF, XSD, Literal, URIRef
 
-from maas_kg import knowledge
 from maas_kg.catalogue.ingest import term_indexes
-from maas_kg.errors import InvalidDocument
 from maas_kg.execution import fields
-from maas_kg.knowledge import MAAS, rules
-from maas_kg.knowledge.validation import validate_data
+from maas_kg.knowledge import MAAS, load_shapes, rules
+from maas_kg.knowledge.validation import check_document
 from maas_kg.knowledge.vocabulary import AmbiguousTerm, UnknownTerm
 from maas_kg.resilience.value_chains import (RdfDocument, decimal_literal, load_rdf, name_of, ordered, plain, product_document,
                                              single)
@@ -162,20 +160,13 @@ def read_take_back(doc: object, store) -> TakeBack:
                          tuple(read), tuple(shares), int(fields.number(doc, "yearly_returns", low=1, high=10 ** 9)),
                          tuple(collection), fields.number(doc, "max_distance_km", low=1, high=20_000, default=500.0),
                          lifetime / average, fields.number(doc, "recycled_input", low=0, high=1, default=0.0))
-    report = validate_data(as_rdf(take_back), _shapes(), owned=True)
-    if not report.conforms:
-        first = report.violations[0]
-        raise InvalidDocument(f"the take-back product is invalid ({len(report.violations)} violation(s)); first: "
-                              f"{first.message}", report)
+    check_document(as_rdf(take_back), "take-back.ttl", "take-back product")
     return take_back
 
 
 def _shapes() -> rdflib.Graph:
-    return _SHAPES.get("graph") or _SHAPES.setdefault(
-        "graph", rdflib.Graph().parse(knowledge.shapes_dir() / "take-back.ttl", format="turtle"))
-
-
-_SHAPES: dict[str, rdflib.Graph] = {}
+    """The shapes of the document's RDF form (a fresh graph: pyshacl must not share one across validations)."""
+    return load_shapes(("take-back.ttl",))
 
 
 def as_rdf(take_back: TakeBack) -> rdflib.Graph:

@@ -185,3 +185,15 @@ def validate_taxonomy(taxonomy: rdflib.Graph) -> ValidationReport:
         allow_warnings=True,
     )
     return ValidationReport(conforms=bool(conforms), violations=read_report(report), graph=report)
+
+
+def check_document(data: rdflib.Graph, shapes_file: str, what: str) -> None:
+    """Validate a customer's document in its RDF form against ``shapes/<shapes_file>`` (a fresh shapes graph per call:
+    pyshacl must not share one across concurrent validations); InvalidDocument with the report when it fails."""
+    from maas_kg.errors import InvalidDocument
+
+    report = validate_data(data, load_shapes((shapes_file,)), owned=True)
+    if not report.conforms:
+        first = report.violations[0]
+        raise InvalidDocument(f"the {what} is invalid ({len(report.violations)} violation(s)); first: "
+                              f"{first.message}", report)

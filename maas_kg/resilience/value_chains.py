@@ -28,9 +28,8 @@ import rdflib
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
 
 from maas_kg import knowledge, media_types
-from maas_kg.errors import InvalidDocument
-from maas_kg.knowledge import MAAS, rules
-from maas_kg.knowledge.validation import validate_data
+from maas_kg.knowledge import MAAS, load_shapes, rules
+from maas_kg.knowledge.validation import check_document
 
 from maas_kg.catalogue.ingest import InputError, normalise, refuse_unsafe_rdf, term_indexes
 from maas_kg.catalogue.publishing import providers_of
@@ -123,20 +122,13 @@ def read_value_chain(doc: object, catalogue) -> ValueChain:
                                            orders))
     chain = ValueChain(chain_id, fields.text(doc, "name", required=False, limit=200) or chain_id,
                        fields.currency({"currency": doc.get("currency", "EUR")}), tuple(chain_products))
-    report = validate_data(as_rdf(chain), _shapes(), owned=True)
-    if not report.conforms:
-        first = report.violations[0]
-        raise InvalidDocument(f"the value chain is invalid ({len(report.violations)} violation(s)); first: "
-                              f"{first.message}", report)
+    check_document(as_rdf(chain), "value-chain.ttl", "value chain")
     return chain
 
 
 def _shapes() -> rdflib.Graph:
-    return _SHAPES.get("graph") or _SHAPES.setdefault(
-        "graph", rdflib.Graph().parse(knowledge.shapes_dir() / "value-chain.ttl", format="turtle"))
-
-
-_SHAPES: dict[str, rdflib.Graph] = {}
+    """The shapes of the document's RDF form (a fresh graph: pyshacl must not share one across validations)."""
+    return load_shapes(("value-chain.ttl",))
 
 
 def decimal_literal(value: float) -> Literal:
