@@ -331,3 +331,84 @@ def test_quote_compare_sets_a_cost_model_against_the_class(tmp_path):
     table = runner.invoke(main, ["--store", store, "quote-compare", str(tmp_path / "own.json"),
                                  "--samples", str(tmp_path / "part.json")])
     assert table.exit_code == 0 and "2,127.50" in table.output and "1,200.00" in table.output
+
+
+# -- matching: the cost model's quote feeds the price can-criterion ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def priced_catalogue():
+    """Three 5-axis milling services of one provider: two flat prices, one also with a cost model (85/h, 1.25 h
+    setup, removal 40 cm3/min on the service's own machine)."""
+    import json
+    from pathlib import Path
+
+    from maas_kg import catalogue
+
+    opened = open_store("memory")
+    sync_ontology(opened)
+    weber = json.loads((Path(__file__).parent / "data" / "service-weber.json").read_text())
+    services = [{**weber, "id": f"{weber['id']}-{i}", "price": {"currency": "EUR", "setup": setup, "unit": unit}}
+                for i, (setup, unit) in enumerate([(100, 10), (200, 20), (300, 30)])]
+    services[2]["cost_model"] = {"machine_hour_rate": 85, "setup_hours": 1.25, "currency": "CHF",
+                                 "parameters": {"removal_rate": 40}}
+    results = catalogue.publish(opened, json.dumps(services).encode(), "json")
+    assert all(r.published for r in results), results
+    return opened, [s["id"] for s in services]
+
+
+PART = {"id": "https://w3id.org/maas-kg/id/product/costed-bracket", "name": "bracket", "material": "42CrMo4",
+        "shape": "prismatic", "envelope_mm": [120, 80, 40], "mass_kg": 1.2, "quantity": 10,
+        "stock_removal_mm3": 200000, "area_mm2": 40000}
+
+
+def _milling_candidates(store, product: dict, engine: str) -> list[dict]:
+    import datetime
+    import json
+
+    from maas_kg.matching.report import as_json
+    from maas_kg.matching.workspace import Workspace
+
+    result = Workspace(store, engine=engine).match(json.dumps(product).encode(), "json",
+                                                   today=datetime.date(2026, 12, 1))
+    document = as_json(store, result, top=None)
+    found = {}
+    for route in document["routes"]:
+        for step in route["steps"]:
+            for candidate in step["candidates"]:
+                found[candidate["service"]] = candidate
+    return found
+
+
+@pytest.mark.parametrize("engine", ["index", "sparql"])
+def test_a_cost_model_prices_the_part_in_matching(priced_catalogue, engine):
+    """The cost-model service quotes 200 cm3 / 40 = 5 min + 400 cm2 / 50 = 8 min + 1 min handling = 14 min;
+    setup 1.25 h x 85 = 106.25; 14 / 60 x 85 x 10 = 198.33: 304.58 CHF, in place of its flat 300 + 30 x 10 = 600 EUR;
+    the flat-price services quote as before (100 + 10 x 10 = 200, 200 + 20 x 10 = 400)."""
+    store, ids = priced_catalogue
+    found = _milling_candidates(store, PART, engine)
+    flat0, flat1, modelled = (found[i]["quote"] for i in ids)
+    assert (flat0["total"], flat0["basis"], flat0["breakdown"]) == (200.0, "flat price", None)
+    assert flat1["total"] == 400.0
+    assert modelled["basis"] == "cost model" and modelled["currency"] == "CHF"
+    assert modelled["total"] == pytest.approx(304.58, abs=0.01)
+    breakdown = modelled["breakdown"]
+    assert breakdown["total"] == pytest.approx(modelled["total"], abs=0.01)
+    assert _terms(breakdown) == pytest.approx({"removal": 5.0, "finishing": 8.0, "handling": 1.0})
+    assert "the service's cost model" in breakdown["time_per_part_min"]["terms"][0]["how"]
+    assert modelled["total_eur"] != modelled["total"]  # converted at the reference rate for the comparison
+    assert found[ids[2]]["criteria"]["price"]["value"] == modelled["total_eur"]
+
+
+@pytest.mark.parametrize("engine", ["index", "sparql"])
+def test_without_measures_or_when_the_model_cannot_quote_the_flat_price_holds(priced_catalogue, engine):
+    store, ids = priced_catalogue
+    plain = {k: v for k, v in PART.items() if k not in ("stock_removal_mm3", "area_mm2")}
+    plain["envelope_mm"] = [120, 80, 40]
+    found = _milling_candidates(store, {**plain, "volume_mm3": 1000.0}, engine)
+    quote = found[ids[2]]["quote"]
+    # the removal model takes the stock from the envelope box less the volume: it quotes
+    assert quote["basis"] == "cost model"
+    found = _milling_candidates(store, plain, engine)
+    quote = found[ids[2]]["quote"]
+    assert (quote["basis"], quote["total"], quote["currency"]) == ("flat price", 600.0, "EUR")
+    assert "note" not in quote  # a part without measures is simply not costed

@@ -77,6 +77,10 @@ def services(draw, index: int | None = None):
         "price": {"currency": draw(st.sampled_from(["EUR", "CHF", "PLN"])), "setup": draw(st.integers(0, 900)),
                   "unit": draw(st.sampled_from([1.5, 12.25, 90]))},
     }
+    if draw(st.booleans()):  # a cost model prices the part where the product states its measures
+        service["cost_model"] = {"machine_hour_rate": draw(st.sampled_from([40, 85.5, 120])),
+                                 "currency": draw(st.sampled_from(["EUR", "CHF"])),
+                                 **({"setup_hours": draw(st.sampled_from([0, 0.5, 2]))} if draw(st.booleans()) else {})}
     if draw(st.booleans()):
         service["tolerance_mm"] = draw(st.sampled_from([0.005, 0.01, 0.02, 0.05, 0.1]))
     if draw(st.booleans()):
@@ -119,11 +123,14 @@ def requests(draw):
         TODAY + datetime.timedelta(days=due) if due is not None else None, TODAY,
         {"price": 0.4, "lead_time": 0.2, "distance": 0.15, "co2": 0.1, "capacity": 0.1, "certifications": 0.05,
          "performance": draw(st.sampled_from([0.0, 0.3]))},
-        0.1)
+        0.1, draw(_sometimes(st.sampled_from([
+            {"stock_removal_mm3": 50000.0, "area_mm2": 20000.0},
+            {"volume_mm3": 30000.0, "cut_length_mm": 800.0, "thickness_mm": 2.0, "bends": 2.0},
+            {"volume_mm3": 5000.0}]))) or {})
 
 
 def _answer(step_match) -> tuple:
-    return ([(c.service, c.score, c.quote_eur, c.delivery_days, c.distance_km, c.extra_certifications,
+    return ([(c.service, c.score, c.quote, c.currency, c.quote_basis, c.quote_eur, c.delivery_days, c.distance_km, c.extra_certifications,
               c.performance, c.evaluations, tuple(sorted(c.passed.items()))) for c in step_match.candidates],
             [(c.service, tuple(c.failed)) for c in step_match.near_misses])
 
@@ -140,6 +147,8 @@ def _baseline(rng: random.Random, index: int) -> dict:
         "batch_size": sorted([rng.choice([1, 10, 100]), rng.choice([100, 1000, 10000])]),
         "capacity_per_week": rng.choice([0.3, 7, 12.5, 50, 200, 1000]), "lead_time_days": rng.randint(1, 40),
         "price": {"currency": rng.choice(["EUR", "CHF", "PLN"]), "setup": rng.randint(0, 900), "unit": 12.25},
+        **({"cost_model": {"machine_hour_rate": rng.choice([40, 85.5, 120]), "currency": rng.choice(["EUR", "CHF"])}}
+           if rng.random() < 0.4 else {}),
         **({"tolerance_mm": rng.choice([0.005, 0.02, 0.1])} if rng.random() < 0.6 else {}),
         **({"it_grade": rng.randint(5, 12)} if rng.random() < 0.5 else {}),
         **({"roughness_ra_um": rng.choice([0.2, 0.8, 3.2])} if rng.random() < 0.6 else {}),
@@ -196,6 +205,7 @@ def test_the_index_answers_as_the_rule_does(catalogue, ops, products, required_i
                                       index=index)
                 assert _answer(by_index) == _answer(by_rule), (required, sets_surface, request)
                 _SEEN["candidates"] += len(by_rule.candidates)
+                _SEEN["cost model"] += sum(c.quote_basis == "cost model" for c in by_rule.candidates)
                 _SEEN["evaluated"] += sum(c.performance is not None for c in by_rule.candidates)
                 _SEEN.update(name for miss in by_rule.near_misses for name in miss.failed)
 
@@ -209,7 +219,7 @@ _INDEXES: dict[int, MatchIndex] = {}
 def test_the_property_test_compared_real_answers(catalogue):
     # not vacuous: the random catalogues gave candidates, and near misses failing most criteria
     names = [c.name for c in must_criteria(catalogue)]
-    assert _SEEN["candidates"] > 0 and _SEEN["evaluated"] > 0
+    assert _SEEN["candidates"] > 0 and _SEEN["evaluated"] > 0 and _SEEN["cost model"] > 0, dict(_SEEN)
     assert sum(1 for name in names if _SEEN[name]) >= len(names) - 2, dict(_SEEN)
 
 
@@ -289,12 +299,14 @@ def test_a_snapshot_loads_to_the_same_index_and_follows_from_its_change(catalogu
     publish(catalogue, json.dumps(extra).encode(), "json")
     loaded = MatchIndex.opened(path, follow_interval=0)
     assert loaded.change_count == saved.change_count and loaded.size == saved.size
+    assert loaded.cost_models == saved.cost_models and loaded.cost_models  # the cost models beside the columns
     loaded.follow(catalogue)  # only the change since the snapshot is read
     assert extra["id"] in loaded.services() and loaded.size == saved.size + 1
     saved.follow(catalogue)
     request = Request("urn:x:p", str(MAT.C45), SHAPES[0], 10, (10.0, 10.0, 10.0), None, None, None, (),
                       tuple(sorted({str(c) for c in knowledge.ontology_graph().transitive_objects(
-                          URIRef(MAT.C45), RDFS.subClassOf)})), None, None, None, TODAY, {"price": 1.0}, 0.1)
+                          URIRef(MAT.C45), RDFS.subClassOf)})), None, None, None, TODAY, {"price": 1.0}, 0.1,
+                      {"volume_mm3": 500.0})
     for required in REQUIRED:
         step = RouteStep(str(PROC[required]), "step", (), True)
         assert _answer(match_step(catalogue, request, step, index=loaded)) == \

@@ -171,7 +171,29 @@ def _service(rng: random.Random, offer: dict, provider: dict, provider_id: str, 
     if rng.random() < 0.5:  # never more than the process can typically handle
         limit = profile["max_mass"] or 500.0
         service["max_mass_kg"] = _round(rng.uniform(min(5.0, limit / 2), limit))
+    # a share of the shops publishes a cost model besides the flat price (issue 22), drawn apart so that every value
+    # drawn before stays as it was; the ontology's time model of the class gives the parameters
+    costing = random.Random(f"maas-kg-demo-cost-{service['id']}")
+    if _has_time_model(offer["process"]) and costing.random() < COST_MODEL_SHARE:
+        currency = service["price"]["currency"]
+        service["cost_model"] = {"machine_hour_rate": round(costing.uniform(*MACHINE_HOUR_RATE_EUR)
+                                                            * _units_per_euro()[currency]),
+                                 "currency": currency}
     return service
+
+
+#: the share of demo services of a class with a time model that publish a cost model, and their machine-hour rates
+#: in euros (German job shops' rates for CNC machining and additive manufacturing lie about there)
+COST_MODEL_SHARE = 0.3
+MACHINE_HOUR_RATE_EUR = (55.0, 120.0)
+
+
+@functools.cache
+def _has_time_model(process: str) -> bool:
+    """Whether the class or a class above it has a time model (ontology/cost-models.ttl)."""
+    graph = knowledge.ontology_graph()
+    holders = set(graph.objects(None, MAAS.timeModelProcess))
+    return any(cls in holders for cls in graph.transitive_objects(PROC[process], RDFS.subClassOf))
 
 
 def _batch(rng: random.Random, bounds: tuple[int, int]) -> list[int]:

@@ -15,14 +15,19 @@ Part characteristics are a plain dict (the product's JSON keys, in millimetres):
 ``stock_removal_mm3``, ``min_wall_mm``, ``thickness_mm``, ``cut_length_mm``, ``bends``, ``holes``,
 ``envelope_mm`` [x, y, z], ``mass_kg``, ``material``, ``quantity``.
 
-Not wired into matching yet: the price can-criterion still reads flat prices (see README, "Cost models and quotes").
+In matching, ``step_quotes`` prices a step's services that publish a cost model, for a product that states its
+characteristics (volume, area, stock to remove, ...; ``queries/matching/request-characteristics.rq``): that quote
+feeds the price can-criterion instead of the flat price. The match index keeps the cost models beside its columns
+(``queries/matching/index-cost-models.rq``), the reference path reads them by the same rule.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
 
 from maas_kg.errors import Unprocessable
 from maas_kg.knowledge import rules
@@ -480,3 +485,88 @@ def compare_quotes(store, process: str, own: dict, samples: dict[str, dict], pee
                                    else "median to Q3" if own_total <= q3 else "above Q3")
         rows.append(row)
     return rows
+
+
+# -- matching: the cost-model quotes of a step's services (the price can-criterion) ---------------------------------
+
+def published_cost_models(store, pairs: Sequence[tuple[str, str]] | None = None) -> dict[str, dict]:
+    """The cost models of published services (``queries/matching/index-cost-models.rq``), by service IRI:
+    ``{"process", "machine_hour_rate", "setup_hours", "currency", "parameters"}``; of the (service, service graph)
+    ``pairs``, or of every published service when None."""
+    if pairs is not None and not pairs:
+        return {}
+    block = rules.values(["service", "graph"], pairs) if pairs is not None else ""
+    found: dict[str, dict] = {}
+    for row in rules.select(store, "matching/index-cost-models.rq", SERVICES=block):
+        try:
+            rate = float(row["rate"].value)
+            setup_hours = float(row["setupHours"].value) if row["setupHours"] is not None else None
+            value = float(row["value"].value) if row["value"] is not None else None
+        except ValueError:  # a value the shapes did not check: the service quotes by its flat price
+            continue
+        model = found.setdefault(row["service"].value, {
+            "process": row["process"].value, "machine_hour_rate": rate, "setup_hours": setup_hours,
+            "currency": row["currency"].value, "parameters": {}})
+        if row["parameter"] is not None and value is not None:
+            model["parameters"][row["parameter"].value] = value
+    return found
+
+
+@dataclasses.dataclass
+class StepQuotes:
+    """The quotes of the rows of a step whose service has a cost model: ``at`` the row positions quoted by their
+    model, ``total`` and ``currency`` per position; ``failed`` the positions whose model could not quote the part
+    (a characteristic its time model needs is missing), with why: those quote by their flat price."""
+
+    at: np.ndarray
+    total: np.ndarray
+    currency: list[str]
+    failed: dict[int, str]
+    models: dict[int, dict]
+    time_models: dict[tuple[str, str | None], TimeModel]
+    characteristics: dict
+    material: str | None
+    quantity: int
+
+    def breakdown(self, position: int) -> dict | None:
+        """The full quote of row ``position`` with every number's derivation (for the few rows an answer shows)."""
+        model = self.models.get(position)
+        if model is None or position in self.failed:
+            return None
+        return quote(model, self.time_models.get((model["process"], self.material)), self.characteristics,
+                     self.quantity)
+
+
+def step_quotes(store, models: dict[int, dict], characteristics: dict, material: str | None,
+                quantity: int) -> StepQuotes:
+    """The quotes of a step's rows with a cost model (``models``: row position -> cost model, as
+    :func:`published_cost_models` gives them) for the part ``characteristics`` (the product's JSON keys, in mm) of
+    ``material`` (class IRI), ``quantity`` parts. A quote is linear in the machine-hour rate: total = rate x (setup
+    hours + minutes per part / 60 x quantity) + material + tooling, so the time model runs once per distinct
+    (process class, setup hours, own parameters), not once per service (10,000 services with one default model
+    cost one run)."""
+    material = str(material) if material is not None else None  # an rdflib IRI hashes unlike its text
+    time_table = time_models(store, {(m["process"], material) for m in models.values()})
+    characteristics = {**characteristics, "quantity": quantity}
+    parts: dict[tuple, tuple[float, float] | str] = {}
+    at, totals, currencies, failed = [], [], [], {}
+    for position, model in models.items():
+        own = model["parameters"]
+        key = (model["process"], model["setup_hours"], tuple(sorted(own.items())) if own else ())
+        part = parts.get(key)
+        if part is None:
+            try:
+                once = quote({**model, "machine_hour_rate": 1.0}, time_table.get((model["process"], material)),
+                             characteristics, quantity)
+                part = parts[key] = (once["setup"]["value"] + once["processing"]["value"],
+                                     (once["material"]["value"] or 0.0) + (once["tooling"]["value"] or 0.0))
+            except Unprocessable as err:
+                part = parts[key] = str(err)
+        if isinstance(part, str):
+            failed[position] = part
+            continue
+        at.append(position)
+        totals.append(model["machine_hour_rate"] * part[0] + part[1])
+        currencies.append(model["currency"])
+    return StepQuotes(np.asarray(at, dtype=np.int64), np.round(np.asarray(totals, dtype=np.float64), 2), currencies,
+                      failed, models, time_table, characteristics, material, quantity)

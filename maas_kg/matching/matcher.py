@@ -14,10 +14,11 @@ from __future__ import annotations
 import datetime
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from maas_kg import geo, knowledge
 from maas_kg.knowledge import rules
+from maas_kg.matching import costing
 from maas_kg.matching.criteria import CanCriterion, MustCriterion, can_criteria, must_criteria
 from maas_kg.matching.index import MatchIndex, step_processes
 from maas_kg.matching.orchestration import MAX_PER_STEP, Assignment, Option, best_assignments
@@ -49,6 +50,15 @@ class Request:
     today: datetime.date
     weights: dict[str, float]
     emission_factor: float  # kg CO2e per tonne-km
+    # what the geometry says beyond the box (volume_mm3, area_mm2, stock_removal_mm3, ...: the product's JSON keys),
+    # the inputs of the cost models (maas_kg.matching.costing); empty: services quote by their flat prices
+    characteristics: dict = field(default_factory=dict)
+
+    def part(self) -> dict:
+        """The part as the cost models' time models read it: the characteristics, the mass and the envelope, the
+        shortest edge last (the height a powder bed builds is the shortest: the part is laid flat)."""
+        return {**self.characteristics, "envelope_mm": list(self.edges_mm),
+                **({"mass_kg": self.mass_kg} if self.mass_kg is not None else {})}
 
     @property
     def days_available(self) -> int | None:
@@ -97,7 +107,29 @@ def read_request(store: Store, product: str, *, today: datetime.date | None = No
                    tuple(sorted(r["accepted"].value for r in rules.select(store, "matching/accepted-materials.rq",
                                                                   MATERIAL=rules.values(["material"], [[row["material"]]])))),
                    delivery, _float(row["maxDistance"]), due, today or datetime.date.today(),
-                   {k: round(v / total, 4) for k, v in chosen.items()}, factor)
+                   {k: round(v / total, 4) for k, v in chosen.items()}, factor,
+                   _characteristics(store, the_product))
+
+
+#: the product's characteristics (queries/matching/request-characteristics.rq) by the product format's JSON keys
+CHARACTERISTICS = {"volume": "volume_mm3", "area": "area_mm2", "stockRemoval": "stock_removal_mm3",
+                   "minWall": "min_wall_mm", "thickness": "thickness_mm", "cutLength": "cut_length_mm",
+                   "bends": "bends", "holes": "holes"}
+
+
+def _characteristics(store: Store, the_product: str) -> dict:
+    rows = rules.select(store, "matching/request-characteristics.rq", PRODUCT=the_product)
+    if not rows:
+        return {}
+    found = {}
+    for variable, key in CHARACTERISTICS.items():
+        term = rows[0][variable]
+        if term is not None:
+            try:
+                found[key] = float(term.value)
+            except ValueError:  # the product shape checks these; a value it let through reads as absent
+                continue
+    return found
 
 
 def _exchange_rates(store: Store) -> dict[str, float]:
@@ -146,10 +178,13 @@ def match_step(store: Store, request: Request, step: RouteStep, *, required_it: 
         rows = _rows_by_rule(store, request, step, required_it, [c.name for c in criteria])
     rates = rates if rates is not None else _exchange_rates(store)
     performance = performance if performance is not None else provider_performance(store)
+    quotes = None
+    if request.characteristics and rows.cost_models:
+        quotes = costing.step_quotes(store, rows.cost_models, request.part(), request.material, request.quantity)
     return rank(step, rows, request, rates, can,
                 extra_of=lambda services, providers, graphs: _extra_certifications(store, request, services,
                                                                                    providers, graphs),
-                performance=performance)
+                performance=performance, quotes=quotes)
 
 
 def _rows_by_rule(store: Store, request: Request, step: RouteStep, required_it: int | None,
@@ -168,7 +203,11 @@ def _rows_by_rule(store: Store, request: Request, step: RouteStep, required_it: 
                               ("lat", "lat"), ("lon", "lon"), ("setup", "setup"), ("unit", "unit"),
                               ("lead", "leadTime"), ("capacity", "capacity"), ("tol", "tol"), ("ra", "ra"),
                               ("max_mass", "maxMass"))}}
-    return StepRows.from_rows(names, list(found.values()))
+    rows = StepRows.from_rows(names, list(found.values()))
+    if request.characteristics:  # the reference reads every published cost model by the index's rule
+        models = costing.published_cost_models(store)
+        rows.cost_models = {i: models[service] for i, service in enumerate(found) if service in models}
+    return rows
 
 
 def _text(term) -> str | None:

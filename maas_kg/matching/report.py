@@ -43,7 +43,9 @@ def _query_labels(store: Store, processes: set[str]) -> dict[str, tuple[str, str
 def _candidate(candidate: Candidate, result: MatchResult) -> dict:
     return {"service": candidate.service, "provider": candidate.provider, "name": candidate.name,
             "provider_name": candidate.provider_name, "score": candidate.score,
-            "quote": {"total": candidate.quote, "currency": candidate.currency, "total_eur": candidate.quote_eur},
+            "quote": {"total": candidate.quote, "currency": candidate.currency, "total_eur": candidate.quote_eur,
+                      "basis": candidate.quote_basis, "breakdown": candidate.quote_breakdown,
+                      **({"note": candidate.quote_note} if candidate.quote_note else {})},
             "distance_km": candidate.distance_km, "lead_time_days": candidate.lead_time_days,
             "delivery_days": candidate.delivery_days, "criteria": candidate.criteria(result.request)}
 
@@ -108,7 +110,8 @@ def as_json(store: Store, result: MatchResult, *, top: int | None = TOP, near_mi
                         "weights": request.weights, "today": request.today.isoformat(),
                         "earliest_due": _earliest_due(routes, request.today),
                         "mass_kg": request.mass_kg, "delivery": list(request.delivery) if request.delivery else None,
-                        "emission_factor": request.emission_factor},
+                        "emission_factor": request.emission_factor,
+                        "characteristics": request.characteristics},
             "problems": list(result.translation.problems),
             "routes": routes}
 
@@ -236,6 +239,8 @@ def as_text(document: dict, *, top: int = 5, near_misses: int = 5) -> str:
                     price = f"{quote['total']:,.2f} {quote['currency']}" if quote["total"] is not None else "-"
                     if quote["currency"] != "EUR" and quote["total_eur"] is not None:
                         price += f" ({quote['total_eur']:,.0f} EUR)"  # the comparison's reference currency
+                    if quote.get("basis") == "cost model":
+                        price += " (cost model)"
                     if c.get("price_outlier"):
                         price += f" [far {'below' if c['price_outlier'] == 'low' else 'above'} the step's prices]"
                     table.add_row([i, c["provider_name"] or c["provider"], c["name"] or c["service"], price,

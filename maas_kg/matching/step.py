@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -87,6 +87,18 @@ class Coded:
     def __getitem__(self, index):
         return self.labels[self.codes[index]]
 
+    def replaced(self, at: np.ndarray, values: Sequence) -> Coded:
+        """A copy with the values at positions ``at`` replaced by ``values``."""
+        labels = list(self.labels)
+        code = {label: i for i, label in enumerate(labels)}
+        for value in values:
+            if value not in code:
+                code[value] = len(labels)
+                labels.append(value)
+        codes = self.codes.copy()
+        codes[at] = [code[value] for value in values]
+        return Coded(codes, labels)
+
     def mapped(self, function) -> np.ndarray:
         """``function`` of each value, as float64."""
         return np.array([function(label) for label in self.labels], dtype=np.float64)[self.codes]
@@ -104,6 +116,7 @@ class StepRows:
     values: dict[str, np.ndarray]  # lat lon setup unit lead capacity tol ra max_mass, float64
     extra: np.ndarray | None = None  # certifications beyond the required, where the engine knows them
     key: np.ndarray | None = None  # each service's order key (see order_keys); computed from ``graph`` if None
+    cost_models: dict[int, dict] | None = None  # row -> the service's cost model, where it publishes one
 
     def __post_init__(self):
         if self.key is None:
@@ -155,6 +168,9 @@ class Candidate:
     scores: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
     units: dict[str, str] = field(default_factory=dict)  # the declared can-criteria's units
+    quote_basis: str = "flat price"  # or "cost model": the part priced by the service's cost model
+    quote_breakdown: dict | None = None  # a cost model's quote with how each number was found
+    quote_note: str | None = None  # why a service with a cost model quotes by its flat price
 
     @property
     def failed(self) -> list[str]:
@@ -196,6 +212,7 @@ class StepMatch:
     near: np.ndarray  # row numbers of the near misses, unordered (see near_miss_rows)
     units: dict[str, str] = field(default_factory=dict)  # the declared can-criteria's units
     performance: Performance = field(default_factory=dict)  # the evaluated providers', as the step was ranked with
+    quotes: object | None = None  # the cost-model quotes (maas_kg.matching.costing.StepQuotes), None: flat prices
 
     @property
     def candidate_count(self) -> int:
@@ -252,7 +269,7 @@ class StepMatch:
     def for_step(self, step) -> StepMatch:
         """The same answer for another route's step of the same process."""
         return StepMatch(step, self.rows, self.columns, self.scores, self.candidate_rows, self.near, self.units,
-                         self.performance)
+                         self.performance, self.quotes)
 
     def _candidate(self, i: int) -> Candidate:
         rows, col = self.rows, self.columns
@@ -266,6 +283,11 @@ class StepMatch:
             value(rows.values["capacity"]), value(col["headroom"]), int(col["extra"][i]),
             value(rows.values["tol"]), value(rows.values["ra"]), value(rows.values["max_mass"]),
             value(rows.values["lat"]), value(rows.values["lon"]), units=self.units)
+        if self.quotes is not None and i in self.quotes.models:
+            if i in self.quotes.failed:
+                candidate.quote_note = f"the cost model could not quote the part ({self.quotes.failed[i]}): flat price"
+            else:
+                candidate.quote_basis, candidate.quote_breakdown = "cost model", self.quotes.breakdown(i)
         evaluated = self.performance.get(candidate.provider)
         if evaluated is not None:
             candidate.performance, candidate.evaluations = evaluated.score, evaluated.evaluations
@@ -276,17 +298,23 @@ class StepMatch:
 
 
 def rank(step, rows: StepRows, request, rates: dict[str, float], can: Sequence, extra_of=None,
-         performance: Performance | None = None) -> StepMatch:
+         performance: Performance | None = None, quotes=None) -> StepMatch:
     """Can-criteria values, scores and orders of ``rows``, ranked by the declared can-criteria ``can``.
     ``extra_of(service, provider, graph lists)`` counts the candidates' certifications beyond the required where
-    ``rows`` does not carry them (the SPARQL path). ``performance``: the evaluated providers (none if None)."""
+    ``rows`` does not carry them (the SPARQL path). ``performance``: the evaluated providers (none if None).
+    ``quotes``: the cost-model quotes of rows (:class:`maas_kg.matching.costing.StepQuotes`), which replace those
+    rows' flat-price quotes and currencies."""
     performance = performance if performance is not None else {}
     v, q = rows.values, request.quantity
     failures = (~rows.passed).sum(axis=1) if rows.passed.size else np.zeros(len(rows.service), dtype=np.int64)
     candidate_mask = failures == 0
     with np.errstate(invalid="ignore", divide="ignore"):
         quote = np.round(v["setup"] + v["unit"] * q, 2)
-        rate = rows.currency.mapped(lambda code: rates.get(code or "", np.nan))
+        currency = rows.currency
+        if quotes is not None and len(quotes.at):
+            quote[quotes.at] = quotes.total
+            currency = currency.replaced(quotes.at, quotes.currency)
+        rate = currency.mapped(lambda code: rates.get(code or "", np.nan))
         quote_eur = np.where(rate > 0, np.round(quote / rate, 2), np.nan)
         if request.delivery:
             distance = np.round(_haversine(v["lat"], v["lon"], *request.delivery), 1)
@@ -311,8 +339,10 @@ def rank(step, rows: StepRows, request, rates: dict[str, float], can: Sequence, 
     scores = _scores(candidates, columns, request.weights, can)
     price_key = np.where(np.isnan(quote_eur[candidates]), np.inf, quote_eur[candidates])
     ranked = _ordered(candidates, (-columns["score"][candidates], price_key), rows.key)
+    if currency is not rows.currency:  # the answer's rows carry the currency each row was quoted in
+        rows = replace(rows, currency=currency)
     return StepMatch(step, rows, columns, scores, ranked, np.flatnonzero(failures == 1),
-                     {c.name: c.unit for c in can if c.unit}, performance)
+                     {c.name: c.unit for c in can if c.unit}, performance, quotes)
 
 
 def _performance(rows: StepRows, candidates: np.ndarray, performance: Performance) -> np.ndarray:
