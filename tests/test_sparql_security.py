@@ -218,21 +218,26 @@ def test_a_huge_graph_answer_stops_at_the_limit(server):
 
 @pytest.mark.slow
 def test_expensive_queries_take_limited_slots_and_others_keep_answering(server):
-    answers: list[requests.Response] = []
+    # the claim needs the expensive queries still running when the others have answered; on a machine so busy that
+    # they ran out first (seen once with other work on both cores) the round says nothing, and runs again
+    for _ in range(3):
+        answers: list[requests.Response] = []
 
-    def run():
-        answers.append(requests.get(f"{server['base']}/sparql", params={"query": CARTESIAN_COUNT}, timeout=120))
+        def run():
+            answers.append(requests.get(f"{server['base']}/sparql", params={"query": CARTESIAN_COUNT}, timeout=120))
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    while len(answers) < 2 and sum(t.is_alive() for t in threads) > 2:
-        time.sleep(0.05)  # the over-the-cap ones come back at once; two keep running (one per worker)
-    health = requests.get(f"{server['base']}/health", timeout=60)
-    services = requests.get(f"{server['base']}/services", timeout=60)
-    still_running = any(t.is_alive() for t in threads)
-    for thread in threads:
-        thread.join()
+        threads = [threading.Thread(target=run) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        while len(answers) < 2 and sum(t.is_alive() for t in threads) > 2:
+            time.sleep(0.05)  # the over-the-cap ones come back at once; two keep running (one per worker)
+        health = requests.get(f"{server['base']}/health", timeout=60)
+        services = requests.get(f"{server['base']}/services", timeout=60)
+        still_running = any(t.is_alive() for t in threads)
+        for thread in threads:
+            thread.join()
+        if still_running:
+            break
     assert still_running
     assert health.status_code == 200 and services.status_code == 200
     refused = [a for a in answers if a.status_code == 503 and a.json()["title"] == "Too many queries"]
