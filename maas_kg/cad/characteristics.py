@@ -96,8 +96,9 @@ class Characteristics:
     def product(self) -> dict:
         """A product in the plain JSON product format (README) pre-filled from the file; the buyer adds name,
         quantity, delivery and the requirements. A file of several bodies becomes one product whose measures are
-        those of the whole: the plain JSON format has no components key (only its RDF form has a bill of materials,
-        maas:hasBillOfMaterialsItem), so the bodies are listed beside the product, under ``components``."""
+        those of the whole, with each body under ``components`` (the format's bill of materials, one line per body,
+        ``quantity_per_unit`` 1): its name, shape, envelope, volume, area and, with a material, mass; a component
+        takes the product's material and quantity (queries/normalise/45-components.ru)."""
         product = {"name": self.source, "shape": self.shape, "envelope_mm": [_round(x) for x in self.envelope_mm]}
         if self.material:
             product["material"] = self.material
@@ -111,6 +112,18 @@ class Characteristics:
             product["bends"] = self.bends
         if self.holes:
             product["holes"] = len(self.holes)
+        components = []
+        for body in self.components:
+            component = {"name": body.source, "shape": body.shape,
+                         "envelope_mm": [_round(x) for x in body.envelope_mm]}
+            for key, digits in (("volume_mm3", 3), ("area_mm2", 3), ("mass_kg", 4)):
+                value = _round(getattr(body, key), digits)
+                if value is not None and value > 0:  # at the precision given: a tiny body's mass can round to 0
+                    component[key] = value
+            component["quantity_per_unit"] = 1
+            components.append(component)
+        if components:
+            product["components"] = components
         return product
 
 
