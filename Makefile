@@ -44,15 +44,25 @@ $(AXE): tests/axe/package-lock.json
 	npm ci --prefix tests/axe --no-audit --no-fund --silent
 	touch $(AXE)
 
-test: $(STAMP) $(CHROMIUM) $(VIRTUOSO) $(AXE)
+# three.js (npm, pinned by api/vendor/package-lock.json) for the 3D preview of a CAD file on /matching: the
+# application serves it from api/vendor/node_modules (/vendor/three/...), never from a CDN
+THREE := api/vendor/node_modules/three/build/three.module.js
+
+$(THREE): api/vendor/package-lock.json
+	@command -v npm >/dev/null || { command -v apt-get >/dev/null && $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; } || { echo "the CAD preview needs npm (Debian: apt-get install npm)"; exit 1; }
+	npm ci --prefix api/vendor --no-audit --no-fund --silent
+	touch $(THREE)
+
+test: $(STAMP) $(CHROMIUM) $(VIRTUOSO) $(AXE) $(THREE)
 	MAAS_KG_CHROMIUM=$(CHROMIUM) MAAS_KG_AXE=$(AXE) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The main job on the embedded on-disk store (var/store) with the demo catalogue: fill it, show a match, then serve
 # the HTTP service (REST API, SPARQL endpoint, docs) on 127.0.0.1:8080 until Ctrl-C.
-run: $(STAMP)
+run: $(STAMP) $(THREE)
 	$(BIN)/maas-kg demo --providers 300 --seed 1
 	$(BIN)/maas-kg info
 	$(BIN)/maas-kg match examples/products/turned-ground-shaft.json --top 3
+	$(BIN)/maas-kg match examples/cad/milled-bracket.step --material "EN AW-6082" --quantity 20 --top 3
 	@echo "MaaS-KG on http://127.0.0.1:8080 (web pages: /, API docs: /docs, SPARQL: /sparql, health: /health); Ctrl-C stops it"
 	$(BIN)/maas-kg serve --host 127.0.0.1 --port 8080
 

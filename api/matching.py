@@ -4,12 +4,15 @@ workspace and forgotten afterwards; it never enters the catalogue store."""
 from __future__ import annotations
 
 import datetime
+import json
 
 from flask import Blueprint, Response, jsonify, request
 
+from api.cad import saved_upload
 from api.negotiation import best_response, body, body_format
 from api.problems import Problem
 from api.state import resources
+from maas_kg.cad.product import cad_product
 from maas_kg.matching.report import MAX_TOP, NEAR_MISSES, TOP, as_json, as_rdf
 from maas_kg.matching.workspace import ENGINES
 
@@ -41,7 +44,11 @@ def match():
         raise Problem(400, "Bad parameter", f"engine is one of {', '.join(ENGINES)}")
     chosen = best_response(["application/json", "text/turtle", "application/ld+json"])
     state = resources()
-    result = state.workspace.match(body(), body_format(), today=today, k=k, engine=engine)
+    if request.mimetype.startswith("multipart/form-data"):  # a CAD file and the product fields it cannot give
+        data, format = _cad_product(state), "json"
+    else:
+        data, format = body(), body_format()
+    result = state.workspace.match(data, format, today=today, k=k, engine=engine)
     if everything == "true":
         shown, misses, start = limit, limit, offset
     else:
@@ -50,3 +57,26 @@ def match():
         return jsonify(as_json(state.catalogue, result, top=shown, near_misses=misses, offset=start))
     graph = as_rdf(result, top=shown, offset=start)
     return Response(graph.serialize(format="turtle" if chosen == "text/turtle" else "json-ld"), mimetype=chosen)
+
+
+def _cad_product(state) -> bytes:
+    """The product of a multipart body: the CAD file (field ``file``) and the product fields as one JSON object
+    (field ``product``, e.g. {"material": "S355", "quantity": 50, "tolerance_mm": 0.05}); the fields
+    ``material`` and ``quantity`` may also come as form fields of their own."""
+    try:
+        fields = json.loads(request.form.get("product") or "{}")
+    except json.JSONDecodeError as err:
+        raise Problem(400, "Bad product fields", f"the field 'product' is not JSON: {err}") from None
+    if not isinstance(fields, dict):
+        raise Problem(400, "Bad product fields", "the field 'product' must be one JSON object, such as "
+                      '{"material": "S355", "quantity": 50}')
+    if request.form.get("material"):
+        fields["material"] = request.form["material"]
+    if request.form.get("quantity"):
+        try:
+            fields["quantity"] = int(request.form["quantity"])
+        except ValueError:
+            raise Problem(400, "Bad product fields", "quantity is a whole number, 1 or more") from None
+    with saved_upload() as (path, name):
+        product, _ = cad_product(path, fields, name=name, store=state.catalogue)
+    return json.dumps(product).encode()

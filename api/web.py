@@ -12,14 +12,16 @@ import re
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from flask import (Blueprint, current_app, flash, g, get_flashed_messages, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, current_app, flash, g, get_flashed_messages, jsonify, redirect, render_template,
+                   request, url_for)
 
 from api.auth import ownership_check
 from api.formats import service_url
 from api.problems import shortened
 from api.query_slots import SlotsTaken, public_base, slots
 from api.state import resources
+from api.web_cad import bp as cad_bp
+from api.web_cad import cad_limit, match_cad
 from api.web_circularity import bp as circularity_bp
 from api.web_orders import FormExpired, _check_form, signed_in
 from api.web_orders import bp as orders_bp
@@ -43,6 +45,7 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 bp.register_blueprint(orders_bp)  # the stage-3 pages: sign-in, inbox, purchases, offers, orders (api/web_orders.py)
 bp.register_blueprint(resilience_bp)  # the resilience page: a value chain under disruptions (api/web_resilience.py)
 bp.register_blueprint(circularity_bp)  # the circularity page: circular chains for take-back (api/web_circularity.py)
+bp.register_blueprint(cad_bp)  # the matching form's CAD part and the 3D preview's library (api/web_cad.py)
 
 @bp.before_app_request
 def _language():
@@ -445,7 +448,7 @@ def publish_page():
         return render_template("publish.html", **context), 409
     if failed:
         violations = [v for r in failed for v in r.violations]
-        context["report"] = _report(violations)
+        context["report"] = violations_by_field(violations)
         for violation in context["report"]:
             if violation["field"]:
                 context["fields"].setdefault(violation["field"], violation["message"])
@@ -519,7 +522,7 @@ def form_from_product(document: dict) -> dict[str, str]:
     return fields
 
 
-def _match_form_errors(form, today: datetime.date, language: str) -> dict[str, str]:
+def match_form_errors(form, today: datetime.date, language: str) -> dict[str, str]:
     """What the match form's fields get wrong before anything is matched, by field (in the page's language): an
     unknown delivery place, a due date in the past, weights that are all 0."""
     german = language == "de"
@@ -561,13 +564,28 @@ def _is_zero(text: str) -> bool:
 @bp.route("/matching", methods=["GET", "POST"])
 def match_page():
     examples = knowledge.example_products()
-    context = {"form": request.form, "result": None, "error": None, "report": None, "relax": relax_hints(resources().catalogue, g.lang),
+    # a body over the app's limit is never read (request.form would answer 413 without the page): the form again
+    too_large = request.method == "POST" and (request.content_length or 0) > (
+        current_app.config.get("MAX_CONTENT_LENGTH") or float("inf"))
+    context = {"form": {} if too_large else request.form, "result": None, "error": None, "report": None,
+               "relax": relax_hints(resources().catalogue, g.lang),
                "examples": examples, "example": request.args.get("example", ""),
-               "criteria": browse.match_criteria(resources().catalogue), "fields": {}, "again": {}, "place": None}
+               "criteria": browse.match_criteria(resources().catalogue), "fields": {}, "again": {}, "place": None,
+               "cad": None, "cad_values": {}, "cad_fields": {}, "cad_limit": cad_limit()}
+    if too_large:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        context["error"] = (f"Die Datei ist größer als {limit:,} Bytes (die Grenze): das Modell vereinfachen oder "
+                            "seine Teile einzeln senden" if g.lang == "de" else f"the file is larger than {limit:,} "
+                            "bytes (the limit): simplify the model or send its parts one by one")
+        return render_template("match.html", **context), 413
+    if request.method == "POST" and request.form.get("source") == "cad":
+        return match_cad(context)
     if request.method == "GET":
         if context["example"] in examples:
             document = json.loads(examples[context["example"]].read_text(encoding="utf-8"))
             context["form"] = form_from_product(document)
+        elif request.args.get("cad"):  # "match another product" after a CAD file: its form as sent (not the file)
+            context["form"], context["cad_values"] = {}, request.args
         elif any(name in request.args for name in MATCH_FORM_FIELDS):  # "match another product": the form as sent
             context["form"] = request.args
         return render_template("match.html", **context)
@@ -585,7 +603,7 @@ def match_page():
         context["error"] = "choose a product file to upload (JSON, JSON-LD or Turtle)"
         return render_template("match.html", **context), 400
     else:
-        context["fields"] = _match_form_errors(request.form, today, g.lang)
+        context["fields"] = match_form_errors(request.form, today, g.lang)
         if context["fields"]:
             return render_template("match.html", **context), 422
         data, fmt = json.dumps(product_from_form(request.form)).encode("utf-8"), "json"
@@ -595,7 +613,7 @@ def match_page():
         result = state.workspace.match(data, fmt, today=today, k=3)
     except ProductError as err:
         context["error"] = shortened(str(err))  # the input may be 10 MB: quote an excerpt
-        context["report"] = _report(err.report.violations) if err.report is not None else None
+        context["report"] = violations_by_field(err.report.violations) if err.report is not None else None
         return render_template("match.html", **context), 422
     except (InputError, UnknownTerm, AmbiguousTerm) as err:
         context["error"] = shortened(str(err))  # the input may be 10 MB: quote an excerpt
@@ -627,7 +645,7 @@ def keep_result():
     it too."""
     form = {name: value for name, value in request.form.items() if value.strip() and name in MATCH_FORM_FIELDS}
     today = datetime.date.today()
-    if not form or _match_form_errors(request.form, today, g.lang):
+    if not form or match_form_errors(request.form, today, g.lang):
         return redirect(url_for("web.match_page", **form))  # the form says what is missing
     state = resources()
     result = state.workspace.match(json.dumps(product_from_form(request.form)).encode("utf-8"), "json", today=today,
@@ -673,7 +691,7 @@ def _form_of_upload(data: bytes, fmt: str) -> dict[str, str]:
     return {k: v for k, v in form_from_product(document).items() if v} if isinstance(document, dict) else {}
 
 
-def _report(violations) -> list[dict]:
+def violations_by_field(violations) -> list[dict]:
     """Violations as shown next to the form, each with the plain JSON field it concerns, without repeats (one field
     can break a constraint on two properties, e.g. the minimum and maximum of batch_size)."""
     fields = json_fields()

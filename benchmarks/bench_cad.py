@@ -3,7 +3,8 @@ with a grid of through holes, made by extruding a face with one circle per hole,
 1,000,000-triangle binary STL (a torus of 1000 x 500 sections), each end to end as ``maas-kg characterise`` runs it:
 in the limited child process (maas_kg/cad/limits.py), file read, measures, classification. Nothing here asserts a
 time. Each file is measured with the limits raised (600 s, 8 GB) and once under the service's limits (60 s,
-2 GB), whose answer is recorded. Results go to benchmarks/results/cad-<date>.json.
+2 GB), whose answer is recorded. Results go to benchmarks/results/cad-<date>.json (cad-<date>-2.json and so on
+when a run of that day is there already: a run never overwrites another).
 
     python benchmarks/bench_cad.py [--holes-per-side 44] [--repeats 3] [--folder var/bench/cad]
 """
@@ -96,6 +97,10 @@ def main() -> None:
                         "volume_expected_mm3": round(1000 * 1000 * 10 - holes * math.pi * 2.5 ** 2 * 10, 1)},
                "stl": {**timed(stl, args.repeats), "triangles": triangles}}
     out = Path(__file__).parent / "results" / f"cad-{results['date']}.json"
+    number = 1
+    while out.exists():
+        number += 1
+        out = out.with_name(f"cad-{results['date']}-{number}.json")
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=2))
 

@@ -346,21 +346,34 @@ def info(ctx: click.Context) -> None:
 @click.option("--engine", type=click.Choice(["index", "sparql"]), default="index", show_default=True,
               help="index: must-criteria on the match index (built from the store first); sparql: the reference "
                    "rule in the store.")
+@click.option("--material", help="With a CAD file: the part's material (label, designation or IRI).")
+@click.option("--quantity", type=click.IntRange(min=1), help="With a CAD file: how many parts.")
+@click.option("--fields", "fields_file", type=click.Path(dir_okay=False),
+              help="With a CAD file: a JSON object of the other product fields (tolerance_mm, delivery, weights, ...).")
 @click.pass_context
 def match(ctx: click.Context, product_file: str, top: int | None, k: int, output: str, today, engine: str,
-          everything: bool) -> None:
-    """Route PRODUCT_FILE and match every step to published services."""
+          everything: bool, material: str | None, quantity: int | None, fields_file: str | None) -> None:
+    """Route PRODUCT_FILE and match every step to published services. PRODUCT_FILE is a product (JSON, Turtle,
+    JSON-LD) or a CAD file (.step, .stp, .stl, .3mf, .obj) with --material and --quantity (and --fields): the file
+    gives the geometry, and services with a cost model quote the part from it."""
+    from maas_kg.cad import SUFFIXES
+    from maas_kg.cad.analysis import suffix_of
     from maas_kg.catalogue.ingest import format_for
     from maas_kg.matching.report import NEAR_MISSES, TOP, as_json, as_rdf, as_text
     from maas_kg.matching.index import snapshot_for
     from maas_kg.matching.workspace import Workspace
 
     store = _open(ctx)
+    if suffix_of(product_file) in SUFFIXES:
+        data, format = _cad_product(store, product_file, material, quantity, fields_file), "json"
+    elif material is not None or quantity is not None or fields_file is not None:
+        raise click.UsageError("--material, --quantity and --fields go with a CAD file; a product file states them")
+    else:
+        data, format = _read(product_file), format_for(product_file)
     try:
         # the product stays in a private in-memory workspace: it never enters the catalogue store
         workspace = Workspace(store, engine=engine, snapshot=snapshot_for(ctx.obj["store"]))
-        result = workspace.match(_read(product_file), format_for(product_file), today=today.date() if today else None,
-                                 k=k)
+        result = workspace.match(data, format, today=today.date() if today else None, k=k)
     except ProductError as err:
         if err.report is not None:
             click.echo(err.report.as_text(), err=True)
@@ -374,6 +387,27 @@ def match(ctx: click.Context, product_file: str, top: int | None, k: int, output
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         click.echo(as_text(document, top=shown or 10**9, near_misses=10**9 if everything else 5))
+
+
+def _cad_product(store, path: str, material: str | None, quantity: int | None, fields_file: str | None) -> bytes:
+    """The product document of a CAD file and the buyer's fields (maas_kg.cad.product), as JSON bytes."""
+    from maas_kg.cad.product import cad_product
+    from maas_kg.errors import InvalidInput
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    fields = {}
+    if fields_file is not None:
+        try:
+            fields = json.loads(_read(fields_file))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise InvalidInput(f"{fields_file}: not a JSON object of product fields ({err})") from None
+        if not isinstance(fields, dict):
+            raise InvalidInput(f"{fields_file}: must be one JSON object of product fields, such as "
+                               '{"tolerance_mm": 0.05}')
+    fields.update({key: value for key, value in (("material", material), ("quantity", quantity)) if value is not None})
+    product, _ = cad_product(path, fields, store=store)
+    return json.dumps(product).encode()
 
 
 @main.command()

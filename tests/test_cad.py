@@ -15,6 +15,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from maas_kg.cad import CadError, characterise
 from maas_kg.cad.analysis import CadFileError, analyse
+from maas_kg.cad.characteristics import ROTATIONAL_AREA_SHARE, ROTATIONAL_WITH_ENDS_SHARE, classify
+from maas_kg.cad.mesh import merged, read_mesh
 from maas_kg.knowledge.graphs import sync_ontology
 from maas_kg.matching.products import submit_product
 from maas_kg.matching.translation import derive_requirements
@@ -41,6 +43,12 @@ def store():
 def measured(store):
     return {name: characterise(str(CAD / name), material=expected["material"], store=store)
             for name, expected in EXPECTED.items()}
+
+
+
+
+def _is_rotational(shares: tuple[float, float]) -> bool:
+    return shares[0] >= ROTATIONAL_AREA_SHARE and shares[1] >= ROTATIONAL_WITH_ENDS_SHARE
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -73,6 +81,68 @@ def test_shaft_stock_is_a_round_bar(measured):
     assert "round bar" in shaft.stock_blank
     assert shaft.stock_removal_mm3 == pytest.approx(math.pi * 20 ** 2 * 250 - EXPECTED["turned-shaft.step"]
                                                     ["volume_mm3"], rel=0.005)
+
+
+def test_shaft_as_stl_measures_like_its_step(measured):
+    mesh, step = measured["turned-shaft.stl"], measured["turned-shaft.step"]
+    assert mesh.volume_mm3 == pytest.approx(step.volume_mm3, rel=0.005)
+    assert mesh.envelope_mm == pytest.approx(step.envelope_mm, rel=1e-3)
+    assert mesh.bodies == 1
+
+
+def test_shaft_as_stl_lies_on_surfaces_of_revolution():
+    triangles = read_mesh(str(CAD / "turned-shaft.stl"), ".stl")
+    revolution = triangles.revolution()
+    assert _is_rotational(revolution.shares), revolution.shares
+    assert abs(revolution.direction[2]) == pytest.approx(1, abs=1e-6)  # the shaft's axis: z through x = y = 0
+    assert revolution.origin[:2] == pytest.approx([0, 0], abs=1e-6)
+    shape, why = classify(area=triangles.area(), volume=triangles.volume(), openings=triangles.genus(),
+                          sheet_thickness=None, reach_per_wall=math.inf, rotational_shares=revolution.shares,
+                          analytic_share=None, axis_share=0.0)
+    assert shape == "rotational" and "surfaces of revolution" in why
+
+
+def test_shaft_as_stl_classifies_rotational(measured):
+    result = measured["turned-shaft.stl"]
+    assert result.shape == "rotational", result.methods["shape"]
+
+
+def test_shaft_turned_off_the_file_axes_is_still_found():
+    import numpy as np
+
+    triangles = read_mesh(str(CAD / "turned-shaft.stl"), ".stl")
+    angle = 0.7
+    turn = np.array([[1, 0, 0], [0, math.cos(angle), -math.sin(angle)], [0, math.sin(angle), math.cos(angle)]])
+    turned = merged(triangles.vertices @ turn.T + [5.0, -7.0, 11.0], triangles.faces)
+    revolution = turned.revolution()
+    assert _is_rotational(revolution.shares), revolution.shares
+    assert abs(revolution.direction @ turn[:, 2]) == pytest.approx(1, abs=1e-6)
+
+
+@pytest.mark.parametrize("name, builder", [("bracket", "bracket"), ("sheet", "sheet_enclosure"),
+                                           ("box", None), ("lattice", None)])
+def test_parts_that_are_not_turned_do_not_lie_on_surfaces_of_revolution(name, builder):
+    import numpy as np
+    import trimesh
+
+    if builder:
+        triangles = merged(*make_examples.tessellate(getattr(make_examples, builder)()))
+    elif name == "box":  # a square bar: its end faces are square to the long axis, its sides' normals are not
+        box = trimesh.creation.box((20, 20, 100))  # square to the tangent except on the centre lines
+        triangles = merged(np.asarray(box.vertices), np.asarray(box.faces))
+    else:
+        triangles = read_mesh(str(CAD / "lattice-cube.stl"), ".stl")
+    shares = triangles.revolution().shares
+    assert not _is_rotational(shares), shares
+    assert shares[0] < 0.1
+
+
+def test_bracket_as_stl_stays_prismatic(tmp_path):
+    path = tmp_path / "milled-bracket.stl"
+    make_examples.write_stl(make_examples.bracket(), path)
+    result = characterise(str(path))
+    assert result.shape == "prismatic", result.methods["shape"]
+    assert result.volume_mm3 == pytest.approx(EXPECTED["milled-bracket.step"]["volume_mm3"], rel=0.005)
 
 
 def test_meshes_say_holes_are_not_detected(measured):
@@ -283,19 +353,10 @@ def test_http_over_the_cad_limit_is_413(client):
 
 
 def _box_3mf(path: Path, size: tuple[float, float, float]) -> None:
-    import zipfile
-
     import trimesh
 
     box = trimesh.creation.box(size)
-    vertices = "".join(f'<vertex x="{x}" y="{y}" z="{z}"/>' for x, y, z in box.vertices)
-    triangles = "".join(f'<triangle v1="{a}" v2="{b}" v3="{c}"/>' for a, b, c in box.faces)
-    model = ('<?xml version="1.0" encoding="UTF-8"?><model unit="millimeter" '
-             'xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02"><resources><object id="1" '
-             f'type="model"><mesh><vertices>{vertices}</vertices><triangles>{triangles}</triangles></mesh></object>'
-             '</resources><build><item objectid="1"/></build></model>')
-    with zipfile.ZipFile(path, "w") as package:
-        package.writestr("3D/3dmodel.model", model)
+    make_examples.write_3mf([(box.vertices, box.faces)], path)
 
 
 @pytest.mark.parametrize("suffix", [".3mf", ".obj", ".stl"])
@@ -319,3 +380,166 @@ def test_a_zip_that_is_no_3mf_names_the_fix(tmp_path):
     path.write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(CadFileError, match="3MF"):
         analyse(str(path), ".3mf", "part.3mf")
+
+
+def test_3mf_of_two_objects_is_two_bodies(tmp_path):
+    import trimesh
+
+    small, large = trimesh.creation.box((10, 10, 10)), trimesh.creation.box((20, 20, 20))
+    path = tmp_path / "two.3mf"
+    make_examples.write_3mf([(small.vertices, small.faces), (large.vertices + [50, 0, 0], large.faces)], path)
+    result = characterise(str(path))
+    assert result.bodies == 2 and len(result.components) == 2
+    assert sorted(c.volume_mm3 for c in result.components) == pytest.approx([1000, 8000])
+    assert result.volume_mm3 == pytest.approx(9000)
+    assert result.envelope_mm == pytest.approx([65, 20, 20])
+    assert [c.source for c in result.components] == ["two.3mf body 1", "two.3mf body 2"]
+
+
+_BOX_MODEL = ('<?xml version="1.0" encoding="UTF-8"?><model unit="millimeter" xmlns="{ns}"><resources><object id="1" '
+              'type="model"><mesh><vertices>{vertices}</vertices><triangles><triangle v1="0" v2="1" v3="{last}"/>'
+              '</triangles></mesh></object></resources><build><item objectid="1"/></build></model>')
+
+
+@pytest.mark.parametrize("case, match", [
+    ("no model", "no 3D model part"),
+    ("malformed XML", "cannot read the file as 3MF"),
+    ("not a 3MF model", "no 3MF model"),
+    ("vertex without z", "without valid coordinates"),
+    ("index out of range", "naming vertices it does not have"),
+    ("no mesh", "holds no mesh object"),
+])
+def test_broken_3mf_is_a_clear_error(tmp_path, case, match):
+    import zipfile
+
+    path = tmp_path / "broken.3mf"
+    points = '<vertex x="0" y="0" z="0"/><vertex x="1" y="0" z="0"/><vertex x="0" y="1" z="0"/>'
+    ns = make_examples.NS_3MF
+    if case == "no model":
+        with zipfile.ZipFile(path, "w") as package:
+            package.writestr("[Content_Types].xml", make_examples.CONTENT_TYPES_3MF)
+            package.writestr("_rels/.rels", make_examples.RELS_3MF)
+    else:
+        model = {
+            "malformed XML": _BOX_MODEL.format(ns=ns, vertices=points, last=2)[:-30],
+            "not a 3MF model": _BOX_MODEL.format(ns="http://example.org/not-3mf", vertices=points, last=2),
+            "vertex without z": _BOX_MODEL.format(ns=ns, vertices=points.replace(' z="0"/>', "/>", 1), last=2),
+            "index out of range": _BOX_MODEL.format(ns=ns, vertices=points, last=7),
+            "no mesh": f'<?xml version="1.0"?><model xmlns="{ns}"><resources/><build/></model>',
+        }[case]
+        make_examples.write_3mf([], path, model=model)
+    with pytest.raises(CadError, match=match) as raised:
+        characterise(str(path))
+    assert "Traceback" not in str(raised.value) and "3MF" in str(raised.value)
+
+
+# -- matching from a CAD file: CLI and HTTP --------------------------------------------------------------------------
+
+def test_http_match_takes_a_cad_file_and_the_missing_fields(client):
+    data = {"file": (io.BytesIO((CAD / "milled-bracket.step").read_bytes()), "milled-bracket.step"),
+            "product": json.dumps({"material": "EN AW-6082", "tolerance_mm": 0.05}), "quantity": "20"}
+    response = client.post("/match", data=data, content_type="multipart/form-data")
+    assert response.status_code == 200, response.get_json()
+    document = response.get_json()
+    assert document["request"]["quantity"] == 20
+    measured = document["request"]["characteristics"]
+    assert measured["volume_mm3"] == pytest.approx(EXPECTED["milled-bracket.step"]["volume_mm3"], rel=0.005)
+    assert measured["holes"] == 4
+    assert any(step["process"]["iri"].endswith("#Milling") for route in document["routes"] for step in route["steps"])
+
+
+@pytest.mark.parametrize("fields, status, words", [
+    ({"product": json.dumps({"material": "EN AW-6082"})}, 422, "quantity"),
+    ({"product": "{not json"}, 400, "not JSON"),
+    ({"product": "[1]"}, 400, "one JSON object"),
+    ({"product": json.dumps({"material": "EN AW-6082"}), "quantity": "many"}, 400, "whole number"),
+])
+def test_http_match_with_a_cad_file_names_what_is_missing(client, fields, status, words):
+    data = {"file": (io.BytesIO((CAD / "milled-bracket.step").read_bytes()), "milled-bracket.step"), **fields}
+    response = client.post("/match", data=data, content_type="multipart/form-data")
+    assert response.status_code == status, response.get_json()
+    assert words in response.get_json()["detail"]
+
+
+def test_cli_match_a_cad_file_quotes_by_cost_model(tmp_path):
+    """A milling service with a cost model quotes the bracket from its measured stock and area; the CLI takes the
+    file with --material, --quantity and --fields."""
+    from maas_kg.cli import main
+
+    weber = json.loads((Path(__file__).parent / "data" / "service-weber.json").read_text())
+    weber["materials"] = ["EN AW-6082"]
+    weber["cost_model"] = {"machine_hour_rate": 90, "currency": "EUR"}
+    (tmp_path / "service.json").write_text(json.dumps(weber))
+    (tmp_path / "fields.json").write_text(json.dumps({"tolerance_mm": 0.05, "name": "bracket from CAD"}))
+    store = str(tmp_path / "store")
+    runner = CliRunner()
+    published = runner.invoke(main, ["--store", store, "publish", str(tmp_path / "service.json")])
+    assert published.exit_code == 0, published.output
+    answer = runner.invoke(main, ["--store", store, "match", str(CAD / "milled-bracket.step"), "--material",
+                                  "EN AW-6082", "--quantity", "20", "--fields", str(tmp_path / "fields.json"),
+                                  "--format", "json", "--today", "2026-12-01"])
+    assert answer.exit_code == 0, answer.output
+    document = json.loads(answer.output)
+    quote = next(c["quote"] for route in document["routes"] for step in route["steps"] for c in step["candidates"]
+                 if c["service"] == weber["id"])
+    assert quote["basis"] == "cost model"
+    removal = quote["breakdown"]["time_per_part_min"]["terms"][0]["how"]
+    stock = document["request"]["characteristics"]["stock_removal_mm3"]  # as the file measured it
+    assert removal.startswith("stock_removal_mm3 = ")
+    assert float(removal.split()[2]) == pytest.approx(stock, rel=1e-5)
+    assert stock == pytest.approx(120 * 80 * 40 - EXPECTED["milled-bracket.step"]["volume_mm3"], rel=0.01)
+    table = runner.invoke(main, ["--store", store, "match", str(CAD / "milled-bracket.step"), "--material",
+                                 "EN AW-6082", "--quantity", "20", "--today", "2026-12-01"])
+    assert table.exit_code == 0 and "(cost model)" in table.output
+    wrong = runner.invoke(main, ["--store", store, "match", "examples/products/milled-bracket.json", "--quantity", "2"])
+    assert wrong.exit_code == 2 and "go with a CAD file" in wrong.output
+
+
+def test_axis_index_finds_the_group_the_scan_of_all_groups_finds():
+    """step._AxisIndex (hash of each axis line's point nearest the part's centre) answers as the scan of all groups
+    in order did: coaxial copies with float noise, near-parallel lines, lines off the part and far out."""
+    import numpy as np
+
+    from maas_kg.cad import step
+
+    rng = np.random.default_rng(7)
+    diagonal, centre = 1000.0, np.array([500.0, 500.0, 5.0])
+    lines = []
+    for _ in range(300):
+        direction = rng.normal(size=3) if rng.random() < 0.3 else np.eye(3)[rng.integers(3)]
+        direction /= np.linalg.norm(direction)
+        origin = centre + rng.uniform(-700, 700, size=3) * (10 if rng.random() < 0.05 else 1)
+        lines.append((origin, direction))
+        for _ in range(rng.integers(0, 3)):  # the same axis again: shifted along it, with noise, or flipped
+            tilt = rng.normal(size=3) * rng.choice([1e-12, 1e-9, 1e-5])
+            copy = direction * rng.choice([1, -1]) + tilt
+            noise = rng.normal(size=3) * rng.choice([1e-9, 1e-3, 0.02])
+            lines.append((origin + direction * rng.uniform(-500, 500) + noise, copy / np.linalg.norm(copy)))
+    order = rng.permutation(len(lines))
+    indexed, scanned, index = [], [], step._AxisIndex(centre, diagonal)
+    for number in order:
+        origin, direction = lines[number]
+        found = step._group(indexed, origin, direction, diagonal, index)
+        expected = next((g for g in scanned if step._same_line(origin, direction, g, diagonal)), None)
+        if expected is None:
+            scanned.append(step.RevolutionGroup(origin, direction))
+            expected = scanned[-1]
+        position = next(i for i, group in enumerate(indexed) if group is found)
+        assert position == next(i for i, group in enumerate(scanned) if group is expected)
+    assert len(indexed) == len(scanned) < len(lines)
+
+
+def test_step_transfer_gets_the_shape_fix_parameters():
+    """The self-intersecting-wire repair (quadratic in a face's wires) is off in the transfer's actor, which only
+    exists after ReadFile."""
+    from OCP.STEPControl import STEPControl_Reader
+    from OCP.TCollection import TCollection_AsciiString
+
+    from maas_kg.cad import step
+
+    reader = STEPControl_Reader()
+    reader.ReadFile(str(CAD / "milled-bracket.step"))
+    step._set_shape_fix(reader)
+    bound = reader.WS().TransferReader().Actor().GetShapeFixParameters()
+    for key, value in step.SHAPE_FIX.items():
+        assert bound.Find(TCollection_AsciiString(key)).ToCString() == value

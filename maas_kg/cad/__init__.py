@@ -20,15 +20,18 @@ __all__ = ["CadError", "Characteristics", "SUFFIXES", "characterise", "density"]
 
 
 def characterise(path: str, *, name: str | None = None, material: str | None = None, store=None,
-                 seconds: float | None = None, memory: int | None = None) -> Characteristics:
+                 seconds: float | None = None, memory: int | None = None,
+                 preview: bool = False) -> Characteristics:
     """The characteristics of the CAD file at ``path`` (its format from the extension of ``name`` or ``path``);
-    with ``material`` (label, designation or IRI) and ``store`` (holding the ontology) also the mass."""
+    with ``material`` (label, designation or IRI) and ``store`` (holding the ontology) also the mass; with
+    ``preview`` also ``result.preview``, the encoded mesh of the 3D preview
+    (:mod:`maas_kg.cad.preview`; not part of ``as_json``)."""
     name = name or path
     suffix = suffix_of(name)
     if suffix not in SUFFIXES:
         raise CadError(f"{suffix or 'a file without an extension'} is not a CAD format read here: send a file "
                        f"ending in {', '.join(SUFFIXES)}")
-    result = run(path, suffix, name.rsplit("/", 1)[-1], seconds=seconds, memory=memory)
+    result = run(path, suffix, name.rsplit("/", 1)[-1], seconds=seconds, memory=memory, preview=preview)
     if material is not None:
         label, value, source = density(store, material)
         result.with_density(label, value, source)

@@ -21,11 +21,14 @@ class CadFileError(ValueError):
     """The file cannot be characterised; the message says what to fix."""
 
 
-def analyse(path: str, suffix: str, name: str) -> Characteristics:
+def analyse(path: str, suffix: str, name: str, *, preview: bool = False) -> Characteristics:
+    """The file's characteristics; with ``preview`` also ``preview``: the compact mesh of the 3D preview
+    (:mod:`maas_kg.cad.preview`, encoded), which ``as_json`` leaves out."""
     try:
         if suffix in STEP_SUFFIXES:
             solids, _ = read_step(path)
             parts = [_from_solid(solid, name) for solid in solids]
+            meshes = [part.__dict__.get("_mesh") for part in parts]
         elif suffix in MESH_SUFFIXES:
             triangles = read_mesh(path, suffix)
             if triangles.open_edges():
@@ -34,14 +37,18 @@ def analyse(path: str, suffix: str, name: str) -> Characteristics:
                                 "again as a closed solid")
             bodies = triangles.bodies()
             parts = [_from_mesh(triangles.subset(body) if len(bodies) > 1 else triangles, name) for body in bodies]
+            meshes = [triangles]
         else:
             raise CadFileError(f"{suffix or 'a file without an extension'} is not a CAD format read here: send "
                                f"{', '.join(SUFFIXES)}")
     except (StepError, MeshError) as err:
         raise CadFileError(str(err)) from None
-    if len(parts) == 1:
-        return parts[0]
-    return _assembly(parts, name)
+    whole = parts[0] if len(parts) == 1 else _assembly(parts, name)
+    if preview:
+        from maas_kg.cad.preview import of_meshes
+
+        whole.preview = of_meshes(meshes)
+    return whole
 
 
 def _assembly(parts: list[Characteristics], name: str) -> Characteristics:
@@ -105,6 +112,7 @@ def _from_solid(solid, name: str) -> Characteristics:
     part.methods["stock_removal_mm3"] = f"blank ({part.stock_blank}) volume minus the part's"
     _sheet_measures(part, sheet if shape == "sheet" else None, bends=sum(1 for g in m.cylinders if not g.concave and g.turn < FULL_TURN_SHARE))
     part._low, part._high = low, high
+    part._mesh = m.mesh  # the tessellation, for a preview (dropped before the answer leaves the child)
     return part
 
 
@@ -144,12 +152,18 @@ def _from_mesh(triangles: Triangles, name: str) -> Characteristics:
     aligned = np.abs(normals @ axes).max(axis=1) >= math.cos(math.radians(2))
     axis_share = float(areas[aligned].sum() / areas.sum())
     openings = triangles.genus()
+    revolution = triangles.revolution()
     shape, why = classify(area=area, volume=volume, openings=openings, sheet_thickness=sheet,
                           reach_per_wall=reach_per_wall(thickness, reach),
-                          rotational_shares=None, analytic_share=None, axis_share=axis_share)
+                          rotational_shares=revolution.shares, analytic_share=None, axis_share=axis_share)
     part = Characteristics(source=name, envelope_mm=aabb, obb_mm=obb, volume_mm3=volume, area_mm2=area, shape=shape,
                            bodies=1, stock_removal_mm3=max(0.0, math.prod(aabb) - volume),
                            stock_blank="block of the axis-aligned box", min_wall_mm=min_wall)
+    if shape == "rotational":
+        radius = _radius_about(triangles, revolution.origin, revolution.direction)
+        length = float(np.ptp(triangles.vertices[np.unique(triangles.faces)] @ revolution.direction))
+        part.stock_blank = f"round bar {2 * radius:.3g} mm x {length:.4g} mm (the smallest cylinder about the axis)"
+        part.stock_removal_mm3 = max(0.0, math.pi * radius ** 2 * length - volume)
     part.methods = {
         "volume_mm3": "from the closed triangle mesh (divergence theorem): exact for the mesh, the mesh "
                       "approximates curved surfaces",
@@ -159,7 +173,7 @@ def _from_mesh(triangles: Triangles, name: str) -> Characteristics:
                   "minimal",
         "shape": why, "min_wall_mm": wall_how,
         "holes": "not detected on meshes (a mesh has no cylindrical faces): send STEP to have holes listed",
-        "stock_removal_mm3": "blank (block of the axis-aligned box) volume minus the part's",
+        "stock_removal_mm3": f"blank ({part.stock_blank}) volume minus the part's",
     }
     _sheet_measures(part, sheet if shape == "sheet" else None, bends=None)
     part._low, part._high = low, high

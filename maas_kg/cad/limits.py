@@ -25,15 +25,17 @@ class CadError(Unprocessable):
     title = "Unreadable CAD file"
 
 
-def run(path: str, suffix: str, name: str, *, seconds: float | None = None, memory: int | None = None):
+def run(path: str, suffix: str, name: str, *, seconds: float | None = None, memory: int | None = None,
+        preview: bool = False):
     """:class:`~maas_kg.cad.characteristics.Characteristics` of the file, measured in a limited child process,
-    with ``seconds`` and ``peak_memory_mb`` filled in."""
+    with ``seconds`` and ``peak_memory_mb`` filled in; with ``preview`` also ``preview``, the compact mesh of the 3D
+    preview that the child makes from the tessellation it measured (:mod:`maas_kg.cad.preview`)."""
     seconds = settings.CAD_SECONDS.value() if seconds is None else seconds  # MAAS_KG_CAD_SECONDS, measured there
     memory = settings.CAD_MEMORY.value() if memory is None else memory
     started = time.perf_counter()
     try:
-        done = subprocess.run([sys.executable, "-m", "maas_kg.cad.limits", path, suffix, name, str(memory)],
-                              capture_output=True, timeout=seconds, check=False)
+        done = subprocess.run([sys.executable, "-m", "maas_kg.cad.limits", path, suffix, name, str(memory),
+                               *(["preview"] if preview else [])], capture_output=True, timeout=seconds, check=False)
     except subprocess.TimeoutExpired:
         raise CadError(f"reading the file took longer than {seconds:g} s (the limit): simplify the model (fewer "
                        "faces or triangles) or split it into its parts") from None
@@ -64,7 +66,7 @@ def _answer(done: subprocess.CompletedProcess):
                          f"{done.returncode}): export it again as STEP AP214/AP242 or as a binary STL")
 
 
-def _child(path: str, suffix: str, name: str, memory: int) -> None:
+def _child(path: str, suffix: str, name: str, memory: int, preview: bool = False) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     # Open CASCADE prints its transfer statistics to file descriptor 1: the answer gets a descriptor of its own
     out = os.fdopen(os.dup(1), "wb")
@@ -74,7 +76,7 @@ def _child(path: str, suffix: str, name: str, memory: int) -> None:
         from maas_kg.cad.analysis import CadFileError, analyse
 
         try:
-            result = analyse(path, suffix, name)
+            result = analyse(path, suffix, name, preview=preview)
         except CadFileError as err:
             answer = ("error", str(err))
         else:
@@ -82,6 +84,7 @@ def _child(path: str, suffix: str, name: str, memory: int) -> None:
             for part in [result, *result.components]:
                 part.__dict__.pop("_low", None)
                 part.__dict__.pop("_high", None)
+                part.__dict__.pop("_mesh", None)
             answer = ("ok", result)
     except MemoryError:
         answer = ("memory", None)
@@ -90,4 +93,4 @@ def _child(path: str, suffix: str, name: str, memory: int) -> None:
 
 
 if __name__ == "__main__":
-    _child(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    _child(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), preview=sys.argv[5:6] == ["preview"])
