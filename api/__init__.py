@@ -11,8 +11,8 @@ from flask import Flask
 
 from api import config as default_config
 from api.json_provider import OrjsonProvider
-from api import (cad, circularity, docs, execution, graph_store, health, matching, negotiation, ontology, problems, query_slots,
-                 resilience, services, sparql, state, web)
+from api import (cad, circularity, docs, execution, graph_store, health, matching, negotiation, ontology, price_check, problems,
+                 query_slots, resilience, services, sparql, state, web)
 
 
 class _App(Flask):
@@ -33,7 +33,7 @@ def create_app(config: object | Mapping | None = None) -> Flask:
     app.before_request(negotiation.bound_streamed_body)  # before any blueprint's hooks and handlers
     state.init_app(app)
     query_slots.init_app(app)
-    for blueprint in (health.bp, services.bp, matching.bp, cad.bp, execution.bp, resilience.bp, circularity.bp, ontology.bp, sparql.bp,
+    for blueprint in (health.bp, services.bp, price_check.bp, matching.bp, cad.bp, execution.bp, resilience.bp, circularity.bp, ontology.bp, sparql.bp,
                       graph_store.bp, docs.bp, web.bp):
         app.register_blueprint(blueprint)
     state.start_background(app)

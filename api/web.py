@@ -167,10 +167,30 @@ def service_page(fields: dict | None = None, status: int = 200):
     process_label = next((row["valueLabel"] for row in parts.get("service", [])
                           if row["property"].endswith("#processType") and row["valueLabel"]), None)
     owner = rows[0].get("provider")
+    signed_owner = key is not None and key.may_change(owner)
     return render_template("service.html", summary=rows[0], service=service, history=history, parts=parts,
                            process_label=process_label, api_url=service_url(service), notices=notices,
-                           fields=fields or {}, signed_key=key, form=request.form,
-                           signed_owner=key is not None and key.may_change(owner)), status
+                           fields=fields or {}, signed_key=key, form=request.form, signed_owner=signed_owner,
+                           price_check=_price_check(store, service, catalogue_index()) if signed_owner else None), \
+        status
+
+
+def _price_check(store, service: str, index) -> dict:
+    """The price check of the service page, for its signed-in provider (issue 22, 1.3): ``costing.compare_service``
+    with the example products where the service publishes a cost model; ``{"cost_model": False}`` where it does not
+    (the page says how to add one), ``{"error": ...}`` where its cost model cannot quote."""
+    from maas_kg.errors import MaasKgError
+    from maas_kg.matching import costing
+
+    entry = costing.service_prices(store, [service]).get(service)
+    if entry is None or not entry["cost_model"]:
+        return {"cost_model": False}
+    try:
+        checked = costing.compare_service(store, service, index=index)
+    except MaasKgError as err:
+        return {"cost_model": True, "error": str(err), "api_url": service_url(service) + "/quote-comparison"}
+    return {**checked, "cost_model": True, "model": entry["cost_model"],
+            "api_url": service_url(service) + "/quote-comparison"}
 
 
 @bp.post("/catalogue/service/withdraw")

@@ -219,8 +219,6 @@ def list_(ctx: click.Context, process: str | None, material: str | None, country
 @click.pass_context
 def quote_compare(ctx: click.Context, service_file: str, samples: tuple[str, ...], output: str) -> None:
     """Quote sample parts with a service's cost model (or flat price) against the published services of its class."""
-    from maas_kg import catalogue
-    from maas_kg.catalogue.ingest import term_indexes
     from maas_kg.matching import costing
 
     document = json.loads(_read(service_file))
@@ -230,19 +228,12 @@ def quote_compare(ctx: click.Context, service_file: str, samples: tuple[str, ...
         if len(document) != 1:
             raise click.ClickException(f"{service_file}: holds {len(document)} services; quote-compare takes one")
         document = document[0]
-    if not isinstance(document, dict) or not document.get("process"):
-        raise click.ClickException(f"{service_file}: process: a service with its process is required")
-    own = document.get("cost_model") or document.get("price")
-    if not isinstance(own, dict):
-        raise click.ClickException(f"{service_file}: cost_model: the service states neither a cost model nor a price")
-    process = str(term_indexes()["process"].resolve(document["process"]))
-    files = [Path(f) for f in samples] or list(knowledge.example_products().values())
-    parts = {path.stem: json.loads(_read(str(path))) for path in files}
-    store = _open(ctx)
-    listed = [row["service"] for row in catalogue.list_services(store, process=process)
-              if row["service"] != document.get("id")]
-    peers = costing.service_prices(store, listed)
-    rows = costing.compare_quotes(store, process, own, parts, peers)
+    parts = {Path(f).stem: json.loads(_read(f)) for f in samples} or None
+    try:
+        checked = costing.compare_service(_open(ctx), document, parts)
+    except costing.ServiceDocumentError as err:
+        raise click.ClickException(f"{service_file}: {err}") from None
+    process, rows = checked["process"], checked["rows"]
     if output == "json":
         click.echo(json.dumps(rows, indent=2))
         return
@@ -256,7 +247,7 @@ def quote_compare(ctx: click.Context, service_file: str, samples: tuple[str, ...
                   f"peers left out: {row.get('other_currency', 0)} in another currency, {row.get('not_quotable', 0)} "
                   "not quotable" if row.get("other_currency") or row.get("not_quotable") else None]))}
              for row in rows]
-    click.echo(f"{_short(process)}: {len(peers)} other published service(s) of the class")
+    click.echo(f"{_short(process)}: {checked['other_services']} other published service(s) of the class")
     click.echo(_table(shown, ["sample", "quantity", "currency", "own", "own_per_part", "peers", "q1", "median", "q3",
                               "position", "note"]))
 

@@ -51,11 +51,38 @@ def _visit_result_of_circularity(page) -> None:
     page.locator("#strategies").wait_for()
 
 
+def _visit_result_of_cad(page) -> None:
+    from test_web_cad import upload_in_the_browser
+
+    upload_in_the_browser(page)  # the milled bracket's STEP file: its 3D preview drawn, the routes below
+
+
 def _visit_first_service(page) -> None:
     page.goto("/catalogue")
     page.locator("main a[href*='/catalogue/service']").first.click()
     page.locator("h1").wait_for()
 
+
+def _visit_own_service_with_price_check(page, service) -> None:
+    """The provider's own service page, signed in: its price check (issue 22, 1.3) against the demo's services."""
+    import requests
+
+    document = json.loads((Path(__file__).parent / "data" / "service-weber.json").read_text())
+    document.update(id="https://w3id.org/maas-kg/id/service/weber-axe-price-check", name="Costed 5-axis milling",
+                    cost_model={"machine_hour_rate": 85, "setup_hours": 1, "currency": "EUR"})
+    answer = requests.put(f"{service['base']}/services/service/weber-axe-price-check", json=document,
+                          headers={"Authorization": f"Bearer {service['provider']}"}, timeout=60)
+    assert answer.status_code in (200, 201), answer.text
+    page.goto("/sign-in")
+    page.fill("#f-api_key", service["provider"])
+    page.click("#sign-in-form button[type=submit]")
+    page.wait_for_load_state()
+    page.goto("/catalogue/service?iri=https%3A%2F%2Fw3id.org%2Fmaas-kg%2Fid%2Fservice%2Fweber-axe-price-check")
+    page.locator("#price-check-table").wait_for()
+
+
+#: the pages whose visit needs the running service (its keys), not only the browser's page
+NEEDS_SERVICE = {"service-price-check"}
 
 PAGES = {
     "home": "/", "catalogue": "/catalogue", "catalogue-filtered": "/catalogue?process=milling&country=DE",
@@ -64,6 +91,7 @@ PAGES = {
     "query": "/query", "resilience": "/resilience", "circularity": "/circularity", "sign-in": "/sign-in",
     "home-de": "/?lang=de", "service": _visit_first_service, "matching-result": _visit_result_of_matching,
     "resilience-result": _visit_result_of_resilience, "circularity-result": _visit_result_of_circularity,
+    "matching-cad-result": _visit_result_of_cad, "service-price-check": _visit_own_service_with_price_check,
 }
 
 
@@ -87,7 +115,9 @@ def test_no_serious_accessibility_violation(browser, service, name, width):
     page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
     try:
         visit = PAGES[name]
-        if callable(visit):
+        if name in NEEDS_SERVICE:
+            visit(page, service)
+        elif callable(visit):
             visit(page)
         else:
             assert page.goto(visit).status == 200

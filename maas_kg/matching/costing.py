@@ -24,6 +24,7 @@ feeds the price can-criterion instead of the flat price. The match index keeps t
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 
@@ -570,3 +571,130 @@ def step_quotes(store, models: dict[int, dict], characteristics: dict, material:
         currencies.append(model["currency"])
     return StepQuotes(np.asarray(at, dtype=np.int64), np.round(np.asarray(totals, dtype=np.float64), 2), currencies,
                       failed, models, time_table, characteristics, material, quantity)
+
+
+# -- provider side (1.3): one service's price check, for the command line, the API and the service page -------------
+
+class ServiceDocumentError(Unprocessable):
+    """A service document (or published service) that cannot be price-checked: the message names the field."""
+
+
+def _service_pricing(document: dict) -> tuple[dict, str]:
+    """What a service document quotes with, and its field: its cost model where it states one, else its flat price;
+    checked here, so that a broken cost model is one error, not one note per sample."""
+    own = document.get("cost_model") or document.get("price")
+    field = "cost_model" if document.get("cost_model") else "price"
+    if not isinstance(own, dict):
+        raise ServiceDocumentError(
+            "cost_model: the service states neither a cost model nor a price" if own is None
+            else f"{field}: must be an object")
+    if field == "price" and not is_flat_price(own):
+        raise ServiceDocumentError("price.unit: is required")
+    if own.get("currency") is not None and not isinstance(own["currency"], str):
+        raise ServiceDocumentError(f"{field}.currency: must be a currency code, e.g. EUR")
+    if is_flat_price(own):
+        try:
+            flat_quote(own, 1)
+        except Unprocessable as err:
+            raise ServiceDocumentError(str(err)) from None
+        return own, field
+    try:
+        if own.get("machine_hour_rate") is None:
+            raise Unprocessable(f"{field}.machine_hour_rate: is required")
+        _number(own["machine_hour_rate"], f"{field}.machine_hour_rate", positive=True)
+        if own.get("setup_hours") is not None:
+            _number(own["setup_hours"], f"{field}.setup_hours")
+        if own.get("parameters") is not None and not isinstance(own["parameters"], dict):
+            raise Unprocessable(f"{field}.parameters: must be an object of parameter names and numbers")
+        Parameters(own.get("parameters"), None)
+    except Unprocessable as err:
+        raise ServiceDocumentError(str(err)) from None
+    return own, field
+
+
+def _sample_name(product: dict, position: int) -> str:
+    for key in ("name", "id"):
+        if isinstance(product.get(key), str) and product[key].strip():
+            return _local(product[key].strip()) if key == "id" else product[key].strip()
+    return f"sample {position + 1}"
+
+
+def sample_parts(samples: dict[str, dict] | Sequence[dict] | None = None) -> dict[str, dict]:
+    """The sample parts of a price check by name: ``samples`` as given (name -> product JSON), a list of product
+    JSON documents (named by their ``name``, else their ``id``'s last segment, made unique), or, for None, the
+    example products of ``examples/products/`` by file stem."""
+    from maas_kg import knowledge
+
+    if samples is None:
+        return {name: json.loads(path.read_text(encoding="utf-8"))
+                for name, path in knowledge.example_products().items()}
+    if isinstance(samples, dict):
+        parts = dict(samples)
+    elif isinstance(samples, (list, tuple)):
+        parts = {}
+        for position, product in enumerate(samples):
+            if not isinstance(product, dict):
+                raise Unprocessable(f"samples[{position}]: must be a product object (the plain JSON product format)")
+            name, again = _sample_name(product, position), 2
+            while name in parts:
+                name, again = f"{_sample_name(product, position)} ({again})", again + 1
+            parts[name] = product
+    else:
+        raise Unprocessable("samples: must be a list of product objects")
+    for name, product in parts.items():
+        if not isinstance(product, dict):
+            raise Unprocessable(f"samples.{name}: must be a product object (the plain JSON product format)")
+    if not parts:
+        raise Unprocessable("samples: give at least one sample part (or none at all for the example products)")
+    return parts
+
+
+def compare_service(store, service: str | dict, samples: dict[str, dict] | Sequence[dict] | None = None, *,
+                    index=None) -> dict:
+    """The price check of one service (issue 22, 1.3): what its cost model (else its flat price) quotes for sample
+    parts against the other published services of its process class (with subclasses), by ``compare_quotes``.
+
+    ``service`` is a published service's IRI (its cost model and price as published) or a service document in the
+    plain JSON format (a draft: ``process`` and ``cost_model`` or ``price``; its ``id``, where given, is left out of
+    the peers). ``samples`` as ``sample_parts`` takes them (default: the example products). ``index`` is the
+    catalogue's match index, which finds the class's services in milliseconds (else the rules in the store do).
+
+    Returns ``{"service", "process", "priced_by" ("cost model" or "flat price"), "other_services" (how many
+    published services of the class the peers are drawn from), "rows"}``, ``rows`` being ``compare_quotes``'s."""
+    from maas_kg import catalogue
+    from maas_kg.catalogue.ingest import term_indexes
+
+    if isinstance(service, str):
+        entry = service_prices(store, [service]).get(service)
+        if entry is None:
+            from maas_kg.errors import NotFound
+
+            raise NotFound(f"{service} is not published")
+        document, iri = {"cost_model": entry["cost_model"], "price": entry["price"]}, service
+        process = entry["process"]
+    elif isinstance(service, dict):
+        document = service
+        iri = document.get("id")
+        if iri is not None and not isinstance(iri, str):
+            raise ServiceDocumentError("id: must be the service's IRI")
+        if not isinstance(document.get("process"), str) or not document["process"].strip():
+            raise ServiceDocumentError("process: a service with its process is required")
+        process = None
+    else:
+        raise ServiceDocumentError("the service must be one service document (a JSON object)")
+    own, _ = _service_pricing(document)
+    if process is None:
+        process = str(term_indexes()["process"].resolve(document["process"]))
+    parts = sample_parts(samples)
+    listed = [row["service"] for row in catalogue.list_services(store, process=process, index=index)
+              if row["service"] != iri]
+    peers = service_prices(store, listed)
+    rows = []
+    for name, characteristics in parts.items():  # one by one: a sample whose numbers overflow is one row's note
+        try:
+            rows.extend(compare_quotes(store, process, own, {name: characteristics}, peers))
+        except OverflowError:
+            rows.append({"sample": name, "quantity": characteristics.get("quantity", 1), "own": None,
+                         "note": "the sample's numbers are too large to quote"})
+    return {"service": iri, "process": process, "priced_by": "flat price" if is_flat_price(own) else "cost model",
+            "other_services": len(peers), "rows": rows}
