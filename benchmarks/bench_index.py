@@ -14,6 +14,7 @@ Medians and p95; ratios in the same run; nothing asserts a time. Results go to b
     python benchmarks/bench_index.py --services 100000 --clients 50 --threads 1,4 --seconds 60
     python benchmarks/bench_index.py --publish 10000                  # publishing with an index kept current
     python benchmarks/bench_index.py --services 100000 --build-only --repeat 3 --batches   # the index build alone
+    python benchmarks/bench_index.py --services 100000 --measured     # products with measures: cost-model quotes
 
 ``--tile N`` repeats every row of the index N times (new service IRIs, same values) to measure what grows with the
 index: one step's evaluation, memory, snapshot save and load, and the match end to end (whose store queries, which
@@ -64,9 +65,20 @@ from maas_kg.store import open_store  # noqa: E402
 
 
 def answers(result) -> list:
-    """Every step's candidates (service, score) and near misses (service, failed), route by route."""
-    return [[([(c.service, c.score) for c in s.candidates], [(c.service, tuple(c.failed)) for c in s.near_misses])
+    """Every step's candidates (service, score, quote and its basis) and near misses (service, failed), route by
+    route."""
+    return [[([(c.service, c.score, c.quote, c.quote_basis) for c in s.candidates],
+              [(c.service, tuple(c.failed)) for c in s.near_misses])
              for s in route.steps] for route in result.routes]
+
+
+def measured(doc: dict) -> dict:
+    """The product with the measures a CAD file would give, estimated from its envelope (volume 40 % of the box,
+    the rest the stock to remove, area 1.3 times the box's): every service with a cost model quotes it."""
+    x, y, z = doc["envelope_mm"]
+    box = x * y * z
+    return {**doc, "volume_mm3": round(0.4 * box, 1), "stock_removal_mm3": round(0.6 * box, 1),
+            "area_mm2": round(1.3 * 2 * (x * y + y * z + z * x), 1)}
 
 
 def index_bytes(index: MatchIndex) -> int:
@@ -321,7 +333,9 @@ def main() -> None:
     parser.add_argument("--build-only", action="store_true", help="measure only the index build (store read-only)")
     parser.add_argument("--repeat", type=int, default=1, help="with --build-only: builds per path (medians)")
     parser.add_argument("--batches", action="store_true", help="with --build-only: also build in batches")
-    parser.add_argument("--label", default=None, help="with --build-only: the results' name (default: --services)")
+    parser.add_argument("--label", default=None, help="the results' name (default: from --services, --tile, --measured)")
+    parser.add_argument("--measured", action="store_true",
+                        help="products with the measures a CAD file gives: services with a cost model quote them")
     parser.add_argument("--build-once", choices=("scan", "batches"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build_once:
@@ -398,14 +412,17 @@ def main() -> None:
 
     workspace = Workspace(store)
     workspace.index = index  # the one just built
-    docs = products(args.products)
-    by_index, by_rule, same = [], [], []
+    docs = [measured(doc) for doc in products(args.products)] if args.measured else products(args.products)
+    by_index, by_rule, same, quoted = [], [], [], [0, 0]
     for number, doc in enumerate(docs):
         data = json.dumps(doc).encode()
         start = time.perf_counter()
         indexed = workspace.match(data, "json", today=TODAY, engine="index")
         as_json(store, indexed)  # the answer as the API sends it (names of the shown candidates, relaxations)
         by_index.append(time.perf_counter() - start)
+        for step in {id(s.rows): s for route in indexed.routes for s in route.steps}.values():
+            quoted[0] += len(step.quotes.at) if step.quotes is not None else 0
+            quoted[1] += step.candidate_count + step.near_miss_count
         if number < args.reference_products and args.tile == 1:  # a tiled index has copies the store has not
             start = time.perf_counter()
             reference = workspace.match(data, "json", today=TODAY, engine="sparql")
@@ -435,6 +452,8 @@ def main() -> None:
         "match_sparql_p95_ms": round(percentile(by_rule, 95) * 1000, 1) if by_rule else None,
         "speed_up_median": round(statistics.median(r / i for r, i in zip(by_rule, by_index)), 1) if by_rule else None,
         "same_answers": f"{sum(same)}/{len(same)}",
+        "measured_products": args.measured,
+        "rows_quoted_by_cost_model": f"{quoted[0]}/{quoted[1]}",
         "step_must_index_p50_ms": round(percentile(step_times, 50) * 1000, 2),
         "step_must_index_p95_ms": round(percentile(step_times, 95) * 1000, 2),
         "slowest_product": slowest["id"],
@@ -452,7 +471,8 @@ def main() -> None:
     print(f"same candidates and near misses: {figures['same_answers']}; index from the {started_from} in "
           f"{figures[f'index_from_{started_from}_s']} s, {figures['index_mb']} MB; slowest product {slowest['id']}: "
           f"{figures['slowest_breakdown_ms']}")
-    name = f"index-{index.size}" + (f"-tiled-from-{args.services}" if args.tile > 1 else "")
+    name = args.label or (f"index-{index.size}" + (f"-tiled-from-{args.services}" if args.tile > 1 else "") +
+                          ("-measured" if args.measured else ""))
     out = Path(__file__).parent / "results" / f"{name}-{figures['date']}.json"
     out.write_text(json.dumps(figures, indent=1) + "\n")
     print(f"written to {out}")
