@@ -33,7 +33,7 @@ from maas_kg.knowledge import rules
 from maas_kg.matching import PERFORMANCE_GRAPH, Request, match_step, must_criteria_query
 from maas_kg.matching.criteria import can_criteria, must_criteria, relax_hints
 from maas_kg.matching import index as match_index
-from maas_kg.matching.index import NUMERIC, OPERATORS, MatchIndex, _change_count
+from maas_kg.matching.index import NUMERIC, OPERATORS, MatchIndex, catalogue_change_count
 from maas_kg.matching.translation import RouteStep
 from maas_kg.knowledge.graphs import sync_ontology
 from maas_kg.store import Changes, OxigraphStore
@@ -248,14 +248,14 @@ def test_relax_hints_come_from_the_ontology(catalogue):
 
 
 def test_the_change_record_counts_each_write(catalogue):
-    first = _change_count(catalogue)
+    first = catalogue_change_count(catalogue)
     service = {"id": _iri(POOL + 1), "name": "counted", "provider": {"id": f"{PROVIDER}", "name": "P", "country": "DE",
                "location": {"lat": 50.0, "lon": 8.0}}, "process": str(PROC.Turning), "materials": ["C45"],
                "envelope_mm": [100, 100, 100], "batch_size": [1, 10], "capacity_per_week": 5, "lead_time_days": 3,
                "price": {"currency": "EUR", "setup": 1, "unit": 1}}
     publish(catalogue, json.dumps(service).encode(), "json")
     withdraw(catalogue, service["id"])
-    assert _change_count(catalogue) == first + 2
+    assert catalogue_change_count(catalogue) == first + 2
     change = f"https://w3id.org/maas-kg/catalogue/change/{first + 2}"
     rows = rules.select(catalogue, "matching/changes-since.rq", CHANGES=rules.values(["changeSet"], [[change]]))
     assert [r["service"].value for r in rows] == [service["id"]]
@@ -325,7 +325,7 @@ def test_a_snapshot_of_another_store_is_not_followed(catalogue, tmp_path):
     sync_ontology(other)
     for number in range(saved.change_count + 1):
         publish(other, json.dumps(_baseline(random.Random(number), 900 + number)).encode(), "json")
-    assert _change_count(other) > saved.change_count
+    assert catalogue_change_count(other) > saved.change_count
     loaded = MatchIndex.opened(path, follow_interval=0)
     assert loaded.catalogue == saved.catalogue
     loaded.follow(other)
@@ -451,7 +451,7 @@ def test_the_scan_builds_the_index_the_batches_build(catalogue, monkeypatch):
         assert set(getattr(scanned, codes).iri) == set(getattr(batched, codes).iri), codes
     assert scanned.material_bits.shape[1] == batched.material_bits.shape[1]
     assert scanned.certification_bits.shape[1] == batched.certification_bits.shape[1]
-    assert scanned.change_count == batched.change_count == _change_count(catalogue)
+    assert scanned.change_count == batched.change_count == catalogue_change_count(catalogue)
     # and it answers as the rule does
     request = Request("urn:x:p", str(MAT.C45), SHAPES[0], 10, (10.0, 10.0, 10.0), None, None, None, (),
                       tuple(sorted({str(c) for c in knowledge.ontology_graph().transitive_objects(
@@ -504,7 +504,7 @@ def test_a_tsv_field_reads_as_the_term_it_writes(term):
     [[field, empty]] = [line.split("\t") for line in written.decode().split("\n")[1:] if line]
     [[value]] = [[solution["o"].value] for solution in store.query(query)]
     assert match_index._term_value(field) == value and match_index._term_value(empty) is None
-    assert match_index._values([field]) == [value]
+    assert match_index.tsv_values([field]) == [value]
     expected = match_index._float(value)
     assert match_index._numbers([field]).tobytes() == np.float64(expected).tobytes()
     assert match_index._numbers([field], date=True).tobytes() == np.float64(match_index._day(value)).tobytes()

@@ -16,7 +16,7 @@ from maas_kg import geo
 from maas_kg.catalogue.listing import _filter_classes, _labels
 from maas_kg.catalogue.publishing import service_graph
 from maas_kg.knowledge import PROC, rules
-from maas_kg.matching.index import BATCH, _changes, _TsvPieces, _tsv_answer, _values
+from maas_kg.matching.index import BATCH, TsvPieces, changes_since, tsv_answer, tsv_values
 from maas_kg.store import Store
 
 _INDEXES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -60,7 +60,7 @@ class CatalogueIndex:
             if self.change_count is None or catalogue != self.catalogue or count < self.change_count:
                 self._read(store, None)
             elif count > self.change_count:
-                services, whole = _changes(store, range(self.change_count + 1, count + 1))
+                services, whole = changes_since(store, range(self.change_count + 1, count + 1))
                 if whole:
                     self._read(store, None)
                 elif services:
@@ -83,10 +83,10 @@ class CatalogueIndex:
             text = rules.bind(rules.rule_text("catalogue/listing-columns.rq"), RECORDS="# every record")
 
             def consume(columns, count) -> None:
-                take(_values(columns["record"]), _values(columns["kind"]), _values(columns["term"]))
+                take(tsv_values(columns["record"]), tsv_values(columns["kind"]), tsv_values(columns["term"]))
 
             # as TSV, parsed a column at a time (as the match index's scans): 3x faster than reading the rows
-            if not _tsv_answer(store, text, _TsvPieces(consume)):
+            if not tsv_answer(store, text, TsvPieces(consume)):
                 key.clear(), countries.clear()
                 rows = store.select(text)
                 take([r["record"].value for r in rows], [r["kind"].value for r in rows],

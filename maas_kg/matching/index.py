@@ -200,13 +200,13 @@ class MatchIndex:
         with self._lock:
             if not force and now - self._checked < self.follow_interval:
                 return
-            count, catalogue = _change_state(store)
+            count, catalogue = change_state(store)
             if self.change_count is None or count < self.change_count or catalogue != self.catalogue:
                 # first use, or a saved index of another store (or of this one before it had an identity)
                 self.rebuild(store, count)
                 self._unsaved = SAVE_EVERY
             elif count > self.change_count:
-                services, whole = _changes(store, range(self.change_count + 1, count + 1))
+                services, whole = changes_since(store, range(self.change_count + 1, count + 1))
                 if whole:
                     self.rebuild(store, count)
                     self._unsaved = SAVE_EVERY
@@ -229,7 +229,7 @@ class MatchIndex:
         index; ``build_stats`` says which ran and where its time went."""
         with self._lock:
             started = time.perf_counter()
-            state = _change_state(store)
+            state = change_state(store)
             count = state[0] if count is None else count
             self._row, self._used, self.size, self._by_process = {}, 0, 0, {}
             self._tables = {}
@@ -259,9 +259,9 @@ class MatchIndex:
         terms = _ScannedTerms(services.row_of, self.materials, self.certifications)
         timing = {}
         for name, scanned in (("services", services), ("options", options), ("terms", terms)):
-            pieces = _TsvPieces(scanned)
+            pieces = TsvPieces(scanned)
             start = time.perf_counter()
-            if not _tsv_answer(store, rules.rule_text(f"matching/index-scan-{name}.rq"), pieces):
+            if not tsv_answer(store, rules.rule_text(f"matching/index-scan-{name}.rq"), pieces):
                 return None
             timing[f"{name}_answer_s"] = round(time.perf_counter() - start - pieces.seconds, 3)
             timing[f"{name}_parse_s"] = round(pieces.seconds, 3)
@@ -721,7 +721,7 @@ def _numbers(fields: Sequence[str], *, date: bool = False) -> np.ndarray:
         return np.array([_float(_term_value(f) or "") for f in fields], dtype=np.float64)
 
 
-def _values(fields: Sequence[str]) -> list[str | None]:
+def tsv_values(fields: Sequence[str]) -> list[str | None]:
     """A TSV answer's column as the terms' values (``term.value``: IRIs without their brackets)."""
     return [f[1:-1] if f[:1] == "<" and "\\" not in f else _term_value(f) for f in fields]
 
@@ -753,7 +753,7 @@ def _term_value(field: str) -> str | None:
     return _unescaped(value) if "\\" in value else value
 
 
-class _TsvPieces:
+class TsvPieces:
     """A SPARQL TSV answer written to it in pieces of any size, handed on to ``consume(columns, count)`` a piece of
     about ``SCAN_PIECE`` bytes of whole rows at a time, as its columns (the header's variables without their "?",
     each with its fields as written), so a whole catalogue's answer is never held at once. TSV rather than CSV: its
@@ -823,7 +823,7 @@ class _ScannedServices:
         self.currency: list[int] = []
 
     def __call__(self, columns: dict[str, list[str]], count: int) -> None:
-        services, row_of, first = _values(columns["service"]), self.row_of, []
+        services, row_of, first = tsv_values(columns["service"]), self.row_of, []
         for n, service in enumerate(services):
             if service not in row_of:
                 row_of[service] = len(row_of)
@@ -835,8 +835,8 @@ class _ScannedServices:
             if name in columns:
                 self.numbers[name].append(_numbers(columns[name], date=name in _DATES))
         self.service.extend(services)
-        self.graph.extend(_values(columns["graph"]))
-        self.provider.extend(_values(columns["provider"]))
+        self.graph.extend(tsv_values(columns["graph"]))
+        self.provider.extend(tsv_values(columns["provider"]))
         for name, codes, into in (("process", self.processes, self.process),
                                   ("currency", self.currencies, self.currency)):
             seen: dict[str, int] = {}  # few distinct terms
@@ -857,7 +857,7 @@ class _ScannedOptions:
             used = len(self.row_of)
             self.numbers = {name: np.full(used, np.nan) for name in NUMERIC if name in columns}
             self.seen = np.zeros(used, dtype=bool)
-        at = np.fromiter(map(self.row_of.get, _values(columns["service"]), itertools.repeat(-1)), dtype=np.int64,
+        at = np.fromiter(map(self.row_of.get, tsv_values(columns["service"]), itertools.repeat(-1)), dtype=np.int64,
                          count=count)
         # the first row of each service with a row: not seen in an earlier piece, nor earlier in this one
         found = np.flatnonzero(at >= 0)
@@ -879,7 +879,7 @@ class _ScannedTerms:
         self.parts: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {kind: ([], []) for kind in self.codes}
 
     def __call__(self, columns: dict[str, list[str]], count: int) -> None:
-        services, terms = _values(columns["service"]), _values(columns["term"])
+        services, terms = tsv_values(columns["service"]), tsv_values(columns["term"])
         material = np.array([kind == '"material"' or (kind != '"certification"' and _term_value(kind) == "material")
                              for kind in columns["kind"]], dtype=bool)
         at = np.fromiter(map(self.row_of.get, services, itertools.repeat(-1)), dtype=np.int64, count=count)
@@ -892,7 +892,7 @@ class _ScannedTerms:
             codes_of.append(np.fromiter(map(found.__getitem__, chosen), dtype=np.int64, count=len(chosen)))
 
 
-def _tsv_answer(store: Store, query: str, sink: _TsvPieces) -> bool:
+def tsv_answer(store: Store, query: str, sink: TsvPieces) -> bool:
     """Write the store's answer to the SELECT ``query`` as TSV into ``sink``, as it comes: a remote store's own
     (``raw_query``, streamed), the embedded engine's serialised; False where the store gives none (it answers in
     another format, refuses the query, or the answer breaks off), which the caller takes as "read in batches"."""
@@ -923,18 +923,18 @@ def _value(number) -> float | None:
     return None if np.isnan(number) else float(number)
 
 
-def _change_count(store: Store) -> int:
-    return _change_state(store)[0]
+def catalogue_change_count(store: Store) -> int:
+    return change_state(store)[0]
 
 
-def _change_state(store: Store) -> tuple[int, str | None]:
+def change_state(store: Store) -> tuple[int, str | None]:
     """The catalogue's change count and identity (None before its first change)."""
     rows = rules.select(store, "matching/change-count.rq")
     count = max((int(row["count"].value) for row in rows if row["count"] is not None), default=0)
     return count, min((row["catalogue"].value for row in rows if row["catalogue"] is not None), default=None)
 
 
-def _changes(store: Store, counts: range) -> tuple[set[str], bool]:
+def changes_since(store: Store, counts: range) -> tuple[set[str], bool]:
     """The services the change sets ``counts`` name, and whether one says the whole catalogue changed."""
     services: set[str] = set()
     whole = False
