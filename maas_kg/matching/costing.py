@@ -490,15 +490,19 @@ def compare_quotes(store, process: str, own: dict, samples: dict[str, dict], pee
 
 # -- matching: the cost-model quotes of a step's services (the price can-criterion) ---------------------------------
 
-def published_cost_models(store, pairs: Sequence[tuple[str, str]] | None = None) -> dict[str, dict]:
-    """The cost models of published services (``queries/matching/index-cost-models.rq``), by service IRI:
-    ``{"process", "machine_hour_rate", "setup_hours", "currency", "parameters"}``; of the (service, service graph)
-    ``pairs``, or of every published service when None."""
+def service_cost_models(store, pairs: Sequence[tuple[str, str]] | None = None) -> dict[str, dict]:
+    """The cost models by service IRI: ``{"process", "machine_hour_rate", "setup_hours", "currency",
+    "parameters"}``; of the published services among the (service, service graph) ``pairs``
+    (``queries/matching/index-cost-models.rq``), or, when None, of every service graph, published or not
+    (``index-scan-cost-models.rq``: the caller keeps those of the services it knows are published)."""
     if pairs is not None and not pairs:
         return {}
-    block = rules.values(["service", "graph"], pairs) if pairs is not None else ""
+    if pairs is None:
+        rows = rules.select(store, "matching/index-scan-cost-models.rq")
+    else:
+        rows = rules.select(store, "matching/index-cost-models.rq", SERVICES=rules.values(["service", "graph"], pairs))
     found: dict[str, dict] = {}
-    for row in rules.select(store, "matching/index-cost-models.rq", SERVICES=block):
+    for row in rows:
         try:
             rate = float(row["rate"].value)
             setup_hours = float(row["setupHours"].value) if row["setupHours"] is not None else None
@@ -541,7 +545,7 @@ class StepQuotes:
 def step_quotes(store, models: dict[int, dict], characteristics: dict, material: str | None,
                 quantity: int) -> StepQuotes:
     """The quotes of a step's rows with a cost model (``models``: row position -> cost model, as
-    :func:`published_cost_models` gives them) for the part ``characteristics`` (the product's JSON keys, in mm) of
+    :func:`service_cost_models` gives them) for the part ``characteristics`` (the product's JSON keys, in mm) of
     ``material`` (class IRI), ``quantity`` parts. A quote is linear in the machine-hour rate: total = rate x (setup
     hours + minutes per part / 60 x quantity) + material + tooling, so the time model runs once per distinct
     (process class, setup hours, own parameters), not once per service (10,000 services with one default model

@@ -244,7 +244,7 @@ class MatchIndex:
                 stats = {"mode": "batches"}
             start = time.perf_counter()
             self.cost_models = {}
-            self._price(costing.published_cost_models(store), self._row)
+            self._price(costing.service_cost_models(store), self._row)
             stats["cost_models_s"] = round(time.perf_counter() - start, 3)
             self.build_stats = {**stats, "services": self.size, "seconds": round(time.perf_counter() - started, 3)}
             self.change_count, self.catalogue = count, state[1]
@@ -307,7 +307,7 @@ class MatchIndex:
                 for service, _ in batch:
                     if service not in seen:
                         self._remove(service)
-                self._price(costing.published_cost_models(store, [pair for pair in batch if pair[0] in seen]),
+                self._price(costing.service_cost_models(store, [pair for pair in batch if pair[0] in seen]),
                             seen)
 
     def _price(self, models: dict[str, dict], services: Iterable[str]) -> None:

@@ -205,7 +205,7 @@ def _rows_by_rule(store: Store, request: Request, step: RouteStep, required_it: 
                               ("max_mass", "maxMass"))}}
     rows = StepRows.from_rows(names, list(found.values()))
     if request.characteristics:  # the reference reads every published cost model by the index's rule
-        models = costing.published_cost_models(store)
+        models = costing.service_cost_models(store)
         rows.cost_models = {i: models[service] for i, service in enumerate(found) if service in models}
     return rows
 
