@@ -492,7 +492,7 @@ def product_from_form(form) -> dict:
     for name in ("material", "shape"):
         if given(name):
             document[name] = given(name)
-    for name in ("mass_kg", "tolerance_mm", "roughness_ra_um", "quantity"):
+    for name in ("mass_kg", "tolerance_mm", "roughness_ra_um", "quantity", *MEASURE_FIELDS):
         if given(name):
             document[name] = _number(given(name))
     if given("envelope_mm"):
@@ -522,8 +522,11 @@ def product_from_form(form) -> dict:
 
 
 _COORDINATES = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)\s*[,; ]\s*([+-]?\d+(?:\.\d+)?)\s*")
+#: the part's measures a CAD file gives (maas-kg characterise), optional: services with a cost model quote from them
+MEASURE_FIELDS = ("volume_mm3", "area_mm2", "stock_removal_mm3", "min_wall_mm", "thickness_mm", "cut_length_mm",
+                  "bends", "holes")
 MATCH_FORM_FIELDS = ("name", "material", "shape", "envelope_mm", "mass_kg", "tolerance_mm", "roughness_ra_um",
-                     "quantity", "finish", "certifications", "place", "max_distance_km", "due")
+                     "quantity", "finish", "certifications", "place", "max_distance_km", "due", *MEASURE_FIELDS)
 
 
 def form_from_product(document: dict) -> dict[str, str]:
@@ -533,7 +536,7 @@ def form_from_product(document: dict) -> dict[str, str]:
 
     fields = {name: text(document.get(name)) for name in ("name", "material", "shape", "envelope_mm", "mass_kg",
                                                           "tolerance_mm", "roughness_ra_um", "quantity", "finish",
-                                                          "certifications")}
+                                                          "certifications", *MEASURE_FIELDS)}
     delivery = dict(document.get("delivery") or {})
     if "lat" in delivery and "lon" in delivery:
         fields["place"] = f"{text(delivery.pop('lat'))}, {text(delivery.pop('lon'))}"
