@@ -543,3 +543,66 @@ def test_step_transfer_gets_the_shape_fix_parameters():
     bound = reader.WS().TransferReader().Actor().GetShapeFixParameters()
     for key, value in step.SHAPE_FIX.items():
         assert bound.Find(TCollection_AsciiString(key)).ToCString() == value
+
+
+# -- 3MF objects made of other objects (components), as slicers write them ----------------------------------------
+
+_PRODUCTION = "http://schemas.microsoft.com/3dmanufacturing/production/2015/06"
+
+
+def _box_xml(size: float) -> str:
+    import trimesh
+
+    box = trimesh.creation.box((size, size, size))
+    vertices = "".join(f'<vertex x="{x}" y="{y}" z="{z}"/>' for x, y, z in box.vertices)
+    triangles = "".join(f'<triangle v1="{a}" v2="{b}" v3="{c}"/>' for a, b, c in box.faces)
+    return f"<mesh><vertices>{vertices}</vertices><triangles>{triangles}</triangles></mesh>"
+
+
+def _package(path: Path, parts: dict[str, str]) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as package:
+        package.writestr("[Content_Types].xml", make_examples.CONTENT_TYPES_3MF)
+        package.writestr("_rels/.rels", make_examples.RELS_3MF)
+        for name, text in parts.items():
+            package.writestr(name, text)
+
+
+def _model(resources: str, build: str) -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8"?><model unit="millimeter" xmlns="{make_examples.NS_3MF}" '
+            f'xmlns:p="{_PRODUCTION}"><resources>{resources}</resources><build>{build}</build></model>')
+
+
+def test_3mf_components_are_placed_with_their_transforms(tmp_path):
+    """Object 2 is made of object 1 (a 10 mm cube) twice, moved 30 mm apart, and the build item moves it by 100 mm
+    in z: two bodies of 1000 mm3, the box 40 x 10 x 10 from z 95."""
+    path = tmp_path / "assembly.3mf"
+    resources = (f'<object id="1" type="model">{_box_xml(10)}</object>'
+                 '<object id="2" type="model"><components><component objectid="1"/>'
+                 '<component objectid="1" transform="1 0 0 0 1 0 0 0 1 30 0 0"/></components></object>')
+    _package(path, {"3D/3dmodel.model": _model(resources, '<item objectid="2" transform="1 0 0 0 1 0 0 0 1 0 0 100"/>')})
+    result = characterise(str(path))
+    assert result.bodies == 2 and result.volume_mm3 == pytest.approx(2000)
+    assert result.envelope_mm == pytest.approx([40, 10, 10])
+
+
+def test_3mf_components_in_another_model_part(tmp_path):
+    """The production extension's p:path: the mesh lives in 3D/Objects/object_1.model, as some slicers write it."""
+    path = tmp_path / "sliced.3mf"
+    inner = _model(f'<object id="7" type="model">{_box_xml(20)}</object>', "")
+    outer = _model('<object id="1" type="model"><components>'
+                   '<component p:path="/3D/Objects/object_1.model" objectid="7"/></components></object>',
+                   '<item objectid="1"/>')
+    _package(path, {"3D/3dmodel.model": outer, "3D/Objects/object_1.model": inner})
+    result = characterise(str(path))
+    assert result.bodies == 1 and result.volume_mm3 == pytest.approx(8000)
+
+
+def test_3mf_components_that_refer_to_themselves_are_refused(tmp_path):
+    path = tmp_path / "loop.3mf"
+    resources = ('<object id="1" type="model"><components><component objectid="2"/></components></object>'
+                 '<object id="2" type="model"><components><component objectid="1"/></components></object>')
+    _package(path, {"3D/3dmodel.model": _model(resources, '<item objectid="1"/>')})
+    with pytest.raises(CadError, match="nest deeper"):
+        characterise(str(path))

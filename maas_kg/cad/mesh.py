@@ -326,57 +326,97 @@ def merged(vertices: np.ndarray, faces: np.ndarray) -> Triangles:
 _3MF = "{http://schemas.microsoft.com/3dmanufacturing/core/2015/02}"
 
 
+_3MF_PRODUCTION = "{http://schemas.microsoft.com/3dmanufacturing/production/2015/06}"
+#: how deep objects made of other objects (3MF components) may nest, and how many meshes a file may place in all
+_3MF_DEPTH, _3MF_PLACED = 16, 10_000
+
+
 def _read_3mf(path: str) -> tuple[np.ndarray, np.ndarray]:
-    """The meshes of every object of a 3MF package (3D/3dmodel.model), build-item transforms applied."""
+    """The meshes of every build item of a 3MF package, transforms applied: an item's object is a mesh, or made of
+    components (other objects, each with its transform, possibly in another model part of the package: the
+    production extension's ``path``, as slicers write them), followed to ``_3MF_DEPTH`` levels."""
     try:
         with zipfile.ZipFile(path) as package:
-            model = next((n for n in package.namelist() if n.lower().endswith(".model")), None)
-            if model is None:
+            names = [n for n in package.namelist() if n.lower().endswith(".model")]
+            if not names:
                 raise MeshError("the 3MF package has no 3D model part (3D/3dmodel.model): export it again")
-            root = ElementTree.fromstring(package.read(model))
+            main = next((n for n in names if n.lower() == "3d/3dmodel.model"), names[0])
+            roots = {"/" + n.lstrip("/"): ElementTree.fromstring(package.read(n)) for n in names}
     except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, zlib.error, NotImplementedError,
             RuntimeError) as err:  # not a ZIP, malformed XML, a damaged or encrypted entry
         raise MeshError(f"cannot read the file as 3MF ({err}): a 3MF file is a ZIP package with a 3D model; "
                         "export it again") from None
+    main = "/" + main.lstrip("/")
+    root = roots[main]
     if root.tag != f"{_3MF}model":
         raise MeshError(f"the 3MF model part is no 3MF model (its root element is {root.tag}, not model in the 3MF "
                         "core namespace): export the part again as 3MF")
-    meshes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for obj in root.iter(f"{_3MF}object"):
-        mesh = obj.find(f"{_3MF}mesh")
-        if mesh is None:
-            continue
+    objects = {(part, obj.get("id")): obj for part, model in roots.items() for obj in model.iter(f"{_3MF}object")}
+    meshes: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+
+    def mesh_of(key: tuple[str, str], obj) -> tuple[np.ndarray, np.ndarray] | None:
+        if key not in meshes:
+            mesh = obj.find(f"{_3MF}mesh")
+            if mesh is None:
+                return None
+            try:
+                vertices = np.array([[float(v.get(a)) for a in "xyz"] for v in mesh.iter(f"{_3MF}vertex")],
+                                    dtype=float).reshape(-1, 3)
+                faces = np.array([[int(t.get(a)) for a in ("v1", "v2", "v3")]
+                                  for t in mesh.iter(f"{_3MF}triangle")], dtype=np.int64).reshape(-1, 3)
+            except (TypeError, ValueError):  # an attribute missing (None) or no number
+                raise MeshError(f"object {key[1]} of the 3MF model has a vertex or triangle without valid "
+                                "coordinates or indices: export the part again as 3MF") from None
+            if len(faces) and (faces.min() < 0 or faces.max() >= len(vertices)):
+                raise MeshError(f"object {key[1]} of the 3MF model has triangles naming vertices it does not "
+                                f"have ({len(vertices)} vertices): export the part again as 3MF")
+            meshes[key] = (vertices, faces)
+        return meshes[key]
+
+    def matrix(text: str | None, what: str) -> np.ndarray:
+        if not text:
+            return np.vstack([np.eye(3), np.zeros(3)])
         try:
-            vertices = np.array([[float(v.get(a)) for a in "xyz"] for v in mesh.iter(f"{_3MF}vertex")],
-                                dtype=float).reshape(-1, 3)
-            faces = np.array([[int(t.get(a)) for a in ("v1", "v2", "v3")] for t in mesh.iter(f"{_3MF}triangle")],
-                             dtype=np.int64).reshape(-1, 3)
-        except (TypeError, ValueError):  # an attribute missing (None) or no number
-            raise MeshError(f"object {obj.get('id')} of the 3MF model has a vertex or triangle without valid "
-                            "coordinates or indices: export the part again as 3MF") from None
-        if len(faces) and (faces.min() < 0 or faces.max() >= len(vertices)):
-            raise MeshError(f"object {obj.get('id')} of the 3MF model has triangles naming vertices it does not "
-                            f"have ({len(vertices)} vertices): export the part again as 3MF")
-        meshes[obj.get("id")] = (vertices, faces)
-    items = [(item.get("objectid"), item.get("transform")) for item in root.iter(f"{_3MF}item")] or \
-        [(key, None) for key in meshes]
-    all_vertices, all_faces, offset = [], [], 0
+            return np.array([float(x) for x in text.split()]).reshape(4, 3)
+        except ValueError:
+            raise MeshError(f"the 3MF {what} has a transform that is not 12 numbers: export the part again as "
+                            "3MF") from None
+
+    placed: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def place(key: tuple[str, str], transform: np.ndarray, depth: int) -> None:
+        obj = objects.get(key)
+        if obj is None:
+            return
+        if depth > _3MF_DEPTH:
+            raise MeshError(f"the 3MF objects nest deeper than {_3MF_DEPTH} levels (or refer to themselves): "
+                            "export the part again as 3MF")
+        found = mesh_of(key, obj)
+        if found is not None:
+            if len(placed) >= _3MF_PLACED:
+                raise MeshError(f"the 3MF file places more than {_3MF_PLACED:,} meshes: export the part alone")
+            vertices, faces = found
+            placed.append((vertices @ transform[:3] + transform[3], faces))
+            return
+        components = obj.find(f"{_3MF}components")
+        for component in components.iter(f"{_3MF}component") if components is not None else ():
+            part = component.get(f"{_3MF_PRODUCTION}path") or key[0]
+            inner = matrix(component.get("transform"), f"component of object {key[1]}")
+            # row vectors: first the component's transform, then the enclosing one
+            place(("/" + part.lstrip("/"), component.get("objectid")),
+                  np.vstack([inner[:3] @ transform[:3], inner[3] @ transform[:3] + transform[3]]), depth + 1)
+
+    # without build items (the core specification requires them), every object no other object is made of
+    used = {c.get("objectid") for c in root.iter(f"{_3MF}component")}
+    items = [(item.get(f"{_3MF_PRODUCTION}path") or main, item.get("objectid"), item.get("transform"))
+             for item in root.iter(f"{_3MF}item")] or \
+        [(main, obj.get("id"), None) for obj in root.iter(f"{_3MF}object") if obj.get("id") not in used]
+    for part, key, transform in items:
+        place(("/" + part.lstrip("/"), key), matrix(transform, f"build item of object {key}"), 0)
+    if not placed:
+        raise MeshError("the 3MF package holds no mesh object: export the part as a mesh")
     scale = {"micron": 0.001, "millimeter": 1.0, "centimeter": 10.0, "inch": 25.4, "foot": 304.8,
              "meter": 1000.0}.get(root.get("unit", "millimeter"), 1.0)
-    for key, transform in items:
-        if key not in meshes:
-            continue
-        vertices, faces = meshes[key]
-        if transform:
-            try:
-                m = np.array([float(x) for x in transform.split()]).reshape(4, 3)
-            except ValueError:
-                raise MeshError(f"the 3MF build item of object {key} has a transform that is not 12 numbers: "
-                                "export the part again as 3MF") from None
-            vertices = vertices @ m[:3] + m[3]
-        all_vertices.append(vertices * scale)
-        all_faces.append(faces + offset)
-        offset += len(vertices)
-    if not all_faces:
-        raise MeshError("the 3MF package holds no mesh object: export the part as a mesh")
-    return np.concatenate(all_vertices), np.concatenate(all_faces)
+    offsets = np.cumsum([0] + [len(v) for v, _ in placed[:-1]])
+    return (np.concatenate([v for v, _ in placed]) * scale,
+            np.concatenate([f + offset for (_, f), offset in zip(placed, offsets)]))
