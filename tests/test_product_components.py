@@ -204,3 +204,23 @@ def test_a_single_body_file_has_no_components(tmp_path):
     path = tmp_path / "one-box.stl"
     trimesh.creation.box(extents=[10, 20, 30]).export(path)
     assert "components" not in characterise(str(path)).product()
+
+
+def test_a_components_names_resolve_as_a_products(store):
+    """A component's unknown material is named "material" (not the services' "materials"), and the certifications
+    it names are required of it, as a product's are, not held."""
+    document = assembly(id="https://w3id.org/maas-kg/id/product/frame-unknown-component-material",
+                        components=[TUBE, {**PLATE, "material": "unobtainium"}])
+    with pytest.raises(ProductError) as refused:
+        submit_product(store, json.dumps(document).encode(), "json")
+    messages = [v.message for v in refused.value.report.violations]
+    assert messages[0].startswith("material: ") and "unobtainium" in messages[0], messages
+    assert not any(m.startswith("materials") for m in messages), messages
+    document = assembly(id="https://w3id.org/maas-kg/id/product/frame-certified-component",
+                        components=[TUBE, {**PLATE, "certifications": ["ISO 9001"]}])
+    product = submit_product(store, json.dumps(document).encode(), "json")
+    graph = product_graph(product)
+    required = store.select(f"""PREFIX maas: <https://w3id.org/maas-kg/ns#>
+        SELECT ?component ?p WHERE {{ GRAPH <{graph}> {{ ?component a maas:Component ; ?p ?certification .
+                                      FILTER(?p IN (maas:requiredCertification, maas:holdsCertification)) }} }}""")
+    assert [row["p"].value for row in required] == ["https://w3id.org/maas-kg/ns#requiredCertification"]

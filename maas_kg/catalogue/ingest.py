@@ -327,6 +327,8 @@ _NAME_FIELDS = {
 
 _RDF_TYPE = ox.NamedNode(str(RDF.type))
 _PRODUCT = ox.NamedNode(str(MAAS.Product))
+#: a product's components (its bill of materials, queries/normalise/05-components.ru) are typed maas:Component only
+_PRODUCT_TYPES = (_PRODUCT, ox.NamedNode(str(MAAS.Component)))
 
 
 @knowledge.per_ontology
@@ -356,7 +358,8 @@ def _resolve_names(store: ox.Store) -> list[Violation]:
         name = quad.object.value
         # products and requests resolve "certifications" to what they require, services to what they hold
         target, field_name = spec.target, spec.field
-        is_product = any(store.quads_for_pattern(quad.subject, _RDF_TYPE, _PRODUCT, ox.DefaultGraph()))
+        is_product = any(any(store.quads_for_pattern(quad.subject, _RDF_TYPE, kind, ox.DefaultGraph()))
+                         for kind in _PRODUCT_TYPES)
         if is_product and spec.field == "certifications":
             target = str(MAAS.requiredCertification)
         if is_product and spec.field == "materials":
