@@ -230,18 +230,6 @@ def measure(solid, *, tessellate: bool = True) -> SolidMeasures:
     return measures
 
 
-def _parallel(a: np.ndarray, b: np.ndarray) -> bool:
-    return abs(abs(float(a @ b)) - 1) < 1e-8
-
-
-def _same_line(origin, direction, group, diagonal: float) -> bool:
-    if not _parallel(direction, group.direction):
-        return False
-    offset = origin - group.origin
-    return float(np.linalg.norm(offset - group.direction * float(offset @ group.direction))) \
-        <= COAXIAL_DISTANCE_SHARE * diagonal
-
-
 class _AxisIndex:
     """Groups' axis lines by the point of each line nearest the part's centre, in cubic cells of AXIS_CELL_SHARE of
     the diagonal: finding an axis's group looks at the groups of the 27 cells around its point instead of all groups
